@@ -1,0 +1,33 @@
+// One error base with a closed list of codes. User mistakes (bad config, bad input files,
+// unreachable brokers) are UserErrors: the CLI prints their message, not a stack trace.
+export const ErrorCodes = {
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  BROKER_UNREACHABLE: 'BROKER_UNREACHABLE',
+  KAFKA_AUTH: 'KAFKA_AUTH',
+  LOCAL_KAFKA: 'LOCAL_KAFKA',
+  INPUT_INVALID: 'INPUT_INVALID',
+  BUNDLE_INVALID: 'BUNDLE_INVALID',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class JourneylensError extends Error {
+  override name = 'JourneylensError';
+  readonly code: ErrorCode;
+  readonly canRetry: boolean;
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; canRetry?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.canRetry = options.canRetry ?? false;
+  }
+}
+
+/** A mistake the user can fix; `exitCode` 2 for bad invocations/config, 1 otherwise. */
+export class UserError extends JourneylensError {
+  override name = 'UserError';
+  readonly exitCode: number;
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; exitCode?: number } = {}) {
+    super(code, message, options);
+    this.exitCode = options.exitCode ?? 1;
+  }
+}

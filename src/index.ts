@@ -1,0 +1,3 @@
+// The one public entry: grouped `export *` lines.
+export * from './errors.ts';
+export * from './contracts.ts';

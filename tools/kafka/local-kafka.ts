@@ -1,0 +1,302 @@
+// A throwaway single-node KRaft Kafka broker on 127.0.0.1 for development, tests and the demo.
+// The jars come from tools/kafka/pom.xml (fetched by scripts/ensure.mjs into tools/kafka/libs).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** tools/kafka in the source tree, whether this file runs from source or from dist/. */
+export const kafkaToolsDir = existsSync(join(here, 'pom.xml')) ? here : resolve(here, '..', '..', '..', 'tools', 'kafka');
+export const kafkaLibsDir = join(kafkaToolsDir, 'libs');
+
+export interface LocalKafkaOptions {
+  /** Broker (client) port; a free one is picked when absent. */
+  port?: number;
+  /** JVM heap, e.g. "512m". */
+  heap?: string;
+  /** Extra server.properties entries (listeners for SASL/TLS tests, for example). */
+  properties?: Record<string, string>;
+  /** Extra JVM system properties / flags. */
+  jvmArgs?: string[];
+  /**
+   * Detached brokers outlive this process (`journeylens kafka start`). Owned brokers are
+   * killed by a watchdog if this process dies without stopping them.
+   */
+  detached?: boolean;
+  /** How long to wait for the broker to answer. */
+  startTimeoutMs?: number;
+  /** Reuse this data directory (a restart of the same broker keeps its topics). */
+  dataDir?: string;
+}
+
+export interface LocalKafkaHandle {
+  bootstrap: string;
+  port: number;
+  controllerPort: number;
+  pid: number;
+  dataDir: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+export class LocalKafkaError extends Error {
+  override name = 'LocalKafkaError';
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const sock = connect({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      res(true);
+    });
+    sock.once('error', () => res(false));
+  });
+}
+
+function assertJars(): void {
+  if (!existsSync(join(kafkaLibsDir, '.complete'))) {
+    throw new LocalKafkaError(
+      `Kafka jars are missing in ${kafkaLibsDir}. Run \`node scripts/ensure.mjs\` (needs Maven) to fetch them, or set KAFKA_BROKERS to use an existing cluster.`,
+    );
+  }
+  const java = spawnSync('java', ['-version'], { stdio: 'ignore' });
+  if (java.error || java.status !== 0) {
+    throw new LocalKafkaError('Java is not installed or not on PATH; the local Kafka broker needs a JDK >= 17 (Debian: apt-get install openjdk-17-jre-headless).');
+  }
+}
+
+function clusterId(): string {
+  return randomBytes(16).toString('base64url').slice(0, 22);
+}
+
+function serverProperties(port: number, controllerPort: number, dataDir: string, extra: Record<string, string>): string {
+  const props: Record<string, string> = {
+    'process.roles': 'broker,controller',
+    'node.id': '1',
+    'controller.quorum.voters': `1@127.0.0.1:${controllerPort}`,
+    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    'log.dirs': join(dataDir, 'logs'),
+    'num.partitions': '3',
+    'offsets.topic.replication.factor': '1',
+    'offsets.topic.num.partitions': '10',
+    'transaction.state.log.replication.factor': '1',
+    'transaction.state.log.min.isr': '1',
+    'transaction.state.log.num.partitions': '5',
+    'group.initial.rebalance.delay.ms': '0',
+    'auto.create.topics.enable': 'true',
+    'log.retention.hours': '24',
+    'log.segment.bytes': String(64 * 1024 * 1024),
+    'num.network.threads': '2',
+    'num.io.threads': '2',
+    'background.threads': '2',
+    'num.recovery.threads.per.data.dir': '1',
+    'delete.topic.enable': 'true',
+    ...extra,
+  };
+  return Object.entries(props)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n');
+}
+
+function log4jProperties(logFile: string): string {
+  return [
+    'log4j.rootLogger=WARN, file',
+    'log4j.logger.kafka.server.KafkaServer=INFO',
+    'log4j.logger.kafka.server.KafkaRaftServer=INFO',
+    'log4j.appender.file=org.apache.log4j.FileAppender',
+    `log4j.appender.file.File=${logFile}`,
+    'log4j.appender.file.layout=org.apache.log4j.PatternLayout',
+    'log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n',
+  ].join('\n');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !isAlive(pid);
+}
+
+/** SIGTERM (clean shutdown), then SIGKILL if the JVM does not exit in time. */
+export async function stopPid(pid: number, graceMs = 15_000): Promise<void> {
+  if (!isAlive(pid)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  if (await waitForExit(pid, graceMs)) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  await waitForExit(pid, 5_000);
+}
+
+export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<LocalKafkaHandle> {
+  assertJars();
+  const port = options.port ?? (await freePort());
+  if (await portAnswers(port)) throw new LocalKafkaError(`port ${port} is already in use on 127.0.0.1; pick another with --port.`);
+  const controllerPort = await freePort();
+  const reuse = options.dataDir !== undefined && existsSync(join(options.dataDir, 'logs', 'meta.properties'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'journeylens-kafka-'));
+  mkdirSync(dataDir, { recursive: true });
+  const configFile = join(dataDir, 'server.properties');
+  const logFile = join(dataDir, 'server.log');
+  writeFileSync(configFile, serverProperties(port, controllerPort, dataDir, options.properties ?? {}));
+  writeFileSync(join(dataDir, 'log4j.properties'), log4jProperties(logFile));
+
+  const classpath = `${kafkaLibsDir}/*`;
+  const jvm = [
+    `-Xmx${options.heap ?? '512m'}`,
+    `-Xms${options.heap ?? '512m'}`,
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    '-Djava.awt.headless=true',
+    `-Dlog4j.configuration=file:${join(dataDir, 'log4j.properties')}`,
+    '-Djourneylens.localkafka=1',
+    ...(options.jvmArgs ?? []),
+  ];
+  if (!reuse) {
+    const fmt = spawnSync('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', configFile, '--ignore-formatted'], {
+      encoding: 'utf8',
+    });
+    if (fmt.status !== 0) throw new LocalKafkaError(`formatting the KRaft storage failed: ${fmt.stderr || fmt.stdout}`);
+  } else {
+    // The controller port changes between runs; the quorum is single-node, so that is fine.
+  }
+
+  const out = openSync(join(dataDir, 'stdout.log'), 'a');
+  const child: ChildProcess = spawn('java', [...jvm, '-cp', classpath, 'kafka.Kafka', configFile], {
+    detached: options.detached ?? false,
+    stdio: ['ignore', out, out],
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new LocalKafkaError('could not start java for the local Kafka broker.');
+  let exited: number | null = null;
+  child.once('exit', (code) => {
+    exited = code ?? -1;
+  });
+  if (options.detached) {
+    child.unref();
+  } else {
+    // If this process dies without calling stop(), the watchdog takes the JVM down with it.
+    const watchdog = spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill ${pid} 2>/dev/null; sleep 15; kill -9 ${pid} 2>/dev/null`], {
+      detached: true,
+      stdio: 'ignore',
+    });
+    watchdog.unref();
+  }
+
+  const handle: LocalKafkaHandle = {
+    bootstrap: `127.0.0.1:${port}`,
+    port,
+    controllerPort,
+    pid,
+    dataDir,
+    logFile,
+    async stop() {
+      await stopPid(pid);
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);
+  while (Date.now() < deadline) {
+    if (exited !== null) {
+      const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : '';
+      throw new LocalKafkaError(`the Kafka broker exited with code ${exited} while starting. Last log lines:\n${tail}`);
+    }
+    if (existsSync(logFile) && /started \(kafka\.server\.KafkaRaftServer\)|Kafka Server started/.test(readFileSync(logFile, 'utf8'))) {
+      if (await portAnswers(port)) return handle;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await handle.stop();
+  throw new LocalKafkaError(`the Kafka broker did not answer on 127.0.0.1:${port} within ${(options.startTimeoutMs ?? 90_000) / 1000}s; see ${logFile}.`);
+}
+
+// --- state for `journeylens kafka start|stop`, which run as separate processes ---------------
+
+export function stateFile(): string {
+  const dir = process.env.JOURNEYLENS_STATE_DIR ?? join(tmpdir(), 'journeylens');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, 'local-kafka.json');
+}
+
+interface SavedBroker {
+  pid: number;
+  port: number;
+  bootstrap: string;
+  dataDir: string;
+}
+
+export function readSavedBroker(): SavedBroker | undefined {
+  const file = stateFile();
+  if (!existsSync(file)) return undefined;
+  try {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedBroker;
+    return isAlive(saved.pid) ? saved : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startDetached(port?: number): Promise<SavedBroker> {
+  const running = readSavedBroker();
+  if (running) throw new LocalKafkaError(`a local broker is already running at ${running.bootstrap} (pid ${running.pid}); stop it with \`journeylens kafka stop\`.`);
+  const h = await startLocalKafka({ ...(port === undefined ? {} : { port }), detached: true });
+  const saved: SavedBroker = { pid: h.pid, port: h.port, bootstrap: h.bootstrap, dataDir: h.dataDir };
+  writeFileSync(stateFile(), JSON.stringify(saved));
+  return saved;
+}
+
+export async function stopDetached(): Promise<SavedBroker | undefined> {
+  const file = stateFile();
+  if (!existsSync(file)) return undefined;
+  let saved: SavedBroker;
+  try {
+    saved = JSON.parse(readFileSync(file, 'utf8')) as SavedBroker;
+  } catch {
+    rmSync(file, { force: true });
+    return undefined;
+  }
+  await stopPid(saved.pid);
+  rmSync(saved.dataDir, { recursive: true, force: true });
+  rmSync(file, { force: true });
+  return saved;
+}

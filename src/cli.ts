@@ -2,6 +2,8 @@
 // registered here; every one has --help.
 import { Command, CommanderError } from 'commander';
 import { registerKafkaCommands } from './commands/kafka.ts';
+import { registerRunCommand } from './commands/run.ts';
+import { registerDemoCommand } from './commands/demo.ts';
 import { JourneylensError, UserError } from './errors.ts';
 import { version } from './version.ts';
 
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerKafkaCommands(program);
+  registerRunCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 

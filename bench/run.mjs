@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// `npm run bench`: runs every benchmark in bench/*.ts (each prints one JSON object) and writes
+// bench/results/latest.json. Pass --quick for the short forms.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const only = args.filter((a) => !a.startsWith('--'));
+const flags = args.filter((a) => a.startsWith('--'));
+const files = readdirSync(here).filter((f) => f.endsWith('.ts') && !f.startsWith('_') && (only.length === 0 || only.some((o) => f.includes(o))));
+const results = {};
+for (const f of files) {
+  process.stderr.write(`bench: ${f} ${flags.join(' ')}\n`);
+  const res = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(here, f), ...flags], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+  const last = res.stdout.trim().split('\n').pop() ?? '';
+  try {
+    results[f.replace(/\.ts$/, '')] = JSON.parse(last);
+  } catch {
+    results[f.replace(/\.ts$/, '')] = { error: `exit ${res.status}`, output: res.stdout.slice(-2000) };
+  }
+}
+mkdirSync(join(here, 'results'), { recursive: true });
+const out = { at: new Date().toISOString(), quick: flags.includes('--quick'), results };
+writeFileSync(join(here, 'results', 'latest.json'), JSON.stringify(out, null, 2));
+process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -1,0 +1,160 @@
+// One config schema for flags, env and file. Each option is declared once in `runOptions`:
+// its flag, its env variable, its description and how to parse it. Precedence: flag > env >
+// config file (JOURNEYLENS_CONFIG / --config) > default. Every wrong value produces one message
+// naming the option (flag and env) and the fix.
+import { readFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import { ErrorCodes, UserError } from './errors.ts';
+
+type Parsed = string | number | boolean | string[];
+
+export interface OptionSpec<K extends string = string> {
+  key: K;
+  flag: string;
+  env: string;
+  description: string;
+  kind: 'string' | 'list' | 'int' | 'number' | 'boolean' | 'enum';
+  choices?: readonly string[];
+  min?: number;
+  max?: number;
+  required?: boolean;
+  secret?: boolean;
+  default?: Parsed;
+}
+
+export const runOptions = [
+  { key: 'brokers', flag: '--brokers <list>', env: 'JOURNEYLENS_BROKERS', kind: 'list', required: true, description: 'Kafka bootstrap servers, comma-separated host:port' },
+  { key: 'input', flag: '--input <topics>', env: 'JOURNEYLENS_INPUT', kind: 'list', required: true, description: 'input clickstream topics, comma-separated' },
+  { key: 'signalsTopic', flag: '--signals-topic <topic>', env: 'JOURNEYLENS_SIGNALS_TOPIC', kind: 'string', default: 'journey.signals', description: 'topic for JourneySignal records' },
+  { key: 'group', flag: '--group <id>', env: 'JOURNEYLENS_GROUP', kind: 'string', default: 'journeylens', description: 'Kafka consumer group id' },
+  { key: 'clientId', flag: '--client-id <id>', env: 'JOURNEYLENS_CLIENT_ID', kind: 'string', default: 'journeylens', description: 'Kafka client id' },
+  { key: 'fromBeginning', flag: '--from-beginning', env: 'JOURNEYLENS_FROM_BEGINNING', kind: 'boolean', default: true, description: 'start from the earliest offset when the group has no committed offset' },
+  { key: 'tickMs', flag: '--tick-ms <ms>', env: 'JOURNEYLENS_TICK_MS', kind: 'int', min: 10, max: 60_000, default: 250, description: 'micro-batch tick: a changed session is re-scored at most once per tick' },
+  { key: 'connectTimeoutMs', flag: '--connect-timeout-ms <ms>', env: 'JOURNEYLENS_CONNECT_TIMEOUT_MS', kind: 'int', min: 100, max: 600_000, default: 10_000, description: 'how long to wait for the brokers at start-up before giving up' },
+  { key: 'logLevel', flag: '--log-level <level>', env: 'JOURNEYLENS_LOG_LEVEL', kind: 'enum', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'log level' },
+] as const satisfies readonly OptionSpec[];
+
+type Specs = typeof runOptions;
+type ValueOf<S> = S extends { kind: 'list' } ? string[] : S extends { kind: 'int' | 'number' } ? number : S extends { kind: 'boolean' } ? boolean : string;
+export type RunConfig = { [S in Specs[number] as S['key']]: ValueOf<S> };
+
+function describe(spec: OptionSpec): string {
+  return `${spec.flag.split(' ')[0]} (env ${spec.env})`;
+}
+
+function fail(spec: OptionSpec, message: string): never {
+  throw new UserError(ErrorCodes.CONFIG_INVALID, `${describe(spec)} ${message}`, { exitCode: 2 });
+}
+
+/** Parses one raw value (string from env/flags, or any JSON value from a config file). */
+export function parseOptionValue(spec: OptionSpec, raw: unknown): Parsed {
+  switch (spec.kind) {
+    case 'string': {
+      if (typeof raw !== 'string' || raw.trim() === '') fail(spec, `must be a non-empty string, got ${JSON.stringify(raw)}.`);
+      return raw.trim();
+    }
+    case 'list': {
+      const items = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? raw.split(',') : fail(spec, `must be a comma-separated list, got ${JSON.stringify(raw)}.`);
+      const list = items.map((s) => s.trim()).filter((s) => s.length > 0);
+      if (list.length === 0) fail(spec, 'must name at least one value, e.g. "a,b".');
+      return list;
+    }
+    case 'int':
+    case 'number': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      const what = spec.kind === 'int' ? 'an integer' : 'a number';
+      const bounds = `from ${spec.min ?? '-∞'} to ${spec.max ?? '∞'}`;
+      if (!Number.isFinite(n) || (spec.kind === 'int' && !Number.isInteger(n))) fail(spec, `must be ${what} ${bounds}, got ${JSON.stringify(raw)}.`);
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) fail(spec, `must be ${what} ${bounds}, got ${n}.`);
+      return n;
+    }
+    case 'boolean': {
+      if (typeof raw === 'boolean') return raw;
+      const s = String(raw).trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+      if (['0', 'false', 'no', 'off'].includes(s)) return false;
+      return fail(spec, `must be true or false, got ${JSON.stringify(raw)}.`);
+    }
+    case 'enum': {
+      const s = String(raw).trim();
+      if (!spec.choices?.includes(s)) fail(spec, `must be one of ${spec.choices?.join(', ')}, got ${JSON.stringify(raw)}.`);
+      return s;
+    }
+  }
+}
+
+/** Adds every option of `specs` to a commander command (values are parsed later, in resolveConfig). */
+export function addConfigOptions(cmd: Command, specs: readonly OptionSpec[]): Command {
+  for (const spec of specs) {
+    const opt = new Option(spec.kind === 'boolean' ? spec.flag : spec.flag, `${spec.description} [env ${spec.env}]`);
+    if (spec.kind === 'boolean') {
+      cmd.addOption(opt);
+      cmd.addOption(new Option(`--no-${spec.flag.replace(/^--/, '').split(' ')[0]}`).hideHelp());
+    } else {
+      if (spec.default !== undefined) opt.default(undefined, String(spec.default));
+      cmd.addOption(opt);
+    }
+  }
+  cmd.addOption(new Option('--config <file>', 'JSON config file with the same keys as the options [env JOURNEYLENS_CONFIG]'));
+  return cmd;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UserError(ErrorCodes.CONFIG_INVALID, `--config (env JOURNEYLENS_CONFIG): cannot read ${path}: ${(err as Error).message}`, { exitCode: 2 });
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the top level must be an object');
+    return parsed as Record<string, unknown>;
+  } catch (err) {
+    throw new UserError(ErrorCodes.CONFIG_INVALID, `--config (env JOURNEYLENS_CONFIG): ${path} is not a JSON object: ${(err as Error).message}`, { exitCode: 2 });
+  }
+}
+
+/**
+ * Resolves the effective config. `flags` are commander's parsed options (camelCase keys).
+ * Unknown keys in the config file are rejected, naming the key and the known ones.
+ */
+export function resolveConfig<S extends readonly OptionSpec[]>(
+  specs: S,
+  flags: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): { [K in S[number] as K['key']]: ValueOf<K> } {
+  const configPath = (flags.config as string | undefined) ?? env.JOURNEYLENS_CONFIG;
+  const file = configPath ? readConfigFile(configPath) : {};
+  const known = new Set(specs.map((s) => s.key));
+  for (const key of Object.keys(file)) {
+    if (!known.has(key)) {
+      throw new UserError(ErrorCodes.CONFIG_INVALID, `config file ${configPath}: unknown option "${key}"; known options: ${[...known].join(', ')}.`, { exitCode: 2 });
+    }
+  }
+  const out: Record<string, Parsed> = {};
+  for (const spec of specs) {
+    const raw = flags[spec.key] ?? env[spec.env] ?? file[spec.key];
+    if (raw === undefined || raw === '') {
+      if (spec.default !== undefined) {
+        out[spec.key] = spec.default;
+        continue;
+      }
+      if (spec.required) fail(spec, `is required; pass ${spec.flag} or set ${spec.env}.`);
+      continue;
+    }
+    out[spec.key] = parseOptionValue(spec, raw);
+  }
+  return out as { [K in S[number] as K['key']]: ValueOf<K> };
+}
+
+/** The effective config with secrets redacted, for `journeylens config print` and logs. */
+export function redactConfig(specs: readonly OptionSpec[], config: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const spec of specs) {
+    const v = config[spec.key];
+    if (v === undefined) continue;
+    out[spec.key] = spec.secret ? '***' : v;
+  }
+  return out;
+}

@@ -1,0 +1,113 @@
+// The Kafka consumer behind a small interface, so the pipeline does not depend on kafkajs and a
+// second client could be added later.
+import { type Consumer, type Kafka } from 'kafkajs';
+
+export interface SourceRecord {
+  topic: string;
+  partition: number;
+  /** Kafka offset as a decimal string (offsets are int64). */
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+  /** Broker/producer timestamp, ms as a decimal string. */
+  timestamp: string;
+}
+
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  /** The next offset to read (Kafka's commit convention). */
+  offset: string;
+}
+
+export interface BatchContext {
+  /** Keeps the group membership alive during long batches. */
+  heartbeat(): Promise<void>;
+  /** False once stop() was called or the partition was revoked. */
+  isRunning(): boolean;
+}
+
+export interface RecordSource {
+  /** Joins the group and calls onBatch for each fetched batch, one partition at a time. */
+  run(onBatch: (records: SourceRecord[], ctx: BatchContext) => Promise<void>): Promise<void>;
+  commit(offsets: TopicPartitionOffset[]): Promise<void>;
+  pause(topics: { topic: string; partitions?: number[] }[]): void;
+  resume(topics: { topic: string; partitions?: number[] }[]): void;
+  stop(): Promise<void>;
+}
+
+export interface KafkajsSourceOptions {
+  group: string;
+  topics: (string | RegExp)[];
+  fromBeginning: boolean;
+  /** Called when the consumer joins the group (readiness). */
+  onJoin?: () => void;
+  /** Called when kafkajs reports a crash; `restart` says whether kafkajs restarts by itself. */
+  onCrash?: (error: Error, restart: boolean) => void;
+}
+
+export class KafkajsSource implements RecordSource {
+  private readonly consumer: Consumer;
+  private connected = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: KafkajsSourceOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.group,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 250,
+      retry: { retries: 10 },
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => options.onJoin?.());
+    this.consumer.on(this.consumer.events.CRASH, (e) => options.onCrash?.(e.payload.error, e.payload.restart));
+  }
+
+  async run(onBatch: (records: SourceRecord[], ctx: BatchContext) => Promise<void>): Promise<void> {
+    await this.consumer.connect();
+    this.connected = true;
+    await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        if (batch.messages.length === 0 || isStale()) return;
+        const records: SourceRecord[] = batch.messages.map((m) => ({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key,
+          value: m.value,
+          headers: m.headers ?? {},
+          timestamp: m.timestamp,
+        }));
+        await onBatch(records, { heartbeat, isRunning: () => isRunning() && !isStale() });
+        // Marks the batch as handed over, so the next fetch continues after it. What is safe to
+        // commit is decided separately, by the pipeline (commit()).
+        resolveOffset(records[records.length - 1]?.offset ?? batch.lastOffset());
+      },
+    });
+  }
+
+  async commit(offsets: TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length > 0) await this.consumer.commitOffsets(offsets);
+  }
+
+  pause(topics: { topic: string; partitions?: number[] }[]): void {
+    this.consumer.pause(topics);
+  }
+
+  resume(topics: { topic: string; partitions?: number[] }[]): void {
+    this.consumer.resume(topics);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.connected) return;
+    this.connected = false;
+    await this.consumer.disconnect();
+  }
+}

@@ -1,0 +1,90 @@
+// The first vertical slice against the real broker: `journeylens run` (the built binary)
+// consumes JSON click events and produces one signal per session update.
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { collect, createTopics, produce, testKafka, uniqueName } from '../helpers/kafka.ts';
+import { runCli, startCli } from '../helpers/cli.ts';
+
+const brokers = inject('kafkaBrokers');
+
+function clickEvents(sessions: number, perSession: number, t0 = Date.UTC(2026, 10, 1)): { key: string; value: string }[] {
+  const out: { key: string; value: string }[] = [];
+  for (let i = 0; i < perSession; i++) {
+    for (let s = 0; s < sessions; s++) {
+      const ev = { eventId: `e-${s}-${i}`, sessionId: `s-${s}`, userId: `u-${s % 7}`, timestamp: t0 + s * 1000 + i * 15_000, type: 'page_view', page: '/', durationMs: 1200, value: null, properties: {} };
+      out.push({ key: ev.sessionId, value: JSON.stringify(ev) });
+    }
+  }
+  return out;
+}
+
+describe('journeylens run (real broker)', () => {
+  it('consumes click events and publishes a signal per session update with the final event count', async () => {
+    const kafka = testKafka(brokers);
+    const input = uniqueName('clicks');
+    const signals = uniqueName('signals');
+    await createTopics(kafka, [input, signals]);
+    const events = clickEvents(40, 12);
+    await produce(kafka, input, events);
+
+    const proc = startCli(['run', '--brokers', brokers, '--input', input, '--signals-topic', signals, '--group', uniqueName('g'), '--log-level', 'info']);
+    onTestFinished(() => proc.kill('SIGKILL'));
+    const out = await collect(kafka, signals);
+    onTestFinished(() => out.stop());
+
+    const finalCount = (ms: typeof out.messages) => {
+      const best = new Map<string, number>();
+      for (const m of ms) {
+        const sig = JSON.parse(String(m.value)) as { sessionId: string; eventCount: number };
+        best.set(sig.sessionId, Math.max(best.get(sig.sessionId) ?? 0, sig.eventCount));
+      }
+      return best;
+    };
+    await out.waitFor((ms) => [...finalCount(ms).values()].filter((c) => c === 12).length === 40, 60_000, 'a 12-event signal for each of the 40 sessions');
+
+    // each event counted once: no session ever reports more events than it has
+    expect(Math.max(...finalCount(out.messages).values())).toBe(12);
+    const sample = JSON.parse(String(out.messages[0]?.value)) as Record<string, unknown>;
+    expect(sample).toMatchObject({ sessionId: expect.any(String), eventCount: expect.any(Number), windowEnd: expect.any(Number), signalId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    // keyed by user id
+    const keyed = out.messages.find((m) => JSON.parse(String(m.value)).sessionId === 's-3');
+    expect(String(keyed?.key)).toBe('u-3');
+
+    proc.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+    expect(proc.stderr()).toContain('journeylens stopped');
+  });
+
+  it('commits input offsets only after the signals were produced, so a restart re-reads nothing already done', async () => {
+    const kafka = testKafka(brokers);
+    const input = uniqueName('clicks');
+    const signals = uniqueName('signals');
+    const group = uniqueName('g');
+    await createTopics(kafka, [input, signals]);
+    await produce(kafka, input, clickEvents(10, 5));
+
+    const proc = startCli(['run', '--brokers', brokers, '--input', input, '--signals-topic', signals, '--group', group]);
+    onTestFinished(() => proc.kill('SIGKILL'));
+    const out = await collect(kafka, signals);
+    onTestFinished(() => out.stop());
+    await out.waitFor((ms) => ms.some((m) => JSON.parse(String(m.value)).eventCount === 5), 60_000, 'signals');
+    proc.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+
+    const admin = kafka.admin();
+    await admin.connect();
+    onTestFinished(() => admin.disconnect());
+    const committed = await admin.fetchOffsets({ groupId: group, topics: [input] });
+    const ends = await admin.fetchTopicOffsets(input);
+    const sum = (xs: { offset: string }[]) => xs.reduce((a, x) => a + Math.max(0, Number(x.offset)), 0);
+    expect(sum(committed[0]?.partitions ?? [])).toBe(50);
+    expect(sum(ends)).toBe(50);
+  });
+
+  it('exits non-zero with a clear message when no broker is reachable', async () => {
+    const res = await runCli(['run', '--brokers', '127.0.0.1:1', '--input', 'clicks', '--connect-timeout-ms', '1500']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('cannot reach Kafka at 127.0.0.1:1');
+    expect(res.stderr).toContain('--brokers (env JOURNEYLENS_BROKERS)');
+    expect(res.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});

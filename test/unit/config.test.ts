@@ -1,0 +1,53 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig, runOptions } from '../../src/config.ts';
+import { UserError } from '../../src/errors.ts';
+
+function errorOf(fn: () => unknown): UserError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof UserError) return err;
+    throw err;
+  }
+  throw new Error('expected a UserError');
+}
+
+describe('run config', () => {
+  it('takes flags over env over the config file over defaults', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jl-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ brokers: 'file:9092', input: ['a', 'b'], group: 'from-file', tickMs: 500 }));
+    const cfg = resolveConfig(runOptions, { config: file, group: 'from-flag' }, { JOURNEYLENS_TICK_MS: '300' });
+    expect(cfg.brokers).toEqual(['file:9092']);
+    expect(cfg.input).toEqual(['a', 'b']);
+    expect(cfg.group).toBe('from-flag');
+    expect(cfg.tickMs).toBe(300);
+    expect(cfg.signalsTopic).toBe('journey.signals');
+    expect(cfg.fromBeginning).toBe(true);
+  });
+
+  it('names the option, its env variable and the fix when a required value is missing', () => {
+    const err = errorOf(() => resolveConfig(runOptions, { input: 'clicks' }, {}));
+    expect(err.message).toBe('--brokers (env JOURNEYLENS_BROKERS) is required; pass --brokers <list> or set JOURNEYLENS_BROKERS.');
+    expect(err.exitCode).toBe(2);
+  });
+
+  it('rejects out-of-range numbers and unknown enum values with the allowed range', () => {
+    expect(errorOf(() => resolveConfig(runOptions, { brokers: 'b:1', input: 'x' }, { JOURNEYLENS_TICK_MS: 'fast' })).message).toBe(
+      '--tick-ms (env JOURNEYLENS_TICK_MS) must be an integer from 10 to 60000, got "fast".',
+    );
+    expect(errorOf(() => resolveConfig(runOptions, { brokers: 'b:1', input: 'x', logLevel: 'loud' }, {})).message).toBe(
+      '--log-level (env JOURNEYLENS_LOG_LEVEL) must be one of fatal, error, warn, info, debug, trace, silent, got "loud".',
+    );
+  });
+
+  it('rejects unknown keys in the config file, listing the known ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jl-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ broker: 'x:1' }));
+    expect(errorOf(() => resolveConfig(runOptions, { config: file }, {})).message).toMatch(/^config file .*c\.json: unknown option "broker"; known options: brokers, input,/);
+  });
+});

@@ -1,7 +1,7 @@
 // Wires a processor from a resolved config: Kafka client, source, sink, logger. Used by
 // `journeylens run` and by the in-process demo.
 import { pino, type Logger } from 'pino';
-import { type RunConfig } from './config.ts';
+import { inputTopics, type RunConfig } from './config.ts';
 import { assertBrokersReachable, createKafka } from './consumers/kafka-client.ts';
 import { KafkajsSource } from './consumers/source.ts';
 import { Processor, type SliceSignal } from './pipeline.ts';
@@ -46,9 +46,9 @@ export async function startApp(config: RunConfig, hooks: AppHooks = {}): Promise
   });
   const source = new KafkajsSource(kafka, {
     group: config.group,
-    topics: config.input,
+    topics: inputTopics(config.input),
     fromBeginning: config.fromBeginning,
-    onJoin: () => log.info({ group: config.group, topics: config.input }, 'consumer joined the group'),
+    onJoin: (assignment) => log.info({ group: config.group, assignment }, 'consumer joined the group'),
     onCrash: (error, restart) => {
       log.error({ err: error, restart }, 'consumer crashed');
       if (!restart) rejectDone(error);

@@ -24,7 +24,7 @@ export interface OptionSpec<K extends string = string> {
 
 export const runOptions = [
   { key: 'brokers', flag: '--brokers <list>', env: 'JOURNEYLENS_BROKERS', kind: 'list', required: true, description: 'Kafka bootstrap servers, comma-separated host:port' },
-  { key: 'input', flag: '--input <topics>', env: 'JOURNEYLENS_INPUT', kind: 'list', required: true, description: 'input clickstream topics, comma-separated' },
+  { key: 'input', flag: '--input <topics>', env: 'JOURNEYLENS_INPUT', kind: 'list', required: true, description: 'input clickstream topics, comma-separated; /regex/ subscribes to every matching topic' },
   { key: 'signalsTopic', flag: '--signals-topic <topic>', env: 'JOURNEYLENS_SIGNALS_TOPIC', kind: 'string', default: 'journey.signals', description: 'topic for JourneySignal records' },
   { key: 'group', flag: '--group <id>', env: 'JOURNEYLENS_GROUP', kind: 'string', default: 'journeylens', description: 'Kafka consumer group id' },
   { key: 'clientId', flag: '--client-id <id>', env: 'JOURNEYLENS_CLIENT_ID', kind: 'string', default: 'journeylens', description: 'Kafka client id' },
@@ -146,6 +146,19 @@ export function resolveConfig<S extends readonly OptionSpec[]>(
     out[spec.key] = parseOptionValue(spec, raw);
   }
   return out as { [K in S[number] as K['key']]: ValueOf<K> };
+}
+
+/** `--input` entries: plain topic names, or `/regex/` for a pattern subscription. */
+export function inputTopics(input: string[]): (string | RegExp)[] {
+  return input.map((t) => {
+    const m = /^\/(.+)\/$/.exec(t);
+    if (!m) return t;
+    try {
+      return new RegExp(m[1] as string);
+    } catch (err) {
+      throw new UserError(ErrorCodes.CONFIG_INVALID, `--input (env JOURNEYLENS_INPUT): ${t} is not a valid regular expression: ${(err as Error).message}`, { exitCode: 2 });
+    }
+  });
 }
 
 /** The effective config with secrets redacted, for `journeylens config print` and logs. */

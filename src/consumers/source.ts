@@ -41,8 +41,10 @@ export interface KafkajsSourceOptions {
   group: string;
   topics: (string | RegExp)[];
   fromBeginning: boolean;
-  /** Called when the consumer joins the group (readiness). */
-  onJoin?: () => void;
+  /** Called when the consumer joins the group, with its partition assignment. */
+  onJoin?: (assignment: { topic: string; partitions: number[] }[]) => void;
+  /** Restarts of the consumer after a crash before giving up (then onCrash gets restart=false). */
+  maxRestarts?: number;
   /** Called when kafkajs reports a crash; `restart` says whether kafkajs restarts by itself. */
   onCrash?: (error: Error, restart: boolean) => void;
 }
@@ -50,6 +52,7 @@ export interface KafkajsSourceOptions {
 export class KafkajsSource implements RecordSource {
   private readonly consumer: Consumer;
   private connected = false;
+  private restarts = 0;
 
   constructor(
     kafka: Kafka,
@@ -60,9 +63,17 @@ export class KafkajsSource implements RecordSource {
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       maxWaitTimeInMs: 250,
-      retry: { retries: 10 },
+      retry: {
+        retries: 10,
+        // Bounded restarts: after maxRestarts crashes the processor exits non-zero instead of
+        // looping forever.
+        restartOnFailure: async () => ++this.restarts <= (options.maxRestarts ?? 5),
+      },
     });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => options.onJoin?.());
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      const assignment = Object.entries(e.payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions }));
+      options.onJoin?.(assignment);
+    });
     this.consumer.on(this.consumer.events.CRASH, (e) => options.onCrash?.(e.payload.error, e.payload.restart));
   }
 

@@ -51,3 +51,11 @@ describe('run config', () => {
     expect(errorOf(() => resolveConfig(runOptions, { config: file }, {})).message).toMatch(/^config file .*c\.json: unknown option "broker"; known options: brokers, input,/);
   });
 });
+
+describe('input topics', () => {
+  it('turns /regex/ entries into pattern subscriptions and rejects bad patterns by name', async () => {
+    const { inputTopics } = await import('../../src/config.ts');
+    expect(inputTopics(['clicks', '/^web\\..+/'])).toEqual(['clicks', /^web\..+/]);
+    expect(() => inputTopics(['/(/'])).toThrow(/^--input \(env JOURNEYLENS_INPUT\): \/\(\/ is not a valid regular expression/);
+  });
+});

@@ -1,0 +1,70 @@
+// Decides which input offsets are safe to commit (the low-watermark rule of DESIGN "Delivery
+// and recovery"): for each partition, commit no later than
+//   - the oldest offset still held by an open session (its state is rebuilt by re-reading), and
+//   - one past the last record whose outputs the broker has acknowledged.
+// A tick snapshots what was received, runs, sends its outputs, and only after the ack is its
+// plan turned into a commit; ticks are applied in order.
+
+export interface PartitionKey {
+  topic: string;
+  partition: number;
+}
+
+export interface CommitPlan {
+  /** topic → partition → offset to commit (the next offset to read, as a decimal string). */
+  offsets: { topic: string; partition: number; offset: string }[];
+}
+
+const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+export class CommitPlanner {
+  /** Highest offset received (handed to the pipeline) per partition. */
+  private readonly received = new Map<string, { topic: string; partition: number; offset: bigint }>();
+  /** Last committed offset per partition, so commits never go backwards. */
+  private readonly committed = new Map<string, bigint>();
+
+  /** Records that a record was handed to the pipeline (in partition order). */
+  receive(topic: string, partition: number, offset: string): void {
+    const k = keyOf(topic, partition);
+    const o = BigInt(offset);
+    const cur = this.received.get(k);
+    if (!cur || o > cur.offset) this.received.set(k, { topic, partition, offset: o });
+  }
+
+  /**
+   * Plans a commit for a tick. `oldestHeld(topic, partition)` returns the oldest offset still
+   * needed by an open session of that partition (after the tick closed what it closed), or
+   * undefined when none. Call `applied(plan)` once the tick's outputs were acknowledged.
+   */
+  plan(oldestHeld: (topic: string, partition: number) => string | undefined): CommitPlan {
+    const offsets: CommitPlan['offsets'] = [];
+    for (const [k, r] of this.received) {
+      let next = r.offset + 1n;
+      const held = oldestHeld(r.topic, r.partition);
+      if (held !== undefined && BigInt(held) < next) next = BigInt(held);
+      const prev = this.committed.get(k);
+      if (prev !== undefined && next <= prev) continue;
+      offsets.push({ topic: r.topic, partition: r.partition, offset: next.toString() });
+    }
+    return { offsets };
+  }
+
+  /** The plan's offsets were committed. */
+  applied(plan: CommitPlan): void {
+    for (const o of plan.offsets) {
+      const k = keyOf(o.topic, o.partition);
+      const v = BigInt(o.offset);
+      const prev = this.committed.get(k);
+      if (prev === undefined || v > prev) this.committed.set(k, v);
+    }
+  }
+
+  /** Forget partitions that were revoked in a rebalance (their state is rebuilt elsewhere). */
+  revoke(partitions: PartitionKey[]): void {
+    for (const p of partitions) {
+      const k = keyOf(p.topic, p.partition);
+      this.received.delete(k);
+      this.committed.delete(k);
+    }
+  }
+}

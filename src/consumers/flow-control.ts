@@ -1,0 +1,63 @@
+// Backpressure between the Kafka consumer and the rest of the pipeline: records handed over but
+// not yet covered by an acknowledged tick are "in flight". Above the high-water mark the
+// partitions that deliver are paused (kafkajs stops fetching them, heartbeats go on); once the
+// count drains below the low-water mark they are resumed. Memory stays bounded, nothing is dropped.
+
+export interface Pausable {
+  pause(topics: { topic: string; partitions: number[] }[]): void;
+  resume(topics: { topic: string; partitions: number[] }[]): void;
+}
+
+export interface FlowControlOptions {
+  highWater: number;
+  lowWater: number;
+  onPause?: (inFlight: number) => void;
+  onResume?: (inFlight: number) => void;
+}
+
+export class FlowControl {
+  private inFlight = 0;
+  private readonly paused = new Map<string, { topic: string; partition: number }>();
+
+  constructor(
+    private readonly target: Pausable,
+    private readonly options: FlowControlOptions,
+  ) {
+    if (!(options.lowWater >= 0 && options.lowWater < options.highWater)) {
+      throw new RangeError(`flow control: lowWater (${options.lowWater}) must be at least 0 and below highWater (${options.highWater})`);
+    }
+  }
+
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  get isPaused(): boolean {
+    return this.paused.size > 0;
+  }
+
+  /** `count` records of topic/partition were handed to the pipeline. */
+  admit(topic: string, partition: number, count: number): void {
+    this.inFlight += count;
+    if (this.inFlight >= this.options.highWater) {
+      const k = `${topic}\u0000${partition}`;
+      if (!this.paused.has(k)) {
+        if (this.paused.size === 0) this.options.onPause?.(this.inFlight);
+        this.paused.set(k, { topic, partition });
+        this.target.pause([{ topic, partitions: [partition] }]);
+      }
+    }
+  }
+
+  /** `count` in-flight records are done (their outputs acknowledged). */
+  release(count: number): void {
+    this.inFlight = Math.max(0, this.inFlight - count);
+    if (this.paused.size > 0 && this.inFlight <= this.options.lowWater) {
+      const byTopic = new Map<string, number[]>();
+      for (const { topic, partition } of this.paused.values()) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+      this.paused.clear();
+      this.target.resume([...byTopic].map(([topic, partitions]) => ({ topic, partitions })));
+      this.options.onResume?.(this.inFlight);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { CommitPlanner } from '../../src/consumers/commit-planner.ts';
+
+describe('CommitPlanner (low-watermark commits)', () => {
+  it('commits one past the last received record when no session holds anything', () => {
+    const p = new CommitPlanner();
+    p.receive('t', 0, '0');
+    p.receive('t', 0, '41');
+    expect(p.plan(() => undefined).offsets).toEqual([{ topic: 't', partition: 0, offset: '42' }]);
+  });
+
+  it('never commits past the oldest offset still held by an open session', () => {
+    const p = new CommitPlanner();
+    for (let i = 0; i < 100; i++) p.receive('t', 1, String(i));
+    const plan = p.plan((_t, part) => (part === 1 ? '17' : undefined));
+    expect(plan.offsets).toEqual([{ topic: 't', partition: 1, offset: '17' }]);
+  });
+
+  it('does not move a commit backwards and skips partitions with nothing new', () => {
+    const p = new CommitPlanner();
+    p.receive('t', 0, '9');
+    const first = p.plan(() => undefined);
+    p.applied(first);
+    expect(p.plan(() => undefined).offsets).toEqual([]);
+    // a session that starts at an older offset cannot exist after a commit, but even if a caller
+    // reported one, the commit must not regress
+    p.receive('t', 0, '12');
+    expect(p.plan(() => '5').offsets).toEqual([]);
+    expect(p.plan(() => '11').offsets).toEqual([{ topic: 't', partition: 0, offset: '11' }]);
+  });
+
+  it('keeps partitions and topics apart and handles int64 offsets', () => {
+    const p = new CommitPlanner();
+    p.receive('a', 0, '9007199254740993');
+    p.receive('b', 0, '3');
+    const plan = p.plan((t) => (t === 'b' ? '2' : undefined));
+    expect(plan.offsets).toEqual([
+      { topic: 'a', partition: 0, offset: '9007199254740994' },
+      { topic: 'b', partition: 0, offset: '2' },
+    ]);
+  });
+
+  it('forgets revoked partitions', () => {
+    const p = new CommitPlanner();
+    p.receive('t', 0, '1');
+    p.receive('t', 1, '1');
+    p.revoke([{ topic: 't', partition: 0 }]);
+    expect(p.plan(() => undefined).offsets.map((o) => o.partition)).toEqual([1]);
+  });
+});

@@ -1,0 +1,89 @@
+// The model bundle's manifest: format version, model version, image spec, training summary and
+// metrics, and the sha256 of every other file. Loading verifies all of it and refuses a bad
+// bundle with a message that names what is wrong, so a hot reload can keep the old model.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ErrorCodes, UserError } from '../errors.ts';
+import { type ImageSpec, type SessionizationSpec } from './image-spec.ts';
+
+export const BUNDLE_FORMAT_VERSION = 1;
+export const MANIFEST_FILE = 'manifest.json';
+
+export interface BundleManifest {
+  formatVersion: number;
+  modelVersion: string;
+  createdAt: string;
+  imageSpec: ImageSpec;
+  sessionization: SessionizationSpec;
+  /** Free-form summaries written by the trainer (sessions, events, label rate, seed, …). */
+  training: Record<string, unknown>;
+  /** Quality figures (loss, AUC, ARI, …). */
+  metrics: Record<string, unknown>;
+  /** Relative path → sha256 hex, for every file of the bundle except the manifest. */
+  files: Record<string, string>;
+}
+
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+function listFiles(dir: string, base = dir): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...listFiles(p, base));
+    else if (relative(base, p) !== MANIFEST_FILE) out.push(relative(base, p));
+  }
+  return out;
+}
+
+/** Writes manifest.json for everything currently in `dir`. */
+export function writeManifest(dir: string, manifest: Omit<BundleManifest, 'files' | 'formatVersion'>): BundleManifest {
+  const files: Record<string, string> = {};
+  for (const f of listFiles(dir)) files[f] = sha256File(join(dir, f));
+  const full: BundleManifest = { formatVersion: BUNDLE_FORMAT_VERSION, ...manifest, files };
+  writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(full, null, 2)}\n`);
+  return full;
+}
+
+function bad(dir: string, message: string): never {
+  throw new UserError(ErrorCodes.BUNDLE_INVALID, `model bundle ${dir} refused: ${message}`);
+}
+
+/** Parses a JSON file of the bundle, naming the file when it is corrupt. */
+export function readBundleJson<T>(dir: string, file: string): T {
+  const p = join(dir, file);
+  if (!existsSync(p)) bad(dir, `${file} is missing.`);
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as T;
+  } catch (err) {
+    return bad(dir, `${file} is not valid JSON (${(err as Error).message}).`);
+  }
+}
+
+/**
+ * Verifies the manifest and every checksum. `expectSpec`, when given, must equal the bundle's
+ * image spec (a live pipeline cannot switch specs under open sessions).
+ */
+export function verifyBundle(dir: string, options: { expectSpec?: ImageSpec; requiredFiles?: string[] } = {}): BundleManifest {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) bad(dir, 'it is not a directory.');
+  const manifest = readBundleJson<BundleManifest>(dir, MANIFEST_FILE);
+  if (typeof manifest !== 'object' || manifest === null || typeof manifest.files !== 'object') bad(dir, `${MANIFEST_FILE} has no "files" section.`);
+  if (manifest.formatVersion !== BUNDLE_FORMAT_VERSION) {
+    bad(dir, `format version ${String(manifest.formatVersion)} is not supported by this journeylens (it reads version ${BUNDLE_FORMAT_VERSION}); retrain the bundle with this version.`);
+  }
+  for (const f of options.requiredFiles ?? []) {
+    if (!(f in manifest.files)) bad(dir, `${f} is not listed in ${MANIFEST_FILE}.`);
+  }
+  for (const [file, want] of Object.entries(manifest.files)) {
+    const p = join(dir, file);
+    if (!existsSync(p)) bad(dir, `${file} is missing.`);
+    const got = sha256File(p);
+    if (got !== want) bad(dir, `${file} does not match its checksum in ${MANIFEST_FILE} (sha256 ${got.slice(0, 12)}…, expected ${want.slice(0, 12)}…); the file is corrupt or was changed.`);
+  }
+  if (options.expectSpec && JSON.stringify(options.expectSpec) !== JSON.stringify(manifest.imageSpec)) {
+    bad(dir, 'its image spec differs from the one the running pipeline uses; restart the processor to switch specs.');
+  }
+  return manifest;
+}

@@ -1,0 +1,50 @@
+// The contract schemas (schemas/*.avsc) as avsc types, parsed once per process.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Type } from 'avsc';
+import { ErrorCodes, JourneylensError } from './errors.ts';
+
+// This file runs as src/schemas.ts (tsx, vitest) and as dist/src/schemas.js (build), and the
+// package ships schemas/ at its root: look one and two levels up.
+const CANDIDATES = ['../schemas/', '../../schemas/'];
+
+let dir: string | undefined;
+
+/** Absolute path of the schemas/ folder (with a trailing slash). */
+export function schemasDir(): string {
+  if (dir !== undefined) return dir;
+  for (const rel of CANDIDATES) {
+    const candidate = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(`${candidate}click-event.avsc`)) return (dir = candidate);
+  }
+  throw new JourneylensError(ErrorCodes.INTERNAL, `schemas/click-event.avsc not found next to ${fileURLToPath(import.meta.url)}; the package is incomplete.`);
+}
+
+/** What avsc's Type.forSchema accepts. */
+export type AvroSchema = Parameters<typeof Type.forSchema>[0];
+/** What Type#createResolver returns. */
+export type AvroResolver = ReturnType<Type['createResolver']>;
+
+export const CONTRACT_SCHEMAS = {
+  clickEvent: 'click-event.avsc',
+  journeySignal: 'journey-signal.avsc',
+  churnAlert: 'churn-alert.avsc',
+} as const;
+export type ContractName = keyof typeof CONTRACT_SCHEMAS;
+
+const cache = new Map<ContractName, Type>();
+
+/** The parsed avsc type of a contract schema. Each file gets its own registry: they all define journeylens.RiskBand. */
+export function contractType(name: ContractName): Type {
+  let type = cache.get(name);
+  if (type === undefined) {
+    const path = `${schemasDir()}${CONTRACT_SCHEMAS[name]}`;
+    type = Type.forSchema(JSON.parse(readFileSync(path, 'utf8')) as AvroSchema);
+    cache.set(name, type);
+  }
+  return type;
+}
+
+export const clickEventType = (): Type => contractType('clickEvent');
+export const journeySignalType = (): Type => contractType('journeySignal');
+export const churnAlertType = (): Type => contractType('churnAlert');

@@ -32,15 +32,25 @@ export const CONTRACT_SCHEMAS = {
 } as const;
 export type ContractName = keyof typeof CONTRACT_SCHEMAS;
 
-const cache = new Map<ContractName, Type>();
+const jsonCache = new Map<ContractName, Record<string, unknown>>();
+const typeCache = new Map<ContractName, Type>();
+
+/** The schema file's JSON, with docs and defaults (avsc's Type#schema() drops defaults). */
+export function contractSchema(name: ContractName): Readonly<Record<string, unknown>> {
+  let json = jsonCache.get(name);
+  if (json === undefined) {
+    json = JSON.parse(readFileSync(`${schemasDir()}${CONTRACT_SCHEMAS[name]}`, 'utf8')) as Record<string, unknown>;
+    jsonCache.set(name, json);
+  }
+  return json;
+}
 
 /** The parsed avsc type of a contract schema. Each file gets its own registry: they all define journeylens.RiskBand. */
 export function contractType(name: ContractName): Type {
-  let type = cache.get(name);
+  let type = typeCache.get(name);
   if (type === undefined) {
-    const path = `${schemasDir()}${CONTRACT_SCHEMAS[name]}`;
-    type = Type.forSchema(JSON.parse(readFileSync(path, 'utf8')) as AvroSchema);
-    cache.set(name, type);
+    type = Type.forSchema(contractSchema(name) as AvroSchema);
+    typeCache.set(name, type);
   }
   return type;
 }

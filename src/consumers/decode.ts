@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { Type } from 'avsc';
 import { ErrorCodes, UserError } from '../errors.ts';
-import { type AvroResolver, type AvroSchema, clickEventType } from '../schemas.ts';
+import { type AvroResolver, type AvroSchema, clickEventType, contractSchema } from '../schemas.ts';
 import { checkAvroBody } from './avro-guard.ts';
 import { type Rejection } from './types.ts';
 
@@ -78,7 +78,7 @@ export function createAvroReader(writer: Type, options: { identityMapping: boole
   let reader = clickEventType();
   // Avro resolves records by name: a producer's com.acme.Click is read as journeylens.ClickEvent through an alias.
   if (writer.typeName === 'record' && writer.name !== undefined && writer.name !== reader.name) {
-    reader = Type.forSchema({ ...(reader.schema() as object), aliases: [writer.name] } as AvroSchema);
+    reader = Type.forSchema({ ...contractSchema('clickEvent'), aliases: [writer.name] } as AvroSchema);
   }
   try {
     return { writer, reader, resolver: reader.createResolver(writer), source: options.source };

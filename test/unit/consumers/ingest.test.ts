@@ -228,7 +228,7 @@ describe('ingest: a foreign-schema stream through a mapping given only in config
     const ing = ingestion({ mapping: { timestamp: { path: 'at', unit: 'iso' } } });
     const base = { ...validEvent, timestamp: undefined };
     const at = (s: string) => ingest(record(json({ ...base, at: s })), ing);
-    const ok = (r: IngestResult) => (r.kind === 'event' ? r.event.timestamp : r.message);
+    const ok = (r: IngestResult) => (r.kind === 'event' ? r.event.timestamp : r.kind);
     expect(ok(at('2026-11-22T11:59:00Z'))).toBe(NOW - 60_000);
     expect(ok(at('2026-11-22T12:59:00.250+01:00'))).toBe(NOW - 60_000 + 250);
     expect(ok(at('2026-11-22 11:59:00'))).toBe(NOW - 60_000);

@@ -1,3 +1,6 @@
 // The one public entry: grouped `export *` lines.
 export * from './errors.ts';
 export * from './contracts.ts';
+export * from './schemas.ts';
+export * from './consumers/index.ts';
+export * from './sinks/dead-letter.ts';

@@ -1,0 +1,138 @@
+// Decoding of record values per input format: JSON, raw Avro with a configured writer schema,
+// and the Confluent wire format (magic byte 0, 4-byte big-endian schema id, Avro body) with
+// writer schemas configured by id. Decoders never throw on bad bytes: they return a Rejection.
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { Type } from 'avsc';
+import { ErrorCodes, UserError } from '../errors.ts';
+import { type AvroResolver, type AvroSchema, clickEventType, contractSchema } from '../schemas.ts';
+import { checkAvroBody } from './avro-guard.ts';
+import { type Rejection } from './types.ts';
+
+export type Decoded = { ok: true; value: object } | Rejection;
+
+export interface Decoder {
+  decode(value: Buffer): Decoded;
+}
+
+const reject = (reason: Rejection['reason'], message: string): Rejection => ({ ok: false, reason, message });
+
+const isObject = (v: unknown): v is object => v !== null && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v);
+
+const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`);
+
+// fatal: invalid UTF-8 is a producer bug, not text to patch with U+FFFD.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export const jsonDecoder: Decoder = {
+  decode(value) {
+    let text: string;
+    try {
+      text = utf8.decode(value);
+    } catch {
+      return reject('not_json', 'value is not valid UTF-8, so it cannot be JSON.');
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      return reject('not_json', `value is not JSON: ${(err as Error).message}`);
+    }
+    if (!isObject(parsed)) return reject('not_object', `value is JSON ${describe(parsed)}, not an object.`);
+    return { ok: true, value: parsed };
+  },
+};
+
+/**
+ * How one writer schema is read. With the identity mapping the body is resolved against
+ * click-event.avsc (so an older writer without the newer, defaulted fields reads fine); with a
+ * field mapping it is read as written and the mapping picks the fields.
+ */
+export interface AvroReader {
+  writer: Type;
+  reader: Type;
+  resolver: AvroResolver | undefined;
+  /** For messages: the file the writer schema came from. */
+  source: string;
+}
+
+/** Reads and parses a writer schema file; `option` is the config path it came from, for messages. */
+export function loadWriterSchema(file: string, option: string, baseDir: string): { type: Type; path: string } {
+  const path = isAbsolute(file) ? file : resolve(baseDir, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UserError(ErrorCodes.CONFIG_INVALID, `${option}: cannot read writer schema ${path}: ${(err as Error).message}`, { exitCode: 2, cause: err });
+  }
+  try {
+    return { type: Type.forSchema(JSON.parse(text) as AvroSchema), path };
+  } catch (err) {
+    throw new UserError(ErrorCodes.CONFIG_INVALID, `${option}: ${path} is not a valid Avro schema: ${(err as Error).message}`, { exitCode: 2, cause: err });
+  }
+}
+
+/** Builds the reader for a writer type; throws a UserError naming `option` when it cannot be read as a ClickEvent. */
+export function createAvroReader(writer: Type, options: { identityMapping: boolean; source: string; option: string }): AvroReader {
+  if (!options.identityMapping) return { writer, reader: writer, resolver: undefined, source: options.source };
+  let reader = clickEventType();
+  // Avro resolves records by name: a producer's com.acme.Click is read as journeylens.ClickEvent through an alias.
+  if (writer.typeName === 'record' && writer.name !== undefined && writer.name !== reader.name) {
+    reader = Type.forSchema({ ...contractSchema('clickEvent'), aliases: [writer.name] } as AvroSchema);
+  }
+  try {
+    return { writer, reader, resolver: reader.createResolver(writer), source: options.source };
+  } catch (err) {
+    throw new UserError(
+      ErrorCodes.CONFIG_INVALID,
+      `${options.option}: writer schema ${options.source} cannot be read as journeylens.ClickEvent (${(err as Error).message}). ` +
+        'Rename its fields to match schemas/click-event.avsc, give the missing ones defaults, or set input.mapping to read it as written.',
+      { exitCode: 2, cause: err },
+    );
+  }
+}
+
+function decodeAvroBody(reader: AvroReader, value: Buffer, start: number): Decoded {
+  const problem = checkAvroBody(reader.writer, value, start);
+  if (problem !== undefined) return reject('avro_decode_error', `Avro body does not match writer schema ${reader.source}: ${problem}.`);
+  let decoded: unknown;
+  try {
+    const body = start === 0 ? value : value.subarray(start);
+    decoded = reader.resolver === undefined ? reader.writer.fromBuffer(body) : reader.reader.fromBuffer(body, reader.resolver);
+  } catch (err) {
+    return reject('avro_decode_error', `Avro body does not match writer schema ${reader.source}: ${(err as Error).message}.`);
+  }
+  if (!isObject(decoded)) return reject('not_object', `Avro value is ${describe(decoded)}, not a record (writer schema ${reader.source}).`);
+  return { ok: true, value: decoded };
+}
+
+export function avroDecoder(reader: AvroReader): Decoder {
+  return { decode: (value) => decodeAvroBody(reader, value, 0) };
+}
+
+export const CONFLUENT_HEADER_BYTES = 5;
+
+export function confluentDecoder(readers: ReadonlyMap<number, AvroReader>): Decoder {
+  const known = [...readers.keys()].sort((a, b) => a - b).join(', ');
+  return {
+    decode(value) {
+      if (value[0] !== 0) {
+        return reject('bad_magic_byte', `first byte is ${value[0]}, not the Confluent wire-format magic byte 0 (is the topic's format really confluent?).`);
+      }
+      if (value.length < CONFLUENT_HEADER_BYTES) {
+        return reject('avro_decode_error', `value has ${value.length} bytes, fewer than the ${CONFLUENT_HEADER_BYTES}-byte Confluent header.`);
+      }
+      const id = value.readUInt32BE(1);
+      const reader = readers.get(id);
+      if (reader === undefined) return reject('unknown_schema_id', `schema id ${id} has no writer schema in input.schemas (configured ids: ${known}).`);
+      return decodeAvroBody(reader, value, CONFLUENT_HEADER_BYTES);
+    },
+  };
+}
+
+/** The Confluent wire format around an Avro body: for producers in tests and tools. */
+export function confluentFrame(schemaId: number, body: Buffer): Buffer {
+  const header = Buffer.alloc(CONFLUENT_HEADER_BYTES);
+  header.writeUInt32BE(schemaId, 1);
+  return Buffer.concat([header, body]);
+}

@@ -1,0 +1,69 @@
+// Field mapping: where each ClickEvent field is found in a decoded record, for clickstreams that
+// use other names or nesting. Applied before validation; the default is the identity.
+import { type ClickEvent, CLICK_EVENT_FIELDS } from '../contracts.ts';
+import { type MappingOptions } from './options.ts';
+import { type TimestampUnit } from './types.ts';
+
+type FieldName = keyof ClickEvent;
+
+export interface CompiledMapping {
+  /** Key path per ClickEvent field. */
+  readonly paths: Readonly<Record<FieldName, readonly string[]>>;
+  readonly timestampUnit: TimestampUnit;
+  /** True when every field is read from its own name, in ms: Avro can then be resolved against click-event.avsc. */
+  readonly identity: boolean;
+}
+
+/** The ClickEvent fields, each possibly undefined (absent in the record); validation decides. */
+export type MappedFields = Record<FieldName, unknown>;
+
+const toSegments = (p: string | string[]): string[] => (typeof p === 'string' ? p.split('.') : [...p]);
+
+/** Turns validated mapping options (see options.ts) into key paths, once per topic. */
+export function compileMapping(options: MappingOptions | undefined): CompiledMapping {
+  const paths = {} as Record<FieldName, readonly string[]>;
+  let identity = true;
+  let timestampUnit: TimestampUnit = 'ms';
+  for (const field of CLICK_EVENT_FIELDS) {
+    const source = options?.[field];
+    let path: string[] = [field];
+    if (typeof source === 'string' || Array.isArray(source)) {
+      path = toSegments(source);
+    } else if (source !== undefined) {
+      if (source.path !== undefined) path = toSegments(source.path);
+      if ('unit' in source) timestampUnit = source.unit;
+    }
+    if (path.length !== 1 || path[0] !== field) identity = false;
+    paths[field] = path;
+  }
+  return { paths, timestampUnit, identity: identity && timestampUnit === 'ms' };
+}
+
+export const identityMapping: CompiledMapping = compileMapping(undefined);
+
+/**
+ * Reads the value at a key path. Only own properties are followed (a record can never reach
+ * `constructor` or `__proto__`); arrays take numeric keys.
+ */
+export function readPath(root: unknown, path: readonly string[]): unknown {
+  let current = root;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object' || Buffer.isBuffer(current)) return undefined;
+    if (!Object.prototype.hasOwnProperty.call(current, key)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+/** Picks the ClickEvent fields out of a decoded record. */
+export function applyMapping(record: object, mapping: CompiledMapping): MappedFields {
+  const out = {} as MappedFields;
+  for (const field of CLICK_EVENT_FIELDS) out[field] = readPath(record, mapping.paths[field]);
+  return out;
+}
+
+/** "session (from input.mapping.sessionId)" or just "sessionId": names the field the user can find in their data. */
+export function describeSource(field: FieldName, mapping: CompiledMapping): string {
+  const path = mapping.paths[field];
+  return path.length === 1 && path[0] === field ? field : `${path.join('.')} (mapped to ${field})`;
+}

@@ -1,0 +1,8 @@
+// Ingestion: decoding, field mapping, validation and the per-record `ingest` call.
+export * from './types.ts';
+export * from './options.ts';
+export * from './field-mapping.ts';
+export * from './validate.ts';
+export * from './decode.ts';
+export * from './avro-guard.ts';
+export * from './ingest.ts';

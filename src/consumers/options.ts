@@ -1,0 +1,217 @@
+// The `input` options of ingestion: per-topic format, writer schemas, field mapping, limits and
+// timestamp sanity. Validated once at start-up; messages name the option path and the rule.
+import { z } from 'zod';
+import { CLICK_EVENT_FIELDS } from '../contracts.ts';
+import { ErrorCodes, UserError } from '../errors.ts';
+import { INPUT_FORMATS, TIMESTAMP_UNITS } from './types.ts';
+
+const DOTTED_PATH = /^[^.]+(\.[^.]+)*$/;
+
+/** A dotted path (`event.action`) or, for keys that contain dots, the list of keys. */
+const fieldPath = z.union(
+  [
+  z.string().regex(DOTTED_PATH, { error: 'must be a dotted path like event.action (no empty segments)' }),
+  z.array(z.string().min(1, { error: 'must not contain empty keys' })).min(1, { error: 'must list at least one key' }),
+  ],
+  { error: 'must be a dotted path like event.action or a list of keys' },
+);
+
+const fieldSource = z.union([fieldPath, z.strictObject({ path: fieldPath })], {
+  error: 'must be a dotted path like event.action, a list of keys, or { path }',
+});
+const timestampSource = z.union(
+  [
+    fieldPath,
+    z.strictObject({
+      path: fieldPath.optional(),
+      unit: z.enum(TIMESTAMP_UNITS).default('ms'),
+    }),
+  ],
+  { error: 'must be a dotted path like event.ts, or { path, unit } with unit ms, s or iso' },
+);
+
+/** Where each ClickEvent field comes from in the decoded record; a field not listed is read from its own name. */
+export const mappingSchema = z.strictObject({
+  eventId: fieldSource.optional(),
+  sessionId: fieldSource.optional(),
+  userId: fieldSource.optional(),
+  timestamp: timestampSource.optional(),
+  type: fieldSource.optional(),
+  page: fieldSource.optional(),
+  durationMs: fieldSource.optional(),
+  value: fieldSource.optional(),
+  properties: fieldSource.optional(),
+});
+export type MappingOptions = z.output<typeof mappingSchema>;
+
+/** Schema id (decimal) → path of the writer's .avsc file. */
+const schemasById = z.record(z.string().regex(/^\d+$/, { error: 'is not a schema id (keys are decimal integers)' }), z.string().min(1));
+
+const topicOptionsSchema = z.strictObject({
+  format: z.enum(INPUT_FORMATS).optional(),
+  writerSchema: z.string().min(1).optional(),
+  schemas: schemasById.optional(),
+  mapping: mappingSchema.optional(),
+});
+export type TopicInputOptions = z.output<typeof topicOptionsSchema>;
+
+const DAY_MS = 86_400_000;
+
+// Declared without a contextual type (the schema's type depends on it); checked against the
+// options type below as `ingestionDefaults`.
+const defaults = {
+  format: 'json',
+  limits: {
+    // Kafka's default max.message.bytes is about 1 MiB: a bigger value is a producer bug.
+    maxMessageBytes: 1_048_576,
+    maxProperties: 64,
+    // Long enough for URLs with tracking parameters.
+    maxStringLength: 4096,
+  },
+  timestamps: {
+    maxFutureSkewMs: 5 * 60_000,
+    // Catches seconds read as milliseconds (1.7e9 ms is January 1970) while allowing replays of old history.
+    notBefore: Date.UTC(2000, 0, 1),
+    maxAgeMs: null,
+  },
+  eventIdFallback: 'none',
+} as const;
+
+const timestampOrIso = z.union(
+  [
+  z.number().int().nonnegative(),
+  z.string().transform((s, ctx) => {
+    const ms = Date.parse(s);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(s) || Number.isNaN(ms)) {
+      ctx.addIssue({ code: 'custom', message: `must be ms since the epoch or an ISO-8601 date, got "${s}"` });
+      return z.NEVER;
+    }
+    return ms;
+  }),
+  ],
+  { error: 'must be ms since the epoch or an ISO-8601 date' },
+);
+
+export const ingestionOptionsSchema = z
+  .strictObject({
+    /** Format of topics without an entry in perTopic. */
+    format: z.enum(INPUT_FORMATS).default(defaults.format),
+    /** Writer schema (.avsc path) for format avro. */
+    writerSchema: z.string().min(1).optional(),
+    /** Writer schemas by id for format confluent. */
+    schemas: schemasById.optional(),
+    mapping: mappingSchema.optional(),
+    /** Overrides by exact topic name (format, schemas, mapping); unlisted fields fall back to the ones above. */
+    perTopic: z.record(z.string().min(1), topicOptionsSchema).default({}),
+    limits: z
+      .strictObject({
+        maxMessageBytes: z.number().int().positive().default(defaults.limits.maxMessageBytes),
+        maxProperties: z.number().int().nonnegative().default(defaults.limits.maxProperties),
+        maxStringLength: z.number().int().positive().default(defaults.limits.maxStringLength),
+      })
+      .prefault({}),
+    timestamps: z
+      .strictObject({
+        maxFutureSkewMs: z.number().int().nonnegative().default(defaults.timestamps.maxFutureSkewMs),
+        notBefore: timestampOrIso.default(defaults.timestamps.notBefore),
+        maxAgeMs: z.number().int().positive().max(100 * 365 * DAY_MS).nullable().default(defaults.timestamps.maxAgeMs),
+      })
+      .prefault({}),
+    /**
+     * none: a record without eventId is dead-lettered (missing_field).
+     * offset: it gets `<topic>-<partition>-<offset>`, stable across replays so dedupe still works.
+     */
+    eventIdFallback: z.enum(['none', 'offset']).default(defaults.eventIdFallback),
+  })
+  .superRefine((o, ctx) => {
+    const check = (where: (string | number)[], format: string, writerSchema: string | undefined, schemas: Record<string, string> | undefined): void => {
+      if (format === 'avro' && writerSchema === undefined) {
+        ctx.addIssue({ code: 'custom', path: [...where, 'writerSchema'], message: 'is required when the format is avro (path of the producer’s .avsc file)' });
+      }
+      if (format === 'confluent' && Object.keys(schemas ?? {}).length === 0) {
+        ctx.addIssue({ code: 'custom', path: [...where, 'schemas'], message: 'must map at least one schema id to an .avsc file when the format is confluent, e.g. { "1": "schemas/clicks-v1.avsc" }' });
+      }
+    };
+    check([], o.format, o.writerSchema, o.schemas);
+    for (const [topic, t] of Object.entries(o.perTopic)) {
+      const format = t.format ?? o.format;
+      if (t.format !== undefined || format !== o.format) check(['perTopic', topic], format, t.writerSchema ?? o.writerSchema, t.schemas ?? o.schemas);
+    }
+  });
+
+export type IngestionOptions = z.output<typeof ingestionOptionsSchema>;
+export const ingestionDefaults = defaults satisfies Partial<IngestionOptions>;
+/** What a user writes (everything optional). */
+export type IngestionOptionsInput = z.input<typeof ingestionOptionsSchema>;
+
+/** `input.mapping.timestamp.unit`, with array indexes as [n]. */
+function formatPath(root: string, path: readonly PropertyKey[]): string {
+  let out = root;
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
+  return out === '' ? '(root)' : out;
+}
+
+const article = (word: string): string => (/^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`);
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'invalid_type':
+      // zod leaves `input` out of issues; its message says what was received.
+      return issue.message.endsWith('received undefined') ? 'is required' : `must be ${article(issue.expected === 'int' ? 'integer' : issue.expected)}`;
+    case 'too_small':
+      if (issue.origin === 'string') return 'must not be empty';
+      if (issue.origin === 'array') return issue.message;
+      return `must be ${issue.inclusive ? 'at least' : 'greater than'} ${String(issue.minimum)}`;
+    case 'too_big':
+      return `must be ${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}`;
+    case 'unrecognized_keys': {
+      const known = issue.path.at(-1) === 'mapping' ? ` (ClickEvent fields: ${CLICK_EVENT_FIELDS.join(', ')})` : '';
+      return `has unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}${known}`;
+    }
+    case 'invalid_key':
+      return issue.issues[0]?.message ?? issue.message;
+    case 'invalid_union': {
+      const best = deepestBranchIssue(issue);
+      return best === undefined ? issue.message : describeIssue(best);
+    }
+    default:
+      return issue.message;
+  }
+}
+
+/**
+ * A union's own message says what the alternatives are; but when one branch got past the
+ * type check (an object with a bad `unit`, a string failing a custom rule), that branch's issue
+ * is the useful one.
+ */
+function deepestBranchIssue(issue: z.core.$ZodIssueInvalidUnion): z.core.$ZodIssue | undefined {
+  const rank = (i: z.core.$ZodIssue): number => i.path.length * 2 + (i.code === 'invalid_type' || i.code === 'invalid_union' ? 0 : 1);
+  const best = issue.errors.flat().sort((a, b) => rank(b) - rank(a))[0];
+  return best !== undefined && rank(best) > 0 ? best : undefined;
+}
+
+function issuePath(issue: z.core.$ZodIssue): PropertyKey[] {
+  if (issue.code === 'invalid_union') {
+    const best = deepestBranchIssue(issue);
+    if (best !== undefined) return [...issue.path, ...issuePath(best)];
+  }
+  return issue.path;
+}
+
+/** One line per problem: "input.mapping.timestamp.unit must be one of ms, s, iso". */
+export function formatOptionIssues(error: z.ZodError, root: string): string[] {
+  return error.issues.map((issue) => `${formatPath(root, issuePath(issue))} ${describeIssue(issue)}`);
+}
+
+/**
+ * Validates and fills in the ingestion options. `root` is where they sit in the user's config
+ * (for messages). Throws a UserError (CONFIG_INVALID, exit code 2) listing every problem.
+ */
+export function parseIngestionOptions(raw: unknown, root = 'input'): IngestionOptions {
+  const result = ingestionOptionsSchema.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const lines = formatOptionIssues(result.error, root);
+  throw new UserError(ErrorCodes.CONFIG_INVALID, `invalid ${root} options:\n  ${lines.join('\n  ')}`, { exitCode: 2 });
+}

@@ -1,0 +1,196 @@
+// Validation of mapped fields into a ClickEvent: required fields, types, timestamp sanity and
+// size limits. Unknown event types pass (the rasterizer maps them to "other").
+import { type ClickEvent } from '../contracts.ts';
+import { type CompiledMapping, type MappedFields, describeSource } from './field-mapping.ts';
+import { type IngestionOptions } from './options.ts';
+import { type DlqReason, type Rejection } from './types.ts';
+
+export interface ValidationRules {
+  limits: IngestionOptions['limits'];
+  timestamps: IngestionOptions['timestamps'];
+  /** Gives field names and the timestamp unit to messages and conversion. */
+  mapping: CompiledMapping;
+}
+
+export interface ValidationContext {
+  /** Wall clock, ms: the reference for future skew and maximum age. */
+  now: number;
+  /** Used when the record has no eventId (input.eventIdFallback = offset). */
+  fallbackEventId?: string;
+}
+
+export type ValidationResult = { ok: true; event: ClickEvent } | Rejection;
+
+class Invalid extends Error {
+  constructor(
+    readonly reason: DlqReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_DATE_MS = 8.64e15;
+const iso = (ms: number): string => (Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : String(ms));
+
+function describeType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (Buffer.isBuffer(v)) return 'bytes';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+// ISO-8601 date or date-time; a date-time without a zone is read as UTC, never as local time.
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+
+function parseIso(s: string): number {
+  const m = ISO_8601.exec(s.trim());
+  if (m === null) return Number.NaN;
+  const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '', zone = 'Z'] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return Number.NaN;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(sec) > 59) return Number.NaN;
+  let offsetMin = 0;
+  if (zone.toUpperCase() !== 'Z') {
+    const sign = zone.startsWith('-') ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    offsetMin = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0'));
+  }
+  const ms = Math.round(Number(`0.${frac || '0'}`) * 1000);
+  return Date.UTC(year, month - 1, day, Number(h), Number(mi), Number(sec), ms) - offsetMin * 60_000;
+}
+
+export function validate(fields: MappedFields, rules: ValidationRules, context: ValidationContext): ValidationResult {
+  try {
+    return { ok: true, event: toClickEvent(fields, rules, context) };
+  } catch (err) {
+    if (err instanceof Invalid) return { ok: false, reason: err.reason, message: err.message };
+    throw err;
+  }
+}
+
+function toClickEvent(f: MappedFields, rules: ValidationRules, context: ValidationContext): ClickEvent {
+  const { limits } = rules;
+  const { mapping } = rules;
+  const name = (field: keyof ClickEvent): string => describeSource(field, mapping);
+
+  const checkLength = (what: string, s: string): string => {
+    if (s.length > limits.maxStringLength) {
+      throw new Invalid('string_too_long', `${what} is ${s.length} characters long; the limit is ${limits.maxStringLength} (input.limits.maxStringLength).`);
+    }
+    return s;
+  };
+
+  // Ids: strings, or integers (numeric ids are common, e.g. KDD Cup's enrollment_id) as decimal strings.
+  const id = (field: 'eventId' | 'sessionId' | 'userId', v: unknown, required: boolean): string | null => {
+    if (v === undefined || v === null || v === '') {
+      if (!required) return null;
+      throw new Invalid('missing_field', `${name(field)} is ${v === '' ? 'empty' : v === null ? 'null' : 'missing'}; every event needs one.`);
+    }
+    if (typeof v === 'string') return checkLength(name(field), v);
+    if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+    throw new Invalid('wrong_type', `${name(field)} must be a string or an integer, got ${describeType(v)}.`);
+  };
+
+  const optionalString = (field: 'page', v: unknown): string | null => {
+    if (v === undefined || v === null) return null;
+    if (typeof v !== 'string') throw new Invalid('wrong_type', `${name(field)} must be a string or null, got ${describeType(v)}.`);
+    return checkLength(name(field), v);
+  };
+
+  const optionalNumber = (field: 'durationMs' | 'value', v: unknown): number | null => {
+    if (v === undefined || v === null) return null;
+    if (typeof v !== 'number') throw new Invalid('wrong_type', `${name(field)} must be a number or null, got ${describeType(v)}.`);
+    if (!Number.isFinite(v)) throw new Invalid('invalid_value', `${name(field)} must be a finite number, got ${v}.`);
+    return v;
+  };
+
+  let eventId = id('eventId', f.eventId, context.fallbackEventId === undefined);
+  if (eventId === null) eventId = context.fallbackEventId!;
+  const sessionId = id('sessionId', f.sessionId, true)!;
+  const userId = id('userId', f.userId, false);
+  const timestamp = toTimestamp(f.timestamp, rules, context.now, name('timestamp'));
+
+  if (f.type === undefined || f.type === null || f.type === '') {
+    throw new Invalid('missing_field', `${name('type')} is ${f.type === '' ? 'empty' : f.type === null ? 'null' : 'missing'}; every event needs an event type.`);
+  }
+  if (typeof f.type !== 'string') throw new Invalid('wrong_type', `${name('type')} must be a string, got ${describeType(f.type)}.`);
+  const type = checkLength(name('type'), f.type);
+
+  const page = optionalString('page', f.page);
+  let durationMs = optionalNumber('durationMs', f.durationMs);
+  if (durationMs !== null) {
+    if (durationMs < 0) throw new Invalid('invalid_value', `${name('durationMs')} must not be negative, got ${durationMs}.`);
+    // The schema says long: a fractional duration from JSON is rounded, not rejected.
+    durationMs = Math.round(durationMs);
+  }
+  const value = optionalNumber('value', f.value);
+  const properties = toProperties(f.properties, limits, name('properties'), checkLength);
+
+  return { eventId, sessionId, userId, timestamp, type, page, durationMs, value, properties };
+}
+
+function toTimestamp(v: unknown, rules: ValidationRules, now: number, field: string): number {
+  const unit = rules.mapping.timestampUnit;
+  if (v === undefined || v === null) throw new Invalid('missing_field', `${field} is ${v === null ? 'null' : 'missing'}; every event needs its event time.`);
+  let ms: number;
+  if (unit === 'iso') {
+    if (typeof v !== 'string') throw new Invalid('wrong_type', `${field} must be an ISO-8601 string (input.mapping.timestamp.unit is iso), got ${describeType(v)}.`);
+    ms = parseIso(v);
+    if (Number.isNaN(ms)) throw new Invalid('invalid_value', `${field} "${v.slice(0, 64)}" is not an ISO-8601 date-time such as 2026-11-22T13:45:00Z.`);
+  } else {
+    if (typeof v !== 'number') {
+      const hint = typeof v === 'string' && !Number.isNaN(parseIso(v)) ? ' (it looks like ISO-8601: set input.mapping.timestamp.unit to iso)' : '';
+      throw new Invalid('wrong_type', `${field} must be a number (${unit === 's' ? 'seconds' : 'ms'} since the epoch), got ${describeType(v)}${hint}.`);
+    }
+    if (!Number.isFinite(v)) throw new Invalid('invalid_value', `${field} must be a finite number, got ${v}.`);
+    ms = Math.round(unit === 's' ? v * 1000 : v);
+  }
+  if (!Number.isSafeInteger(ms) || Math.abs(ms) > MAX_DATE_MS) throw new Invalid('invalid_value', `${field} ${String(v)} is not a representable date.`);
+
+  const { maxFutureSkewMs, notBefore, maxAgeMs } = rules.timestamps;
+  if (ms > now + maxFutureSkewMs) {
+    throw new Invalid(
+      'timestamp_future',
+      `${field} ${iso(ms)} is more than ${maxFutureSkewMs} ms (input.timestamps.maxFutureSkewMs) ahead of the clock (${iso(now)}).`,
+    );
+  }
+  if (ms < notBefore) {
+    const seconds = unit === 'ms' && ms > 0 && ms * 1000 >= notBefore && ms * 1000 <= now + maxFutureSkewMs;
+    const hint = seconds ? ' It looks like seconds: set input.mapping.timestamp.unit to s.' : '';
+    throw new Invalid('timestamp_too_old', `${field} ${iso(ms)} is before input.timestamps.notBefore (${iso(notBefore)}).${hint}`);
+  }
+  if (maxAgeMs !== null && ms < now - maxAgeMs) {
+    throw new Invalid('timestamp_too_old', `${field} ${iso(ms)} is older than input.timestamps.maxAgeMs (${maxAgeMs} ms) at ${iso(now)}.`);
+  }
+  return ms;
+}
+
+function toProperties(
+  v: unknown,
+  limits: ValidationRules['limits'],
+  field: string,
+  checkLength: (what: string, s: string) => string,
+): Record<string, string> {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v) || Buffer.isBuffer(v)) {
+    throw new Invalid('wrong_type', `${field} must be an object of string values, got ${describeType(v)}.`);
+  }
+  const entries = Object.entries(v as Record<string, unknown>);
+  if (entries.length > limits.maxProperties) {
+    throw new Invalid('too_many_properties', `${field} has ${entries.length} entries; the limit is ${limits.maxProperties} (input.limits.maxProperties).`);
+  }
+  const out: [string, string][] = [];
+  for (const [key, raw] of entries) {
+    checkLength(`${field} key "${key.slice(0, 32)}…"`, key);
+    // Scalars become strings (the schema's map<string>); nested structures have no place in it.
+    if (typeof raw === 'string') out.push([key, checkLength(`${field}.${key}`, raw)]);
+    else if (typeof raw === 'number' || typeof raw === 'boolean') out.push([key, String(raw)]);
+    else if (raw === null || raw === undefined) continue;
+    else throw new Invalid('wrong_type', `${field}.${key} must be a string, number or boolean, got ${describeType(raw)}.`);
+  }
+  // fromEntries defines own properties, so a "__proto__" key stays an ordinary key.
+  return Object.fromEntries(out);
+}

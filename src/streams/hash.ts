@@ -1,19 +1,47 @@
 // A stable string hash for page buckets and event-id fingerprints. It must give the same
-// value in training and serving, on every machine and Node version, so it is written out
-// here (32-bit FNV-1a over UTF-16 code units) instead of relying on any engine-internal hash.
+// value in training and serving, on every machine and Node version (and in any other language
+// that reads a bundle), so it is the standard 32-bit FNV-1a over the string's UTF-8 bytes,
+// written out here instead of relying on any engine-internal hash.
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
-/** 32-bit FNV-1a of the string's UTF-16 code units (each unit hashed as two bytes, low first). */
-export function fnv1a32(s: string, seed: number = FNV_OFFSET): number {
-  let h = seed >>> 0;
+/** 32-bit FNV-1a of the UTF-8 encoding of `s` (lone surrogates encode as U+FFFD, like TextEncoder). */
+export function fnv1a32(s: string): number {
+  let h = FNV_OFFSET;
+  const byte = (b: number): void => {
+    h = Math.imul(h ^ b, FNV_PRIME);
+  };
   for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h ^= c & 0xff;
-    h = Math.imul(h, FNV_PRIME);
-    h ^= c >>> 8;
-    h = Math.imul(h, FNV_PRIME);
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      h = Math.imul(h ^ c, FNV_PRIME);
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        i++;
+      } else {
+        c = 0xfffd;
+      }
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      c = 0xfffd;
+    }
+    if (c < 0x800) {
+      byte(0xc0 | (c >> 6));
+      byte(0x80 | (c & 0x3f));
+    } else if (c < 0x10000) {
+      byte(0xe0 | (c >> 12));
+      byte(0x80 | ((c >> 6) & 0x3f));
+      byte(0x80 | (c & 0x3f));
+    } else {
+      byte(0xf0 | (c >> 18));
+      byte(0x80 | ((c >> 12) & 0x3f));
+      byte(0x80 | ((c >> 6) & 0x3f));
+      byte(0x80 | (c & 0x3f));
+    }
   }
   return h >>> 0;
 }

@@ -60,6 +60,7 @@ export class SessionStore {
   #minOffset = new Float64Array(0);
   #partition = new Int32Array(0);
   #heapPos = new Int32Array(0);
+  #link = new Int32Array(0);
   #generation = new Uint32Array(0);
   #len = new Uint16Array(0);
   #dirty = new Uint8Array(0);
@@ -168,16 +169,11 @@ export class SessionStore {
     const key = this.keyOf(event);
     const bySession = event.sessionId !== '';
     const { gapMs, maxSessionMs } = this.session;
-    let slot = this.#byKey.get(key);
+    let slot = bySession ? this.#byKey.get(key) : this.#userSessionFor(key, ts);
     if (slot !== undefined) {
       const first = this.#base[slot]!;
       const last = this.#last[slot]!;
-      if (!bySession && ts > last + gapMs) {
-        closed.push(this.#close(slot, 'gap'));
-        slot = undefined;
-      } else if (!bySession && ts < first - gapMs) {
-        return 'late';
-      } else if (Math.max(last, ts) - Math.min(first, ts) >= maxSessionMs) {
+      if (Math.max(last, ts) - Math.min(first, ts) >= maxSessionMs) {
         if (ts < first) return 'late';
         closed.push(this.#close(slot, 'maxLength'));
         slot = undefined;
@@ -242,11 +238,85 @@ export class SessionStore {
     return this.#steps ? this.#stepsView(slot) : this.#bucketsView(slot);
   }
 
+  // ---- sessions keyed by user ------------------------------------------------------------
+
+  // A user's events are split into sessions by the inactivity gap. Out-of-order arrival can
+  // open a second session before the event that bridges the two arrives, so a user key may
+  // have several open sessions (a short chain through #link); an event within the gap of two
+  // of them merges them. The watermark closes each one as usual.
+  #userSessionFor(key: string, ts: number): number | undefined {
+    const gap = this.session.gapMs;
+    let matches: number[] | undefined;
+    for (let s = this.#byKey.get(key) ?? -1; s !== -1; s = this.#link[s]!) {
+      if (ts >= this.#base[s]! - gap && ts <= this.#last[s]! + gap) (matches ??= []).push(s);
+    }
+    if (!matches) return undefined;
+    // the earliest session absorbs the others, so a session keeps the id it was opened with
+    let target = matches[0]!;
+    for (const m of matches) if (this.#base[m]! < this.#base[target]!) target = m;
+    for (const m of matches) if (m !== target) this.#merge(m, target);
+    return target;
+  }
+
+  // Folds session `from` into `into` and frees `from`. Both windows hold the greatest rows of
+  // their own events, so the greatest rows of the union are among them: the result is what one
+  // session would hold had the events arrived in order.
+  #merge(from: number, into: number): void {
+    this.#rebase(into, Math.min(this.#base[into]!, this.#base[from]!));
+    if (this.#steps) {
+      const o = from * this.#h;
+      const base = this.#base[from]!;
+      for (let i = 0; i < this.#len[from]!; i++) {
+        const j = o + i;
+        if (!this.#insertStep(into, base + this.#rel[j]!, this.#fp[j]!, this.#type[j]!, this.#page[j]!, this.#dwell[j]!, this.#value[j]!)) {
+          this.#eventCount[into] = Math.max(0, this.#eventCount[into]! - 1);
+        }
+      }
+      if (this.#prevRel[from] !== NONE) this.#notePrev(into, base + this.#prevRel[from]! - this.#base[into]!);
+    } else {
+      const h = this.#h;
+      const c = this.#c;
+      const last = Math.max(this.#last[into]!, this.#last[from]!);
+      this.#rollBuckets(into, this.#base[into]!, last);
+      this.#last[into] = last;
+      const start = this.#windowStartBucket(this.#base[into]!, last);
+      const prevFrom = this.#bPrev[from]!;
+      if (!Number.isNaN(prevFrom)) this.#noteBucketPrev(into, prevFrom);
+      for (let r = 0; r < h; r++) {
+        const src = from * h + r;
+        const b = this.#bTag[src]!;
+        if (Number.isNaN(b)) continue;
+        if (b < start) {
+          this.#noteBucketPrev(into, this.#bMax[src]!);
+          continue;
+        }
+        const dst = this.#bucketRow(into, b);
+        for (let k = 0; k < c; k++) this.#bCounts[dst * c + k] = Math.min(0xffff, this.#bCounts[dst * c + k]! + this.#bCounts[src * c + k]!);
+        this.#bDwell[dst]! += this.#bDwell[src]!;
+        this.#bValue[dst]! += this.#bValue[src]!;
+        if (!(this.#bMin[dst]! <= this.#bMin[src]!)) this.#bMin[dst] = this.#bMin[src]!;
+        if (!(this.#bMax[dst]! >= this.#bMax[src]!)) this.#bMax[dst] = this.#bMax[src]!;
+      }
+      const n = this.#eventCount[from]!;
+      for (let k = Math.max(0, n - DEDUPE_RING); k < n; k++) {
+        const src = from * DEDUPE_RING + (k % DEDUPE_RING);
+        this.#remember(into, this.#ringFp[src]!, this.#ringTs[src]!, this.#ringType[src]!, this.#eventCount[into]! + (k - Math.max(0, n - DEDUPE_RING)));
+      }
+    }
+    if (this.#last[from]! > this.#last[into]!) this.#last[into] = this.#last[from]!;
+    this.#eventCount[into] = Math.min(this.#eventCount[into]! + this.#eventCount[from]!, NONE);
+    if (this.#minOffset[from]! < this.#minOffset[into]!) this.#minOffset[into] = this.#minOffset[from]!;
+    if (this.#userIds[into] === null) this.#userIds[into] = this.#userIds[from]!;
+    this.#release(from);
+    this.#setDeadline(into);
+  }
+
   // ---- slots --------------------------------------------------------------------------------
 
   #open(key: string, sessionId: string, ts: number, partition: number): number {
     if (this.#free.length === 0 && this.#highWater === this.#capacity) this.#grow(Math.ceil(this.#capacity * 1.5));
     const slot = this.#free.length > 0 ? this.#free.pop()! : this.#highWater++;
+    this.#link[slot] = this.#byKey.get(key) ?? -1;
     this.#byKey.set(key, slot);
     this.#keys[slot] = key;
     this.#sessionIds[slot] = sessionId;
@@ -295,7 +365,16 @@ export class SessionStore {
   }
 
   #release(slot: number): void {
-    this.#byKey.delete(this.#keys[slot]!);
+    const key = this.#keys[slot]!;
+    const head = this.#byKey.get(key)!;
+    if (head === slot) {
+      if (this.#link[slot] === -1) this.#byKey.delete(key);
+      else this.#byKey.set(key, this.#link[slot]!);
+    } else {
+      let p = head;
+      while (this.#link[p] !== slot) p = this.#link[p]!;
+      this.#link[p] = this.#link[slot]!;
+    }
     this.#heapRemove(this.#heaps.get(this.#partition[slot]!)!, slot);
     this.#keys[slot] = undefined;
     this.#sessionIds[slot] = undefined;
@@ -322,6 +401,7 @@ export class SessionStore {
     this.#minOffset = grow(this.#minOffset, 1, true);
     this.#partition = grow(this.#partition, 1, true);
     this.#heapPos = grow(this.#heapPos, 1, true);
+    this.#link = grow(this.#link, 1, true);
     this.#generation = grow(this.#generation, 1, true);
     this.#len = grow(this.#len, 1, true);
     this.#dirty = grow(this.#dirty, 1, true);
@@ -354,21 +434,32 @@ export class SessionStore {
   // Keeps the H greatest events by (time, fingerprint, type, page, dwell, value): a total order
   // on everything the image shows, so the window does not depend on arrival order.
   #addStep(slot: number, event: ClickEvent, ts: number, fullFp: number, type: number): boolean {
+    const page = event.page === null || this.image.pageBuckets === 0 ? NO_PAGE : pageBucket(event.page, this.image.pageBuckets);
+    return this.#insertStep(slot, ts, fullFp & 0xffff, type, page, quantizeDwell(event.durationMs, this.image), quantizeValue(event.value, this.image));
+  }
+
+  // Offsets are unsigned: an event older than the session's first one moves the origin.
+  #rebase(slot: number, base: number): void {
+    const delta = this.#base[slot]! - base;
+    if (delta <= 0) return;
+    if (this.#steps) {
+      const o = slot * this.#h;
+      for (let i = 0; i < this.#len[slot]!; i++) this.#rel[o + i]! += delta;
+      if (this.#prevRel[slot] !== NONE) this.#prevRel[slot]! += delta;
+    }
+    this.#base[slot] = base;
+  }
+
+  #notePrev(slot: number, rel: number): void {
+    if (this.#prevRel[slot] === NONE || rel > this.#prevRel[slot]!) this.#prevRel[slot] = rel;
+  }
+
+  #insertStep(slot: number, ts: number, fp: number, type: number, page: number, dwell: number, value: number): boolean {
     const h = this.#h;
     const o = slot * h;
     const rel = this.#rel;
-    if (ts < this.#base[slot]!) {
-      // An event older than the session's first one: move the origin, keep offsets unsigned.
-      const delta = this.#base[slot]! - ts;
-      for (let i = 0; i < this.#len[slot]!; i++) rel[o + i]! += delta;
-      if (this.#prevRel[slot] !== NONE) this.#prevRel[slot]! += delta;
-      this.#base[slot] = ts;
-    }
+    this.#rebase(slot, ts);
     const r = ts - this.#base[slot]!;
-    const fp = fullFp & 0xffff;
-    const page = event.page === null || this.image.pageBuckets === 0 ? NO_PAGE : pageBucket(event.page, this.image.pageBuckets);
-    const dwell = quantizeDwell(event.durationMs, this.image);
-    const value = quantizeValue(event.value, this.image);
     const len = this.#len[slot]!;
     // upper bound: first row whose key is greater than the new event's
     let lo = 0;
@@ -390,11 +481,10 @@ export class SessionStore {
       this.#len[slot] = len + 1;
     } else if (at === 0) {
       // older than the whole window: it only moves the gap reference of row 0
-      if (this.#prevRel[slot] === NONE || r > this.#prevRel[slot]!) this.#prevRel[slot] = r;
+      this.#notePrev(slot, r);
       return true;
     } else {
-      const evicted = rel[o]!;
-      if (this.#prevRel[slot] === NONE || evicted > this.#prevRel[slot]!) this.#prevRel[slot] = evicted;
+      this.#notePrev(slot, rel[o]!);
       this.#shift(o + 1, o + at, -1);
       at -= 1;
     }
@@ -458,38 +548,17 @@ export class SessionStore {
     for (let k = 0; k < Math.min(n, DEDUPE_RING); k++) {
       if (this.#ringFp[ro + k] === fullFp && this.#ringTs[ro + k] === ts && this.#ringType[ro + k] === type) return false;
     }
-    const rk = ro + (n % DEDUPE_RING);
-    this.#ringFp[rk] = fullFp;
-    this.#ringTs[rk] = ts;
-    this.#ringType[rk] = type;
-    const h = this.#h;
-    const o = slot * h;
-    const hadEvents = n > 0;
-    const oldStart = hadEvents ? this.#windowStartBucket(this.#base[slot]!, this.#last[slot]!) : NaN;
+    this.#remember(slot, fullFp, ts, type, n);
     const first = Math.min(this.#base[slot]!, ts);
-    const last = hadEvents ? Math.max(this.#last[slot]!, ts) : ts;
+    const last = n > 0 ? Math.max(this.#last[slot]!, ts) : ts;
+    if (n > 0) this.#rollBuckets(slot, first, last);
     this.#base[slot] = first;
-    const start = this.#windowStartBucket(first, last);
-    if (hadEvents && start > oldStart) {
-      for (let b = oldStart; b < start && b < oldStart + h; b++) {
-        const row = o + mod(b, h);
-        if (this.#bTag[row] !== b) continue;
-        const prev = this.#bPrev[slot]!;
-        if (Number.isNaN(prev) || this.#bMax[row]! > prev) this.#bPrev[slot] = this.#bMax[row]!;
-        this.#clearBucket(slot, row);
-      }
-    }
     const b = Math.floor(ts / this.image.bucketMs);
-    if (b < start) {
-      const prev = this.#bPrev[slot]!;
-      if (Number.isNaN(prev) || ts > prev) this.#bPrev[slot] = ts;
+    if (b < this.#windowStartBucket(first, last)) {
+      this.#noteBucketPrev(slot, ts);
       return true;
     }
-    const row = o + mod(b, h);
-    if (this.#bTag[row] !== b) {
-      this.#clearBucket(slot, row);
-      this.#bTag[row] = b;
-    }
+    const row = this.#bucketRow(slot, b);
     const c = this.#c;
     const co = row * c;
     if (this.#bCounts[co + type]! < 0xffff) this.#bCounts[co + type]! += 1;
@@ -503,6 +572,42 @@ export class SessionStore {
     if (!(this.#bMin[row]! <= ts)) this.#bMin[row] = ts;
     if (!(this.#bMax[row]! >= ts)) this.#bMax[row] = ts;
     return true;
+  }
+
+  // the n-th accepted event's fingerprint, for duplicate checks and "reasons"
+  #remember(slot: number, fp: number, ts: number, type: number, n: number): void {
+    const k = slot * DEDUPE_RING + (n % DEDUPE_RING);
+    this.#ringFp[k] = fp;
+    this.#ringTs[k] = ts;
+    this.#ringType[k] = type;
+  }
+
+  // The session's time range grows to [first, last]: buckets that leave the window hand their
+  // last event time to row 0's gap reference and are cleared for reuse.
+  #rollBuckets(slot: number, first: number, last: number): void {
+    const h = this.#h;
+    const oldStart = this.#windowStartBucket(this.#base[slot]!, this.#last[slot]!);
+    const start = this.#windowStartBucket(first, last);
+    for (let b = oldStart; b < start && b < oldStart + h; b++) {
+      const row = slot * h + mod(b, h);
+      if (this.#bTag[row] !== b) continue;
+      this.#noteBucketPrev(slot, this.#bMax[row]!);
+      this.#clearBucket(slot, row);
+    }
+  }
+
+  #bucketRow(slot: number, b: number): number {
+    const row = slot * this.#h + mod(b, this.#h);
+    if (this.#bTag[row] !== b) {
+      this.#clearBucket(slot, row);
+      this.#bTag[row] = b;
+    }
+    return row;
+  }
+
+  #noteBucketPrev(slot: number, ts: number): void {
+    const prev = this.#bPrev[slot]!;
+    if (Number.isNaN(prev) || ts > prev) this.#bPrev[slot] = ts;
   }
 
   #clearBucket(_slot: number, row: number): void {

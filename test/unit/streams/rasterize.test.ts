@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type ClickEvent } from '../../../src/contracts.ts';
 import { type ImageSpec, imageColumns, imageWidth } from '../../../src/model/image-spec.ts';
 import { fnv1a32, pageBucket } from '../../../src/streams/hash.ts';
-import { imageSize, logScale, rasterize } from '../../../src/streams/rasterize.ts';
+import { imageSize, logScale } from '../../../src/streams/rasterize.ts';
 import { type ClosedSession, SessionStore } from '../../../src/streams/session-store.ts';
 import { type SessionView } from '../../../src/streams/session-view.ts';
 import { click, tinyImage } from './events.ts';

@@ -9,9 +9,7 @@ const FNV_PRIME = 0x01000193;
 /** 32-bit FNV-1a of the UTF-8 encoding of `s` (lone surrogates encode as U+FFFD, like TextEncoder). */
 export function fnv1a32(s: string): number {
   let h = FNV_OFFSET;
-  const byte = (b: number): void => {
-    h = Math.imul(h ^ b, FNV_PRIME);
-  };
+  // byte steps are written out: a nested helper would be allocated on every call (hot path)
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
     if (c < 0x80) {
@@ -30,17 +28,17 @@ export function fnv1a32(s: string): number {
       c = 0xfffd;
     }
     if (c < 0x800) {
-      byte(0xc0 | (c >> 6));
-      byte(0x80 | (c & 0x3f));
+      h = Math.imul(h ^ (0xc0 | (c >> 6)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | (c & 0x3f)), FNV_PRIME);
     } else if (c < 0x10000) {
-      byte(0xe0 | (c >> 12));
-      byte(0x80 | ((c >> 6) & 0x3f));
-      byte(0x80 | (c & 0x3f));
+      h = Math.imul(h ^ (0xe0 | (c >> 12)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | ((c >> 6) & 0x3f)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | (c & 0x3f)), FNV_PRIME);
     } else {
-      byte(0xf0 | (c >> 18));
-      byte(0x80 | ((c >> 12) & 0x3f));
-      byte(0x80 | ((c >> 6) & 0x3f));
-      byte(0x80 | (c & 0x3f));
+      h = Math.imul(h ^ (0xf0 | (c >> 18)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | ((c >> 12) & 0x3f)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | ((c >> 6) & 0x3f)), FNV_PRIME);
+      h = Math.imul(h ^ (0x80 | (c & 0x3f)), FNV_PRIME);
     }
   }
   return h >>> 0;

@@ -207,6 +207,12 @@ export class SessionStore {
     while (heap.size > 0) {
       const slot = heap.slots[0]!;
       if (!(watermark > this.#deadline[slot]!)) break;
+      const due = this.#due(slot);
+      if (due > this.#deadline[slot]!) {
+        this.#deadline[slot] = due;
+        this.#siftDown(heap, 0);
+        continue;
+      }
       const byGap = this.#last[slot]! + this.session.gapMs <= this.#base[slot]! + this.session.maxSessionMs;
       closed.push(this.#close(slot, byGap ? 'gap' : 'maxLength'));
     }
@@ -216,7 +222,8 @@ export class SessionStore {
   closeAll(reason: CloseReason, closed: ClosedSession[]): void {
     for (const p of [...this.#heaps.keys()].sort((a, b) => a - b)) {
       const heap = this.#heaps.get(p)!;
-      while (heap.size > 0) closed.push(this.#close(heap.slots[0]!, reason));
+      const slots = Array.from(heap.slots.subarray(0, heap.size)).sort((a, b) => this.#due(a) - this.#due(b));
+      for (const slot of slots) closed.push(this.#close(slot, reason));
     }
   }
 
@@ -670,14 +677,19 @@ export class SessionStore {
     return this.image.eventTypes[t] ?? 'other';
   }
 
+  #due(slot: number): number {
+    return Math.min(this.#last[slot]! + this.session.gapMs, this.#base[slot]! + this.session.maxSessionMs);
+  }
+
+  // The heap key may lag behind the real deadline (it only grows as events arrive): re-sifting
+  // on every event would cost a cache miss per heap level, so a stale key is corrected when it
+  // reaches the top (closeExpired). A deadline that moves earlier is sifted at once.
   #setDeadline(slot: number): void {
-    const d = Math.min(this.#last[slot]! + this.session.gapMs, this.#base[slot]! + this.session.maxSessionMs);
-    const old = this.#deadline[slot]!;
-    if (d === old) return;
-    this.#deadline[slot] = d;
-    const heap = this.#heaps.get(this.#partition[slot]!)!;
-    if (d < old) this.#siftUp(heap, this.#heapPos[slot]!);
-    else this.#siftDown(heap, this.#heapPos[slot]!);
+    const d = this.#due(slot);
+    if (d < this.#deadline[slot]!) {
+      this.#deadline[slot] = d;
+      this.#siftUp(this.#heaps.get(this.#partition[slot]!)!, this.#heapPos[slot]!);
+    }
   }
 
   #heapRemove(heap: DeadlineHeap, slot: number): void {

@@ -17,6 +17,7 @@ import { type ClickEvent } from '../contracts.ts';
 import { fnv1a32, pageBucket } from './hash.ts';
 import { type BucketRows, type StepRows, NO_PAGE, quantizeDwell, quantizeValue } from './rasterize.ts';
 import { type CloseReason, SessionView } from './session-view.ts';
+import { SlotIndex } from './slot-index.ts';
 
 export const DEDUPE_RING = 16;
 const NONE = 0xffff_ffff;
@@ -50,7 +51,10 @@ export class SessionStore {
   #capacity = 0;
   #highWater = 0;
   #free: number[] = [];
-  readonly #byKey = new Map<string, number>();
+  readonly #index: SlotIndex;
+  #openCount = 0;
+  // ids of sessions keyed by user (sessionId-keyed sessions use their key): sparse
+  readonly #userSessionIds = new Map<number, string>();
   readonly #heaps = new Map<number, DeadlineHeap>();
   // header columns
   #eventCount = new Uint32Array(0);
@@ -58,15 +62,13 @@ export class SessionStore {
   #last = new Float64Array(0);
   #deadline = new Float64Array(0);
   #minOffset = new Float64Array(0);
-  #partition = new Int32Array(0);
+  #partition = new Uint16Array(0);
   #heapPos = new Int32Array(0);
   #link = new Int32Array(0);
-  #generation = new Uint32Array(0);
+  #generation = new Uint16Array(0);
   #len = new Uint16Array(0);
   #dirty = new Uint8Array(0);
   #prevRel = new Uint32Array(0);
-  #keys: (string | undefined)[] = [];
-  #sessionIds: (string | undefined)[] = [];
   #userIds: (string | null)[] = [];
   #lastEventIds: (string | undefined)[] = [];
   // steps columns (slot × H)
@@ -95,12 +97,13 @@ export class SessionStore {
     this.#h = this.image.rows;
     this.#c = this.image.eventTypes.length + 1 + this.image.pageBuckets;
     this.#steps = this.image.rowMode === 'steps';
+    this.#index = new SlotIndex(0);
     this.#grow(Math.max(16, options.initialCapacity ?? 1024));
   }
 
   /** Number of open sessions. */
   get size(): number {
-    return this.#byKey.size;
+    return this.#openCount;
   }
 
   /** Allocated slots (open sessions plus free ones). */
@@ -136,7 +139,8 @@ export class SessionStore {
   }
 
   slotOf(event: ClickEvent): number | undefined {
-    return this.#byKey.get(this.keyOf(event));
+    const slot = this.#index.get(this.keyOf(event));
+    return slot === -1 ? undefined : slot;
   }
 
   generation(slot: number): number {
@@ -155,7 +159,7 @@ export class SessionStore {
   }
 
   isOpen(slot: number, generation: number): boolean {
-    return this.#generation[slot] === generation && this.#keys[slot] !== undefined;
+    return this.#generation[slot] === generation && this.#index.keyOf(slot) !== undefined;
   }
 
   /**
@@ -169,10 +173,10 @@ export class SessionStore {
     const key = this.keyOf(event);
     const bySession = event.sessionId !== '';
     const { gapMs, maxSessionMs } = this.session;
-    let slot = bySession ? this.#byKey.get(key) : this.#userSessionFor(key, ts);
+    let slot = bySession ? this.slotOf(event) : this.#userSessionFor(key, ts);
     if (slot !== undefined) {
       const first = this.#base[slot]!;
-      const last = this.#last[slot]!;
+      const last = this.#lastTs(slot);
       if (Math.max(last, ts) - Math.min(first, ts) >= maxSessionMs) {
         if (ts < first) return 'late';
         closed.push(this.#close(slot, 'maxLength'));
@@ -188,7 +192,7 @@ export class SessionStore {
     const accepted = this.#steps ? this.#addStep(slot, event, ts, fp, type) : this.#addToBucket(slot, event, ts, fp, type);
     if (!accepted) return 'duplicate';
     this.#eventCount[slot] = Math.min(this.#eventCount[slot]! + 1, NONE);
-    if (ts > this.#last[slot]!) this.#last[slot] = ts;
+    if (!this.#steps && ts > this.#last[slot]!) this.#last[slot] = ts;
     const off = Number(offset);
     if (off < this.#minOffset[slot]!) this.#minOffset[slot] = off;
     this.#lastEventIds[slot] = event.eventId;
@@ -213,7 +217,7 @@ export class SessionStore {
         this.#siftDown(heap, 0);
         continue;
       }
-      const byGap = this.#last[slot]! + this.session.gapMs <= this.#base[slot]! + this.session.maxSessionMs;
+      const byGap = this.#lastTs(slot) + this.session.gapMs <= this.#base[slot]! + this.session.maxSessionMs;
       closed.push(this.#close(slot, byGap ? 'gap' : 'maxLength'));
     }
   }
@@ -254,8 +258,8 @@ export class SessionStore {
   #userSessionFor(key: string, ts: number): number | undefined {
     const gap = this.session.gapMs;
     let matches: number[] | undefined;
-    for (let s = this.#byKey.get(key) ?? -1; s !== -1; s = this.#link[s]!) {
-      if (ts >= this.#base[s]! - gap && ts <= this.#last[s]! + gap) (matches ??= []).push(s);
+    for (let s = this.#index.get(key); s !== -1; s = this.#link[s]!) {
+      if (ts >= this.#base[s]! - gap && ts <= this.#lastTs(s) + gap) (matches ??= []).push(s);
     }
     if (!matches) return undefined;
     // the earliest session absorbs the others, so a session keeps the id it was opened with
@@ -310,7 +314,6 @@ export class SessionStore {
         this.#remember(into, this.#ringFp[src]!, this.#ringTs[src]!, this.#ringType[src]!, this.#eventCount[into]! + (k - Math.max(0, n - DEDUPE_RING)));
       }
     }
-    if (this.#last[from]! > this.#last[into]!) this.#last[into] = this.#last[from]!;
     this.#eventCount[into] = Math.min(this.#eventCount[into]! + this.#eventCount[from]!, NONE);
     if (this.#minOffset[from]! < this.#minOffset[into]!) this.#minOffset[into] = this.#minOffset[from]!;
     if (this.#userIds[into] === null) this.#userIds[into] = this.#userIds[from]!;
@@ -323,15 +326,16 @@ export class SessionStore {
   #open(key: string, sessionId: string, ts: number, partition: number): number {
     if (this.#free.length === 0 && this.#highWater === this.#capacity) this.#grow(Math.ceil(this.#capacity * 1.5));
     const slot = this.#free.length > 0 ? this.#free.pop()! : this.#highWater++;
-    this.#link[slot] = this.#byKey.get(key) ?? -1;
-    this.#byKey.set(key, slot);
-    this.#keys[slot] = key;
-    this.#sessionIds[slot] = sessionId;
+    if (partition < 0 || partition > 0xffff || !Number.isInteger(partition)) throw new RangeError(`partition must be an integer from 0 to 65535, got ${partition}`);
+    this.#link[slot] = this.#index.get(key);
+    this.#index.set(key, slot);
+    this.#openCount++;
+    if (sessionId !== key) this.#userSessionIds.set(slot, sessionId);
     this.#userIds[slot] = null;
     this.#lastEventIds[slot] = undefined;
     this.#eventCount[slot] = 0;
     this.#base[slot] = ts;
-    this.#last[slot] = ts;
+    if (!this.#steps) this.#last[slot] = ts;
     this.#minOffset[slot] = Infinity;
     this.#partition[slot] = partition;
     this.#len[slot] = 0;
@@ -372,23 +376,24 @@ export class SessionStore {
   }
 
   #release(slot: number): void {
-    const key = this.#keys[slot]!;
-    const head = this.#byKey.get(key)!;
+    const key = this.#index.keyOf(slot)!;
+    const head = this.#index.get(key);
     if (head === slot) {
-      if (this.#link[slot] === -1) this.#byKey.delete(key);
-      else this.#byKey.set(key, this.#link[slot]!);
+      if (this.#link[slot] === -1) this.#index.delete(key);
+      else this.#index.set(key, this.#link[slot]!);
     } else {
       let p = head;
       while (this.#link[p] !== slot) p = this.#link[p]!;
       this.#link[p] = this.#link[slot]!;
     }
     this.#heapRemove(this.#heaps.get(this.#partition[slot]!)!, slot);
-    this.#keys[slot] = undefined;
-    this.#sessionIds[slot] = undefined;
+    this.#index.forget(slot);
+    this.#userSessionIds.delete(slot);
+    this.#openCount--;
     this.#userIds[slot] = null;
     this.#lastEventIds[slot] = undefined;
     this.#dirty[slot] = 0;
-    this.#generation[slot] = (this.#generation[slot]! + 1) >>> 0;
+    this.#generation[slot] = (this.#generation[slot]! + 1) & 0xffff;
     this.#free.push(slot);
   }
 
@@ -403,7 +408,7 @@ export class SessionStore {
     };
     this.#eventCount = grow(this.#eventCount, 1, true);
     this.#base = grow(this.#base, 1, true);
-    this.#last = grow(this.#last, 1, true);
+    this.#last = grow(this.#last, 1, !steps);
     this.#deadline = grow(this.#deadline, 1, true);
     this.#minOffset = grow(this.#minOffset, 1, true);
     this.#partition = grow(this.#partition, 1, true);
@@ -429,8 +434,7 @@ export class SessionStore {
     this.#ringFp = grow(this.#ringFp, DEDUPE_RING, !steps);
     this.#ringTs = grow(this.#ringTs, DEDUPE_RING, !steps);
     this.#ringType = grow(this.#ringType, DEDUPE_RING, !steps);
-    this.#keys.length = capacity;
-    this.#sessionIds.length = capacity;
+    this.#index.grow(capacity);
     this.#userIds.length = capacity;
     this.#lastEventIds.length = capacity;
     this.#capacity = capacity;
@@ -661,7 +665,7 @@ export class SessionStore {
 
   #facts(slot: number, windowStart: number, windowEnd: number) {
     return {
-      sessionId: this.#sessionIds[slot]!,
+      sessionId: this.#userSessionIds.get(slot) ?? this.#index.keyOf(slot)!,
       userId: this.#userIds[slot]!,
       eventCount: this.#eventCount[slot]!,
       sessionStart: this.#base[slot]!,
@@ -677,8 +681,14 @@ export class SessionStore {
     return this.image.eventTypes[t] ?? 'other';
   }
 
+  // Steps mode does not store the last event time: the newest event is always the last row.
+  #lastTs(slot: number): number {
+    if (!this.#steps) return this.#last[slot]!;
+    return this.#base[slot]! + this.#rel[slot * this.#h + this.#len[slot]! - 1]!;
+  }
+
   #due(slot: number): number {
-    return Math.min(this.#last[slot]! + this.session.gapMs, this.#base[slot]! + this.session.maxSessionMs);
+    return Math.min(this.#lastTs(slot) + this.session.gapMs, this.#base[slot]! + this.session.maxSessionMs);
   }
 
   // The heap key may lag behind the real deadline (it only grows as events arrive): re-sifting

@@ -4,3 +4,4 @@ export * from './contracts.ts';
 export * from './schemas.ts';
 export * from './consumers/index.ts';
 export * from './sinks/dead-letter.ts';
+export * from './streams/index.ts';

@@ -1,6 +1,8 @@
 // The journey image spec: how a session's events become an H×W image. It is versioned and
 // stored in the model bundle, because an encoder is only valid for the spec it was trained on.
-// (The streams issue owns the rasterizer; this file is the shared contract.)
+// Validation runs whenever a spec is parsed, so a bad spec.json or bundle manifest is refused
+// with a message that names the field and the fix instead of producing odd images later.
+import { ErrorCodes, UserError } from '../errors.ts';
 
 export const IMAGE_SPEC_VERSION = 1 as const;
 
@@ -85,4 +87,184 @@ export function imageColumns(spec: ImageSpec): string[] {
 
 export function imageWidth(spec: ImageSpec): number {
   return spec.eventTypes.length + 1 + spec.pageBuckets + 3;
+}
+
+/** Limits that keep the packed session state in small integer types (see src/streams/session-store.ts). */
+export const IMAGE_SPEC_LIMITS = {
+  maxRows: 1024,
+  /** Type index and page bucket are stored in one byte each. */
+  maxEventTypes: 254,
+  maxPageBuckets: 254,
+  /** Step timestamps are stored as uint32 ms offsets from the session start. */
+  maxSessionMs: 0xffff_ffff,
+} as const;
+
+// ---- validation -------------------------------------------------------------------------------
+
+function invalid(message: string): UserError {
+  return new UserError(ErrorCodes.CONFIG_INVALID, message, { exitCode: 2 });
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === undefined) return 'nothing';
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+function asRecord(v: unknown, path: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw invalid(`${path} must be a JSON object, got ${describe(v)}.`);
+  }
+  return v as Record<string, unknown>;
+}
+
+function int(o: Record<string, unknown>, key: string, path: string, min: number, max: number, hint = ''): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw invalid(`${path}.${key} must be an integer from ${min} to ${max}, got ${describe(v)}.${hint}`);
+  }
+  return v;
+}
+
+function positive(o: Record<string, unknown>, key: string, path: string): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw invalid(`${path}.${key} must be a positive number, got ${describe(v)}.`);
+  }
+  return v;
+}
+
+const KNOWN_IMAGE_KEYS = new Set(Object.keys(defaultImageSpec));
+const KNOWN_SESSION_KEYS = new Set(Object.keys(defaultSessionizationSpec));
+
+/**
+ * Checks an image spec (e.g. from spec.json or a bundle manifest) and returns a clean copy.
+ * `path` prefixes the field names in error messages ("image.rows must be ...").
+ */
+export function validateImageSpec(value: unknown, path = 'image'): ImageSpec {
+  const o = asRecord(value, path);
+  for (const k of Object.keys(o)) {
+    if (!KNOWN_IMAGE_KEYS.has(k)) throw invalid(`${path}.${k} is not an image spec field; known fields: ${[...KNOWN_IMAGE_KEYS].join(', ')}.`);
+  }
+  if (o.version !== IMAGE_SPEC_VERSION) {
+    throw invalid(`${path}.version must be ${IMAGE_SPEC_VERSION}, got ${describe(o.version)}; this build of journeylens reads image spec version ${IMAGE_SPEC_VERSION} only (retrain the bundle or upgrade journeylens).`);
+  }
+  const rows = int(o, 'rows', path, 1, IMAGE_SPEC_LIMITS.maxRows);
+  if (o.rowMode !== 'steps' && o.rowMode !== 'buckets') {
+    throw invalid(`${path}.rowMode must be "steps" or "buckets", got ${describe(o.rowMode)}.`);
+  }
+  const bucketMs = int(o, 'bucketMs', path, 1, Number.MAX_SAFE_INTEGER);
+  const types = o.eventTypes;
+  if (!Array.isArray(types) || types.length === 0 || types.length > IMAGE_SPEC_LIMITS.maxEventTypes) {
+    throw invalid(`${path}.eventTypes must be a list of 1 to ${IMAGE_SPEC_LIMITS.maxEventTypes} event type names, got ${describe(types)}.`);
+  }
+  const seen = new Set<string>();
+  types.forEach((t, i) => {
+    if (typeof t !== 'string' || t.length === 0) throw invalid(`${path}.eventTypes[${i}] must be a non-empty string, got ${describe(t)}.`);
+    if (t === 'other') throw invalid(`${path}.eventTypes[${i}] is "other", which is reserved for the column of unknown types; remove it from the vocabulary.`);
+    if (seen.has(t)) throw invalid(`${path}.eventTypes[${i}] repeats ${describe(t)}; each type may appear once.`);
+    seen.add(t);
+  });
+  const pageBuckets = int(o, 'pageBuckets', path, 0, IMAGE_SPEC_LIMITS.maxPageBuckets, ' Use 0 to disable page columns.');
+  return {
+    version: IMAGE_SPEC_VERSION,
+    rows,
+    rowMode: o.rowMode,
+    bucketMs,
+    eventTypes: [...(types as string[])],
+    pageBuckets,
+    dwellCapMs: positive(o, 'dwellCapMs', path),
+    gapCapMs: positive(o, 'gapCapMs', path),
+    valueCap: positive(o, 'valueCap', path),
+    countCap: positive(o, 'countCap', path),
+  };
+}
+
+/** Checks sessionization parameters and returns a clean copy. */
+export function validateSessionizationSpec(value: unknown, path = 'sessionization'): SessionizationSpec {
+  const o = asRecord(value, path);
+  for (const k of Object.keys(o)) {
+    if (!KNOWN_SESSION_KEYS.has(k)) throw invalid(`${path}.${k} is not a sessionization field; known fields: ${[...KNOWN_SESSION_KEYS].join(', ')}.`);
+  }
+  const gapMs = int(o, 'gapMs', path, 1, IMAGE_SPEC_LIMITS.maxSessionMs);
+  const maxSessionMs = int(o, 'maxSessionMs', path, 1, IMAGE_SPEC_LIMITS.maxSessionMs);
+  const allowedLatenessMs = int(o, 'allowedLatenessMs', path, 0, IMAGE_SPEC_LIMITS.maxSessionMs);
+  if (maxSessionMs < gapMs) {
+    throw invalid(`${path}.maxSessionMs (${maxSessionMs}) must be at least ${path}.gapMs (${gapMs}); raise maxSessionMs or lower gapMs.`);
+  }
+  // A user's next session must not be able to overtake the end of the previous one, otherwise
+  // the split by inactivity gap would depend on arrival order.
+  if (allowedLatenessMs >= gapMs) {
+    throw invalid(`${path}.allowedLatenessMs (${allowedLatenessMs}) must be less than ${path}.gapMs (${gapMs}); lower the lateness or raise the gap.`);
+  }
+  return { gapMs, maxSessionMs, allowedLatenessMs };
+}
+
+export function validateDataSpec(value: unknown, path = 'spec'): DataSpec {
+  const o = asRecord(value, path);
+  for (const k of Object.keys(o)) {
+    if (k !== 'image' && k !== 'sessionization') throw invalid(`${path}.${k} is not a spec field; known fields: image, sessionization.`);
+  }
+  return {
+    image: validateImageSpec(o.image ?? defaultImageSpec, `${path}.image`),
+    sessionization: validateSessionizationSpec(o.sessionization ?? defaultSessionizationSpec, `${path}.sessionization`),
+  };
+}
+
+// ---- serialisation ----------------------------------------------------------------------------
+
+// Fixed key order, so the same spec always serialises to the same bytes (bundle checksums).
+function orderedImage(spec: ImageSpec): ImageSpec {
+  return {
+    version: spec.version,
+    rows: spec.rows,
+    rowMode: spec.rowMode,
+    bucketMs: spec.bucketMs,
+    eventTypes: [...spec.eventTypes],
+    pageBuckets: spec.pageBuckets,
+    dwellCapMs: spec.dwellCapMs,
+    gapCapMs: spec.gapCapMs,
+    valueCap: spec.valueCap,
+    countCap: spec.countCap,
+  };
+}
+
+function orderedSession(spec: SessionizationSpec): SessionizationSpec {
+  return { gapMs: spec.gapMs, maxSessionMs: spec.maxSessionMs, allowedLatenessMs: spec.allowedLatenessMs };
+}
+
+export function serializeImageSpec(spec: ImageSpec): string {
+  return `${JSON.stringify(orderedImage(validateImageSpec(spec)), null, 2)}\n`;
+}
+
+export function serializeDataSpec(spec: DataSpec): string {
+  const clean = validateDataSpec(spec);
+  return `${JSON.stringify({ sessionization: orderedSession(clean.sessionization), image: orderedImage(clean.image) }, null, 2)}\n`;
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UserError(ErrorCodes.CONFIG_INVALID, `${source} is not valid JSON (${(err as Error).message}); fix the file or regenerate it.`, { cause: err, exitCode: 2 });
+  }
+}
+
+/** Parses and validates an image spec; `source` names the file in error messages. */
+export function parseImageSpec(text: string, source = 'image spec'): ImageSpec {
+  return validateImageSpec(parseJson(text, source), source);
+}
+
+/** Parses and validates a spec.json; missing sections fall back to the defaults. */
+export function parseDataSpec(text: string, source = 'spec.json'): DataSpec {
+  return validateDataSpec(parseJson(text, source), source);
+}
+
+/** Two specs produce identical images (and so can share an encoder) iff their canonical forms match. */
+export function sameImageSpec(a: ImageSpec, b: ImageSpec): boolean {
+  return JSON.stringify(orderedImage(a)) === JSON.stringify(orderedImage(b));
 }

@@ -1,0 +1,10 @@
+// Public API of the sessionizer and journey images.
+export * from './hash.ts';
+export * from './rasterize.ts';
+export * from './session-view.ts';
+export * from './session-store.ts';
+export * from './outcomes.ts';
+export * from './watermark.ts';
+export * from './sessionize.ts';
+export * from './micro-batch.ts';
+export * from './pipeline.ts';

@@ -1,0 +1,40 @@
+// What flows between the stream stages and out of the sessionizer.
+import { type ClickEvent } from '../contracts.ts';
+import { type SessionClose, type SessionUpdate } from './session-view.ts';
+
+/** One consumed record: the decoded event and where it came from (offset as Kafka gives it). */
+export interface ClickEnvelope {
+  event: ClickEvent;
+  partition: number;
+  /** Decimal string, as kafkajs reports offsets. */
+  offset: string;
+}
+
+/** An event for a session that is already closed (or whose window the watermark has passed). */
+export interface LateEvent {
+  readonly kind: 'late';
+  readonly envelope: ClickEnvelope;
+  /** Why it was not sessionized: behind the watermark, or a timestamp that is not a number. */
+  readonly reason: 'closed' | 'invalidTimestamp';
+  /** The partition's watermark when it arrived. */
+  readonly watermark: number;
+}
+
+/** An event whose eventId is already in its session's window; ignored, counted. */
+export interface DuplicateEvent {
+  readonly kind: 'duplicate';
+  readonly envelope: ClickEnvelope;
+}
+
+/** Internal: a session changed; the micro-batcher turns these into one update per tick. */
+export interface SessionChanged {
+  readonly kind: 'changed';
+  readonly slot: number;
+  readonly generation: number;
+}
+
+/** Output of `sessionize` (input of `microBatch`). */
+export type SessionEvent = SessionChanged | SessionClose | LateEvent | DuplicateEvent;
+
+/** Output of the sessionizer pipeline. */
+export type SessionOutcome = SessionUpdate | SessionClose | LateEvent | DuplicateEvent;

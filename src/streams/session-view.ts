@@ -1,0 +1,75 @@
+// A detached copy of one session's packed state, taken when a session is emitted (update at a
+// tick, or its final close). It owns its few hundred bytes, so the store can keep changing or
+// reuse the slot while the encoder is still busy with the batch.
+import { type ImageSpec } from '../model/image-spec.ts';
+import { type PackedRows, rasterize } from './rasterize.ts';
+
+export type CloseReason = 'gap' | 'maxLength' | 'shutdown';
+
+export interface SessionFacts {
+  sessionId: string;
+  userId: string | null;
+  /** Events accepted so far (duplicates excluded; events older than the window included). */
+  eventCount: number;
+  /** Time of the session's first event. */
+  sessionStart: number;
+  /** Time span of the image: first and last row (step, or bucket start/end in buckets mode). */
+  windowStart: number;
+  windowEnd: number;
+  /** Id of the most recently accepted event: with the session id it names this update uniquely. */
+  lastEventId: string;
+  partition: number;
+  /** Kafka offset of the earliest event of the session (decimal string). */
+  firstOffset: string;
+}
+
+export class SessionView implements SessionFacts {
+  readonly sessionId: string;
+  readonly userId: string | null;
+  readonly eventCount: number;
+  readonly sessionStart: number;
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  readonly lastEventId: string;
+  readonly partition: number;
+  readonly firstOffset: string;
+  readonly rows: PackedRows;
+  readonly spec: ImageSpec;
+  readonly #recent: readonly string[];
+
+  constructor(facts: SessionFacts, rows: PackedRows, spec: ImageSpec, recentTypes: readonly string[]) {
+    this.sessionId = facts.sessionId;
+    this.userId = facts.userId;
+    this.eventCount = facts.eventCount;
+    this.sessionStart = facts.sessionStart;
+    this.windowStart = facts.windowStart;
+    this.windowEnd = facts.windowEnd;
+    this.lastEventId = facts.lastEventId;
+    this.partition = facts.partition;
+    this.firstOffset = facts.firstOffset;
+    this.rows = rows;
+    this.spec = spec;
+    this.#recent = recentTypes;
+  }
+
+  /** The journey image (H×W, row-major) written into `out` (a fresh array when omitted). */
+  rasterize(out?: Float32Array): Float32Array {
+    return rasterize(this.rows, this.spec, out);
+  }
+
+  /** The last `n` event types, oldest first: the steps an alert's "reason" can name. */
+  recentTypes(n = 5): string[] {
+    return this.#recent.slice(Math.max(0, this.#recent.length - n));
+  }
+}
+
+export type SessionUpdate = SessionView & { readonly kind: 'update'; readonly tick: number };
+export type SessionClose = SessionView & { readonly kind: 'close'; readonly reason: CloseReason };
+
+export function asUpdate(view: SessionView, tick: number): SessionUpdate {
+  return Object.assign(view, { kind: 'update' as const, tick });
+}
+
+export function asClose(view: SessionView, reason: CloseReason): SessionClose {
+  return Object.assign(view, { kind: 'close' as const, reason });
+}

@@ -1,0 +1,19 @@
+// Test helpers: small click events and the compact specs the stream tests use.
+import { type ClickEvent } from '../../../src/contracts.ts';
+import { type ImageSpec, type SessionizationSpec, defaultImageSpec } from '../../../src/model/image-spec.ts';
+import { type ClickEnvelope } from '../../../src/streams/outcomes.ts';
+
+export function click(eventId: string, sessionId: string, timestamp: number, extra: Partial<ClickEvent> = {}): ClickEvent {
+  return { eventId, sessionId, userId: 'u1', timestamp, type: 'page_view', page: '/home', durationMs: 1000, value: null, properties: {}, ...extra };
+}
+
+let nextOffset = 0;
+
+export function env(event: ClickEvent, partition = 0, offset?: number): ClickEnvelope {
+  return { event, partition, offset: String(offset ?? nextOffset++) };
+}
+
+/** gap 30, lateness 5, max length 1000 (virtual ms), so marbles stay short. */
+export const tinySession: SessionizationSpec = { gapMs: 30, maxSessionMs: 1000, allowedLatenessMs: 5 };
+
+export const tinyImage: ImageSpec = { ...defaultImageSpec, rows: 4, eventTypes: ['a', 'b', 'c'], pageBuckets: 2 };

@@ -243,7 +243,8 @@ export class Simulation {
     const logit = Math.log(p / (1 - p)) + 0.4 * rng.normal();
     const churned = rng.chance(1 / (1 + Math.exp(-logit)));
     const times = [first];
-    const gap = ARCHETYPE_MODELS[d.archetype].returnGapMs;
+    // Heavy users come back more often, so one user's visits stay within a few simulated weeks.
+    const gap = Math.min(ARCHETYPE_MODELS[d.archetype].returnGapMs, (2 * this.options.days * DAY) / sessions);
     for (let k = 1; k < sessions; k++) {
       const prev = times[k - 1]!;
       let t = prev + MIN_SESSION_SPACING_MS + rng.exponential(gap);

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerKafkaCommands } from './commands/kafka.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
+import { registerImportCommand } from './commands/import.ts';
 import { JourneylensError, UserError } from './errors.ts';
 import { version } from './version.ts';
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerKafkaCommands(program);
   registerSimulateCommand(program);
+  registerImportCommand(program);
   return program;
 }
 

@@ -121,6 +121,8 @@ export function simulateSession(rng: Rng, archetype: Archetype, ctx: SessionCont
       }
       case 'checkout':
         page = '/checkout';
+        // "Buy now" from the product page: checkout without a visible add_to_cart.
+        if (cart.length === 0) cart.push(productPrice(product));
         value = cartTotal(cart);
         break;
       case 'purchase':

@@ -98,7 +98,11 @@ export async function produceSimulated(options: ProduceSimulatedOptions): Promis
         messages.push({ key: next.value.event.sessionId, value: JSON.stringify(next.value.event) });
       }
       if (messages.length > 0) {
-        await producer.send({ topic, messages });
+        try {
+          await producer.send({ topic, messages });
+        } catch (err) {
+          throw new UserError(ErrorCodes.BROKER_UNREACHABLE, `producing to topic ${topic} failed after retries: ${(err as Error).message}.`, { cause: err });
+        }
         sent += messages.length;
         onProgress?.(progress());
       }
@@ -122,7 +126,9 @@ function createProducer(options: ProduceSimulatedOptions): SimProducer {
   const kafka = new Kafka({
     clientId: options.clientId ?? 'journeylens-simulate',
     brokers: options.brokers,
-    logLevel: logLevel.ERROR,
+    // Failures surface as errors from connect/send; kafkajs's own log lines would only repeat
+    // transient ones (e.g. leader election on an auto-created topic) in the middle of the output.
+    logLevel: logLevel.NOTHING,
     retry: { retries: 3 },
   });
   // The Java-compatible partitioner, so keys land where Java/other clients would put them.

@@ -74,6 +74,17 @@ describe('produceSimulated', () => {
     await expect(p).rejects.toThrow(/cannot connect to Kafka at nowhere:9092: Connection timeout\. Check --brokers/);
   });
 
+  it('reports a failed send as a UserError naming the topic, and still disconnects', async () => {
+    const producer = new FakeProducer();
+    producer.send = async () => {
+      throw new Error('Not authorized to access topics');
+    };
+    await expect(produceSimulated({ topic: 'clicks', rate: 1000, sessions: 5, producer, tickMs: 5 })).rejects.toThrow(
+      'producing to topic clicks failed after retries: Not authorized to access topics.',
+    );
+    expect(producer.disconnects).toBe(1);
+  });
+
   it('rejects a missing rate or topic before connecting', async () => {
     const producer = new FakeProducer();
     await expect(produceSimulated({ topic: 't', rate: 0, producer })).rejects.toThrow('--rate must be a positive number of events per second, got 0.');

@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { registerKafkaCommands } from './commands/kafka.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerSimulateCommand } from './commands/simulate.ts';
+import { registerImportCommand } from './commands/import.ts';
 import { JourneylensError, UserError } from './errors.ts';
 import { version } from './version.ts';
 
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
   registerKafkaCommands(program);
   registerRunCommand(program);
   registerDemoCommand(program);
+  registerSimulateCommand(program);
+  registerImportCommand(program);
   return program;
 }
 

@@ -5,3 +5,4 @@ export * from './schemas.ts';
 export * from './consumers/index.ts';
 export * from './sinks/dead-letter.ts';
 export * from './streams/index.ts';
+export * from './sim/index.ts';

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { type ClickEvent } from '../../../src/contracts.ts';
+import { ErrorCodes, UserError } from '../../../src/errors.ts';
+import { generate } from '../../../src/sim/generator.ts';
+import { type SimProducer, produceSimulated } from '../../../src/sim/produce.ts';
+
+class FakeProducer implements SimProducer {
+  connected = false;
+  disconnects = 0;
+  batches: { topic: string; messages: { key: string; value: string }[] }[] = [];
+  constructor(private readonly failConnect = false) {}
+  async connect(): Promise<void> {
+    if (this.failConnect) throw new Error('Connection timeout');
+    this.connected = true;
+  }
+  async send(record: { topic: string; messages: { key: string; value: string }[] }): Promise<unknown> {
+    this.batches.push(record);
+    return [];
+  }
+  async disconnect(): Promise<void> {
+    this.disconnects++;
+  }
+}
+
+describe('produceSimulated', () => {
+  it('sends every event of a finite simulation as JSON keyed by sessionId, then disconnects', async () => {
+    const producer = new FakeProducer();
+    const start = Date.UTC(2026, 0, 5);
+    const result = await produceSimulated({ topic: 'clicks', rate: 100_000, sessions: 40, seed: 2, start, producer, tickMs: 5 });
+    const expected = [...generate({ sessions: 40, seed: 2, start })].map((i) => i.event);
+    const sent = producer.batches.flatMap((b) => b.messages);
+    expect(result.reason).toBe('done');
+    expect(result.events).toBe(expected.length);
+    expect(result.sessions).toBe(40);
+    expect(producer.batches.every((b) => b.topic === 'clicks')).toBe(true);
+    expect(sent.map((m) => JSON.parse(m.value) as ClickEvent)).toEqual(expected);
+    for (const m of sent) expect(m.key).toBe((JSON.parse(m.value) as ClickEvent).sessionId);
+    expect(producer.disconnects).toBe(1);
+  });
+
+  it('never runs ahead of the target rate and stops after the duration', async () => {
+    const producer = new FakeProducer();
+    const t0 = Date.now();
+    const seen: { events: number; elapsedMs: number }[] = [];
+    const result = await produceSimulated({
+      topic: 't',
+      rate: 500,
+      durationMs: 400,
+      seed: 1,
+      producer,
+      tickMs: 20,
+      onProgress: (p) => seen.push({ events: p.events, elapsedMs: p.elapsedMs }),
+    });
+    expect(result.reason).toBe('duration');
+    expect(result.events).toBeGreaterThan(0);
+    for (const p of seen) expect(p.events).toBeLessThanOrEqual((500 * p.elapsedMs) / 1000 + 1);
+    expect(result.events).toBeLessThanOrEqual((500 * (Date.now() - t0)) / 1000 + 1);
+    expect(producer.disconnects).toBe(1);
+  });
+
+  it('stops cleanly when the signal aborts', async () => {
+    const producer = new FakeProducer();
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const result = await produceSimulated({ topic: 't', rate: 1000, seed: 1, producer, signal: ac.signal, tickMs: 10 });
+    expect(result.reason).toBe('aborted');
+    expect(producer.disconnects).toBe(1);
+  });
+
+  it('reports an unreachable broker as a UserError naming --brokers', async () => {
+    const p = produceSimulated({ topic: 't', rate: 10, brokers: ['nowhere:9092'], producer: new FakeProducer(true) });
+    await expect(p).rejects.toBeInstanceOf(UserError);
+    await expect(p).rejects.toMatchObject({ code: ErrorCodes.BROKER_UNREACHABLE });
+    await expect(p).rejects.toThrow(/cannot connect to Kafka at nowhere:9092: Connection timeout\. Check --brokers/);
+  });
+
+  it('reports a failed send as a UserError naming the topic, and still disconnects', async () => {
+    const producer = new FakeProducer();
+    producer.send = async () => {
+      throw new Error('Not authorized to access topics');
+    };
+    await expect(produceSimulated({ topic: 'clicks', rate: 1000, sessions: 5, producer, tickMs: 5 })).rejects.toThrow(
+      'producing to topic clicks failed after retries: Not authorized to access topics.',
+    );
+    expect(producer.disconnects).toBe(1);
+  });
+
+  it('rejects a missing rate or topic before connecting', async () => {
+    const producer = new FakeProducer();
+    await expect(produceSimulated({ topic: 't', rate: 0, producer })).rejects.toThrow('--rate must be a positive number of events per second, got 0.');
+    await expect(produceSimulated({ topic: '', rate: 5, producer })).rejects.toThrow('--topic is required');
+    expect(producer.connected).toBe(false);
+  });
+});

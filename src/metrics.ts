@@ -80,11 +80,17 @@ export function setModelInfo(metrics: Metrics, info: { version: string; backend:
   metrics.modelInfo.set({ version: info.version, backend: info.backend }, 1);
 }
 
+// prom-client's default set includes gauges ending in `_total`, which `promtool check metrics`
+// rejects; the same numbers are the sum over the by-type gauges kept beside them
+// (nodejs_active_handles{type}, nodejs_active_requests{type}, nodejs_active_resources{type}).
+const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 // Process metrics (CPU, memory, event-loop lag, GC, handles) once per registry: prom-client
 // throws when they are registered twice, so their presence is the marker.
 function ensureDefaultMetrics(registry: Registry): void {
   if (registry.getSingleMetric('process_cpu_user_seconds_total') === undefined) {
     collectDefaultMetrics({ register: registry });
+    for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
   }
 }
 

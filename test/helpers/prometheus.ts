@@ -115,6 +115,11 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     return data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
   }
 
+  async function targets(): Promise<{ scrapeUrl: string; health: string; lastError: string }[]> {
+    const data = await api<{ activeTargets: { scrapeUrl: string; health: string; lastError: string }[] }>('/api/v1/targets');
+    return data.activeTargets.map((t) => ({ scrapeUrl: t.scrapeUrl, health: t.health, lastError: t.lastError }));
+  }
+
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -145,16 +150,13 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
         last = await query(promql);
         if (last.some((s) => accept(s.value))) return last;
         if (Date.now() > until) {
-          const t = await this.targets();
+          const t = await targets();
           throw new Error(`no sample of ${promql} was accepted within ${opts.timeoutMs ?? 20_000} ms; last ${JSON.stringify(last)}; targets ${JSON.stringify(t)}`);
         }
         await new Promise((r) => setTimeout(r, 250));
       }
     },
-    async targets() {
-      const data = await api<{ activeTargets: { scrapeUrl: string; health: string; lastError: string }[] }>('/api/v1/targets');
-      return data.activeTargets.map((t) => ({ scrapeUrl: t.scrapeUrl, health: t.health, lastError: t.lastError }));
-    },
+    targets,
     stop,
   };
 }

@@ -10,12 +10,16 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const HELM_VERSION = 'v3.22.0';
+// The Kubernetes version helm assumes offline (lint/template), as its release build sets it:
+// from the k8s.io/client-go it is built with (v0.37.x for helm v3.22).
+const K8S_MINOR = '37';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const binDir = join(root, 'tools', 'bin');
 const helm = join(binDir, 'helm');
 // The stamp records which version the binary was built from, so bumping HELM_VERSION rebuilds.
 const stamp = join(binDir, '.helm-version');
+const stampValue = `${HELM_VERSION} k8s 1.${K8S_MINOR}`;
 
 function fail(message) {
   process.stderr.write(`journeylens ensure-helm: ${message}\n`);
@@ -27,7 +31,7 @@ function works(bin) {
   return !res.error && res.status === 0 && res.stdout.startsWith(HELM_VERSION);
 }
 
-const fresh = existsSync(helm) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === HELM_VERSION;
+const fresh = existsSync(helm) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === stampValue;
 if (!fresh || !works(helm)) {
   const go = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (go.error || go.status !== 0) {
@@ -35,7 +39,15 @@ if (!fresh || !works(helm)) {
   }
   mkdirSync(binDir, { recursive: true });
   process.stderr.write(`journeylens ensure-helm: building helm ${HELM_VERSION} from the Go module proxy into tools/bin (once, a few minutes)…\n`);
-  const res = spawnSync('go', ['install', `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`], {
+  // Helm's Makefile stamps these with -ldflags; `go install` alone would report "v3.22" and
+  // assume Kubernetes 1.20.
+  const ldflags = [
+    '-s -w',
+    `-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}`,
+    '-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1',
+    `-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=${K8S_MINOR}`,
+  ].join(' ');
+  const res = spawnSync('go', ['install', '-ldflags', ldflags, `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
     // CGO off: a static binary that needs no C toolchain; GOFLAGS=-mod=mod so a go.work or
@@ -44,6 +56,6 @@ if (!fresh || !works(helm)) {
   });
   if (res.error || res.status !== 0) fail(`go install helm.sh/helm/v3/cmd/helm@${HELM_VERSION} failed (see above).`);
   if (!works(helm)) fail(`${helm} was built but does not report version ${HELM_VERSION}.`);
-  writeFileSync(stamp, `${HELM_VERSION}\n`);
+  writeFileSync(stamp, `${stampValue}\n`);
 }
 process.stdout.write(`${helm}\n`);

@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OpsServer, startOpsServer } from '../../src/http.ts';
 import { createMetrics, setModelInfo } from '../../src/metrics.ts';
+import { dashboardExpressions, substituteVariables } from '../helpers/dashboard.ts';
 import { ensurePrometheus, type PrometheusServer, promtoolCheckMetrics, startPrometheus } from '../helpers/prometheus.ts';
 
 let ops: OpsServer;
@@ -34,6 +35,19 @@ describe('Prometheus scraping the ops server', () => {
     expect(target).toMatchObject({ scrapeUrl: `http://127.0.0.1:${ops.port}/metrics`, health: 'up' });
     const lag = await prometheus.query('kafka_consumergroup_lag');
     expect(lag.map((s) => [s.metric.topic, s.metric.partition, s.value])).toEqual([['clicks', '0', 3]]);
+  }, 60_000);
+
+  it('evaluates every dashboard query without error, and the core panels return data', async () => {
+    expect(prometheus).toBeDefined();
+    const p = prometheus!;
+    // Two scrapes at least, so rate() over the histogram has samples to work with.
+    await p.waitFor('count_over_time(journeylens_events_total[1m])', { accept: (v) => v >= 2 });
+    for (const { panel, expr } of dashboardExpressions()) {
+      await expect(p.query(substituteVariables(expr)), `${panel}: ${expr}`).resolves.toBeInstanceOf(Array);
+    }
+    await expect(p.query('sum(rate(journeylens_events_total[1m])'), 'a broken query is reported').rejects.toThrow(/parse error/);
+    const lag = dashboardExpressions().find((e) => e.panel === 'Consumer lag by partition')!;
+    expect((await p.query(substituteVariables(lag.expr))).map((s) => s.value)).toEqual([3]);
   }, 60_000);
 
   it('leaves no prometheus process behind after stop()', async () => {

@@ -4,3 +4,4 @@ export * from './contracts.ts';
 export * from './metrics.ts';
 export * from './http.ts';
 export * from './log.ts';
+export * from './consumer-lag.ts';

@@ -1,4 +1,4 @@
-// Structured JSON logs (pino, one object per line on stdout) with secrets removed before they
+// Structured JSON logs (pino, one object per line on stderr) with secrets removed before they
 // are written. Two layers, because a leaked SASL password or webhook secret cannot be taken
 // back: pino's compiled `redact` paths for the known places (fast), and a walk over every log
 // object and child binding for any field whose name says it is a secret, at any depth.
@@ -71,7 +71,7 @@ export interface LoggerConfig {
   level?: LogLevel | string;
   /** The component, logged as `component` on every line (e.g. `consumer`, `sink.webhook`). */
   component?: string;
-  /** Where lines go; default stdout. Tests pass a stream to read them back. */
+  /** Where lines go; default stderr, so commands that print results on stdout stay pipeable. Tests pass a stream. */
   destination?: DestinationStream;
 }
 
@@ -96,7 +96,7 @@ export function createLogger(config: LoggerConfig = {}): Logger {
     },
     redact: { paths: REDACT_PATHS, censor: REDACTED },
   };
-  const logger = config.destination ? pino(options, config.destination) : pino(options);
+  const logger = pino(options, config.destination ?? pino.destination(2));
   // pino resets the bindings formatter for children, so child bindings are redacted here;
   // children are created from their parent's prototype chain and inherit this override.
   const base = logger.child;

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
@@ -55,6 +56,14 @@ describe('createLogger', () => {
     expect(odd).toMatchObject({ token: REDACTED, deep: { a: { b: { c: { password: REDACTED } } } }, webhookSecret: REDACTED, saslPassword: REDACTED });
     // errors still serialize with their type and message
     expect(child).toMatchObject({ apiKey: REDACTED, nested: { sslKey: REDACTED }, err: { type: 'Error', message: 'auth failed' } });
+  });
+
+  it('writes to stderr by default, leaving stdout to command output', () => {
+    const code = "import { createLogger } from './src/log.ts'; createLogger().info({ sasl: { password: 'pw-in-child' } }, 'to stderr');";
+    const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', cwd: new URL('../..', import.meta.url).pathname });
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stdout).toBe('');
+    expect(JSON.parse(res.stderr)).toMatchObject({ level: 'info', msg: 'to stderr', sasl: { password: REDACTED } });
   });
 
   it('refuses an unknown level with a message naming the option', () => {

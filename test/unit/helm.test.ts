@@ -2,11 +2,11 @@
 // checks of what Kubernetes would actually receive. helm is built once from the Go module
 // proxy by scripts/ensure-helm.mjs (minutes on a fresh machine, instant afterwards).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const chart = join(root, 'helm', 'journeylens');
@@ -209,3 +209,47 @@ describe('helm template', () => {
     expect(renderError(['--set', 'kafka.replicas=3'])).toMatch(/additional properties 'replicas' not allowed/);
   });
 });
+
+describe('values.yaml documentation and schema', () => {
+  const text = readFileSync(join(chart, 'values.yaml'), 'utf8');
+  const values = parse(text) as Record<string, unknown>;
+  const documented = new Set([...text.matchAll(/^## @param (\S+) \S/gm)].map((m) => m[1]!));
+  const schema = JSON.parse(readFileSync(join(chart, 'values.schema.json'), 'utf8')) as SchemaNode;
+  interface SchemaNode {
+    properties?: Record<string, SchemaNode>;
+  }
+
+  function paths(value: unknown, prefix: string): string[] {
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.keys(value).length === 0) return [prefix];
+    return Object.entries(value).flatMap(([k, v]) => [`${prefix}${k}`, ...paths(v, `${prefix}${k}.`).filter((p) => !p.endsWith('.'))]);
+  }
+  const all = paths(values, '').filter(Boolean);
+
+  // Leaves: scalars, lists and empty objects; a documented object covers everything below it.
+  const leaves = all.filter((p) => !all.some((q) => q.startsWith(`${p}.`)));
+
+  it('documents every value with ## @param (itself or the object it belongs to)', () => {
+    expect(leaves.length).toBeGreaterThan(50);
+    for (const p of leaves) {
+      const parts = p.split('.');
+      const covered = parts.some((_, i) => documented.has(parts.slice(0, i + 1).join('.')));
+      expect(covered, `${p} has no ## @param line`).toBe(true);
+    }
+  });
+
+  it('has no ## @param for a value that does not exist', () => {
+    for (const d of documented) expect(all, `## @param ${d}`).toContain(d);
+  });
+
+  it('declares every value in values.schema.json', () => {
+    for (const p of all) {
+      let node: SchemaNode | undefined = schema;
+      for (const part of p.split('.')) {
+        if (node?.properties === undefined) break; // a free-form object (e.g. config, resources)
+        node = node.properties[part];
+        expect(node, `${p} is not in values.schema.json`).toBeDefined();
+      }
+    }
+  });
+});
+

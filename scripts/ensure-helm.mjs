@@ -49,7 +49,8 @@ if (!fresh || !works(helm)) {
   ].join(' ');
   const res = spawnSync('go', ['install', '-ldflags', ldflags, `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`], {
     cwd: root,
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // child output to stderr: stdout carries only the helm path callers read
+    stdio: ['ignore', 2, 2],
     // CGO off: a static binary that needs no C toolchain; GOFLAGS=-mod=mod so a go.work or
     // vendor dir elsewhere cannot interfere with the module-mode install.
     env: { ...process.env, GOBIN: binDir, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },

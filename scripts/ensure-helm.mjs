@@ -51,9 +51,9 @@ if (!fresh || !works(helm)) {
     cwd: root,
     // child output to stderr: stdout carries only the helm path callers read
     stdio: ['ignore', 2, 2],
-    // CGO off: a static binary that needs no C toolchain; GOFLAGS=-mod=mod so a go.work or
-    // vendor dir elsewhere cannot interfere with the module-mode install.
-    env: { ...process.env, GOBIN: binDir, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+    // CGO off: a static binary that needs no C toolchain. `go install pkg@version` ignores any
+    // go.mod/go.work around it, so the repository cannot change what gets built.
+    env: { ...process.env, GOBIN: binDir, CGO_ENABLED: '0' },
   });
   if (res.error || res.status !== 0) fail(`go install helm.sh/helm/v3/cmd/helm@${HELM_VERSION} failed (see above).`);
   if (!works(helm)) fail(`${helm} was built but does not report version ${HELM_VERSION}.`);

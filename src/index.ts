@@ -6,3 +6,7 @@ export * from './consumers/index.ts';
 export * from './sinks/dead-letter.ts';
 export * from './streams/index.ts';
 export * from './sim/index.ts';
+export * from './metrics.ts';
+export * from './http.ts';
+export * from './log.ts';
+export * from './consumer-lag.ts';

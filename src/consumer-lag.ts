@@ -1,0 +1,78 @@
+// Fills `kafka_consumergroup_lag{topic,partition}` from the brokers: high watermark minus the
+// group's committed offset, per partition. Each process reports only the partitions assigned to
+// it (when the caller says which), so `sum(kafka_consumergroup_lag)` over all pods counts each
+// partition once; dashboards use `max by (topic, partition)` to stay right during rebalances.
+import { type Admin } from 'kafkajs';
+import { type Metrics } from './metrics.ts';
+
+/** The two admin calls lag needs; a kafkajs Admin satisfies it. */
+export type LagAdmin = Pick<Admin, 'fetchOffsets' | 'fetchTopicOffsets'>;
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  lag: number;
+}
+
+export interface ConsumerLagOptions {
+  groupId: string;
+  topics: string[];
+  /** The partitions this member owns, by topic; omitted = every partition of `topics`. */
+  assignment?: Record<string, number[]>;
+}
+
+/** Reads offsets once, replaces the gauge's series with the result and returns it. */
+export async function updateConsumerLag(metrics: Metrics, admin: LagAdmin, options: ConsumerLagOptions): Promise<PartitionLag[]> {
+  const committed = await admin.fetchOffsets({ groupId: options.groupId, topics: options.topics });
+  const committedBy = new Map<string, number>();
+  for (const t of committed) for (const p of t.partitions) committedBy.set(`${t.topic}/${p.partition}`, Number(p.offset));
+
+  const result: PartitionLag[] = [];
+  for (const topic of options.topics) {
+    const owned = options.assignment ? new Set(options.assignment[topic] ?? []) : undefined;
+    for (const o of await admin.fetchTopicOffsets(topic)) {
+      if (owned && !owned.has(o.partition)) continue;
+      const high = Number(o.high);
+      const offset = committedBy.get(`${topic}/${o.partition}`) ?? -1;
+      // No committed offset yet (-1): everything still retained is unconsumed.
+      const from = offset >= 0 ? offset : Number(o.low);
+      result.push({ topic, partition: o.partition, lag: Math.max(0, high - from) });
+    }
+  }
+  // Replace, not merge: partitions moved to another member by a rebalance must disappear here.
+  metrics.consumerGroupLag.reset();
+  for (const r of result) metrics.consumerGroupLag.set({ topic: r.topic, partition: String(r.partition) }, r.lag);
+  return result;
+}
+
+export interface ConsumerLagPoller {
+  stop(): void;
+}
+
+/**
+ * Calls updateConsumerLag every `intervalMs` (default 15 s). `options` is a function so the
+ * current assignment is read at each poll. Errors go to `onError` (e.g. a warn log) and the
+ * previous values stay, since a broker hiccup should not look like zero lag.
+ */
+export function startConsumerLagPoller(
+  metrics: Metrics,
+  admin: LagAdmin,
+  options: () => ConsumerLagOptions,
+  settings: { intervalMs?: number; onError?: (err: unknown) => void } = {},
+): ConsumerLagPoller {
+  let running = false;
+  const poll = (): void => {
+    if (running) return;
+    running = true;
+    updateConsumerLag(metrics, admin, options())
+      .catch((err: unknown) => settings.onError?.(err))
+      .finally(() => {
+        running = false;
+      });
+  };
+  const timer = setInterval(poll, settings.intervalMs ?? 15_000);
+  // Lag reporting must never keep a shutting-down process alive.
+  timer.unref();
+  poll();
+  return { stop: () => clearInterval(timer) };
+}

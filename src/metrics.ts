@@ -1,0 +1,123 @@
+// Every Prometheus metric journeylens exposes, created on a registry the caller passes in.
+// Creation is get-or-create, so the consumer, the model and the sinks can each call
+// createMetrics(registry) on one shared registry and get the same instruments back.
+// Naming follows Prometheus conventions: `journeylens_` prefix, base units (seconds),
+// counters end in `_total`, `_info` for metadata; Kafka lag is named as the exporters name it.
+// Label values are bounded sets (topic, partition, outcome, cluster, band, reason, status):
+// never a session or user id, which would create one time series per visitor.
+import { Counter, Gauge, Histogram, type Metric, type Registry, collectDefaultMetrics } from 'prom-client';
+import { ErrorCodes, JourneylensError } from './errors.ts';
+
+/** `outcome` label values of `journeylens_events_total`. */
+export const EventOutcomes = {
+  processed: 'processed',
+  dlq: 'dlq',
+  late: 'late',
+  duplicate: 'duplicate',
+} as const;
+export type EventOutcome = (typeof EventOutcomes)[keyof typeof EventOutcomes];
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Input events by source topic and what became of them. */
+  readonly eventsTotal: Counter<'topic' | 'outcome'>;
+  readonly sessionsActive: Gauge;
+  readonly sessionsClosedTotal: Counter;
+  /** Sessions per encoder batch (a count, so no unit suffix). */
+  readonly encodeBatchSize: Histogram;
+  readonly encodeDurationSeconds: Histogram;
+  readonly assignDurationSeconds: Histogram;
+  /** Event time of the newest event in a signal to the moment the signal is acked. */
+  readonly eventToSignalSeconds: Histogram;
+  readonly signalsTotal: Counter<'cluster'>;
+  readonly alertsTotal: Counter<'band'>;
+  readonly dlqTotal: Counter<'reason'>;
+  /** CRM webhook responses by HTTP status code, or `error` when no response came back. */
+  readonly webhookRequestsTotal: Counter<'status'>;
+  /** Always 1; the labels carry the loaded bundle's version and the TF.js backend. */
+  readonly modelInfo: Gauge<'version' | 'backend'>;
+  /** Live TF.js tensors (tf.memory().numTensors): a steady rise is a leak. */
+  readonly tensors: Gauge;
+  /** Messages behind the partition's high watermark for this consumer group. */
+  readonly consumerGroupLag: Gauge<'topic' | 'partition'>;
+}
+
+// Batches are formed per micro-batch tick; powers of two up to a generous maximum batch.
+const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+// A CNN forward pass on the wasm/cpu backend: milliseconds for small batches, seconds for big ones.
+const ENCODE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+// An HNSW k-NN query over a few hundred centroids: tens of microseconds to a few milliseconds.
+const ASSIGN_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1];
+// End-to-end freshness: micro-batch tick plus encode plus produce (sub-second when healthy),
+// up to minutes when the consumer is behind or replays after a rebalance.
+const EVENT_TO_SIGNAL_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+/** Creates (or finds, when already registered) every journeylens metric on `registry`. */
+export function createMetrics(registry: Registry): Metrics {
+  ensureDefaultMetrics(registry);
+  return {
+    registry,
+    eventsTotal: counter(registry, 'journeylens_events_total', 'Input events by source topic and outcome (processed, dlq, late, duplicate).', ['topic', 'outcome']),
+    sessionsActive: gauge(registry, 'journeylens_sessions_active', 'Sessions currently open in this process.', []),
+    sessionsClosedTotal: counter(registry, 'journeylens_sessions_closed_total', 'Sessions closed (inactivity gap or maximum length reached).', []),
+    encodeBatchSize: histogram(registry, 'journeylens_encode_batch_size', 'Sessions per encoder batch.', [], BATCH_SIZE_BUCKETS),
+    encodeDurationSeconds: histogram(registry, 'journeylens_encode_duration_seconds', 'Time to encode one batch of journey images with the CNN.', [], ENCODE_BUCKETS),
+    assignDurationSeconds: histogram(registry, 'journeylens_assign_duration_seconds', 'Time to assign one embedding to its nearest cluster centroids (HNSW).', [], ASSIGN_BUCKETS),
+    eventToSignalSeconds: histogram(registry, 'journeylens_event_to_signal_seconds', 'Event time of the newest event in a signal to the signal being acked by Kafka.', [], EVENT_TO_SIGNAL_BUCKETS),
+    signalsTotal: counter(registry, 'journeylens_signals_total', 'Journey signals emitted, by cluster id.', ['cluster']),
+    alertsTotal: counter(registry, 'journeylens_alerts_total', 'Churn alerts emitted, by risk band.', ['band']),
+    dlqTotal: counter(registry, 'journeylens_dlq_total', 'Records sent to the dead-letter topic, by error code.', ['reason']),
+    webhookRequestsTotal: counter(registry, 'journeylens_webhook_requests_total', 'CRM webhook requests by HTTP status code (or "error" when no response).', ['status']),
+    modelInfo: gauge(registry, 'journeylens_model_info', 'The loaded model bundle: always 1, labelled with bundle version and TF.js backend.', ['version', 'backend']),
+    tensors: gauge(registry, 'journeylens_tensors', 'Live TF.js tensors; a steady rise means a leak.', []),
+    consumerGroupLag: gauge(registry, 'kafka_consumergroup_lag', 'Messages between the committed offset of this consumer group and the high watermark.', ['topic', 'partition']),
+  };
+}
+
+/** Marks `version`/`backend` as the loaded model; a hot reload replaces the previous series. */
+export function setModelInfo(metrics: Metrics, info: { version: string; backend: string }): void {
+  metrics.modelInfo.reset();
+  metrics.modelInfo.set({ version: info.version, backend: info.backend }, 1);
+}
+
+// prom-client's default set includes gauges ending in `_total`, which `promtool check metrics`
+// rejects; the same numbers are the sum over the by-type gauges kept beside them
+// (nodejs_active_handles{type}, nodejs_active_requests{type}, nodejs_active_resources{type}).
+const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+// Process metrics (CPU, memory, event-loop lag, GC, handles) once per registry: prom-client
+// throws when they are registered twice, so their presence is the marker.
+function ensureDefaultMetrics(registry: Registry): void {
+  if (registry.getSingleMetric('process_cpu_user_seconds_total') === undefined) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
+  }
+}
+
+type Ctor<M> = abstract new (...args: never[]) => M;
+
+function existing<M>(registry: Registry, name: string, kind: Ctor<M>, labelNames: readonly string[]): M | undefined {
+  const found: Metric | undefined = registry.getSingleMetric(name);
+  if (found === undefined) return undefined;
+  const foundLabels = (found as unknown as { labelNames?: readonly string[] }).labelNames ?? [];
+  if (!(found instanceof kind) || foundLabels.join(',') !== labelNames.join(',')) {
+    // Two components disagreeing on a metric's shape is a programming error, not a user one.
+    throw new JourneylensError(
+      ErrorCodes.INTERNAL,
+      `metric ${name} is already registered with a different type or labels [${foundLabels.join(', ')}]; expected ${kind.name} with [${labelNames.join(', ')}].`,
+    );
+  }
+  return found;
+}
+
+function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]): Counter<L> {
+  return existing<Counter<L>>(registry, name, Counter, labelNames) ?? new Counter<L>({ name, help, labelNames, registers: [registry] });
+}
+
+function gauge<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]): Gauge<L> {
+  return existing<Gauge<L>>(registry, name, Gauge, labelNames) ?? new Gauge<L>({ name, help, labelNames, registers: [registry] });
+}
+
+function histogram<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], buckets: number[]): Histogram<L> {
+  return existing<Histogram<L>>(registry, name, Histogram, labelNames) ?? new Histogram<L>({ name, help, labelNames, buckets, registers: [registry] });
+}

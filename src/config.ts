@@ -3,6 +3,7 @@
 // config file (JOURNEYLENS_CONFIG / --config) > default. Every wrong value produces one message
 // naming the option (flag and env) and the fix.
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { ErrorCodes, UserError } from './errors.ts';
 
@@ -26,10 +27,21 @@ export const runOptions = [
   { key: 'brokers', flag: '--brokers <list>', env: 'JOURNEYLENS_BROKERS', kind: 'list', required: true, description: 'Kafka bootstrap servers, comma-separated host:port' },
   { key: 'input', flag: '--input <topics>', env: 'JOURNEYLENS_INPUT', kind: 'list', required: true, description: 'input clickstream topics, comma-separated; /regex/ subscribes to every matching topic' },
   { key: 'signalsTopic', flag: '--signals-topic <topic>', env: 'JOURNEYLENS_SIGNALS_TOPIC', kind: 'string', default: 'journey.signals', description: 'topic for JourneySignal records' },
+  { key: 'dlqTopic', flag: '--dlq-topic <topic>', env: 'JOURNEYLENS_DLQ_TOPIC', kind: 'string', description: 'dead-letter topic for records that cannot be used (original bytes + error headers); without it they are logged and counted' },
+  { key: 'lateTopic', flag: '--late-topic <topic>', env: 'JOURNEYLENS_LATE_TOPIC', kind: 'string', description: 'topic for events of already-closed sessions (default: the DLQ topic)' },
+  { key: 'alertsTopic', flag: '--alerts-topic <topic>', env: 'JOURNEYLENS_ALERTS_TOPIC', kind: 'string', description: 'topic for ChurnAlert records (alerts are off without it)' },
+  { key: 'outputFormat', flag: '--output-format <format>', env: 'JOURNEYLENS_OUTPUT_FORMAT', kind: 'enum', choices: ['avro', 'json'], default: 'avro', description: 'encoding of signals and alerts: avro (schemas/*.avsc) or json' },
+  { key: 'bundle', flag: '--bundle <dir>', env: 'JOURNEYLENS_BUNDLE', kind: 'string', description: 'model bundle directory (default: the shipped models/default)' },
+  { key: 'exactlyOnce', flag: '--exactly-once', env: 'JOURNEYLENS_EXACTLY_ONCE', kind: 'boolean', default: false, description: 'commit outputs and input offsets in one Kafka transaction (readers use read_committed)' },
+  { key: 'transactionalId', flag: '--transactional-id <id>', env: 'JOURNEYLENS_TRANSACTIONAL_ID', kind: 'string', description: 'transactional id for --exactly-once; stable per instance across restarts (default: <group>-<client-id>)' },
   { key: 'group', flag: '--group <id>', env: 'JOURNEYLENS_GROUP', kind: 'string', default: 'journeylens', description: 'Kafka consumer group id' },
   { key: 'clientId', flag: '--client-id <id>', env: 'JOURNEYLENS_CLIENT_ID', kind: 'string', default: 'journeylens', description: 'Kafka client id' },
   { key: 'fromBeginning', flag: '--from-beginning', env: 'JOURNEYLENS_FROM_BEGINNING', kind: 'boolean', default: true, description: 'start from the earliest offset when the group has no committed offset' },
   { key: 'tickMs', flag: '--tick-ms <ms>', env: 'JOURNEYLENS_TICK_MS', kind: 'int', min: 10, max: 60_000, default: 250, description: 'micro-batch tick: a changed session is re-scored at most once per tick' },
+  { key: 'maxBatch', flag: '--max-batch <n>', env: 'JOURNEYLENS_MAX_BATCH', kind: 'int', min: 1, max: 4096, default: 256, description: 'most sessions scored in one micro-batch' },
+  { key: 'maxInFlight', flag: '--max-in-flight <n>', env: 'JOURNEYLENS_MAX_IN_FLIGHT', kind: 'int', min: 100, max: 10_000_000, default: 50_000, description: 'records consumed but not yet committed above which partitions are paused' },
+  { key: 'metricsPort', flag: '--metrics-port <port>', env: 'JOURNEYLENS_METRICS_PORT', kind: 'int', min: 0, max: 65535, default: 9464, description: 'port of /metrics, /healthz and /readyz (0 = any free port)' },
+  { key: 'metricsHost', flag: '--metrics-host <host>', env: 'JOURNEYLENS_METRICS_HOST', kind: 'string', default: '0.0.0.0', description: 'address the metrics/health server binds to' },
   { key: 'connectTimeoutMs', flag: '--connect-timeout-ms <ms>', env: 'JOURNEYLENS_CONNECT_TIMEOUT_MS', kind: 'int', min: 100, max: 600_000, default: 10_000, description: 'how long to wait for the brokers at start-up before giving up' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'JOURNEYLENS_LOG_LEVEL', kind: 'enum', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'log level' },
 ] as const satisfies readonly OptionSpec[];
@@ -99,6 +111,21 @@ export function addConfigOptions(cmd: Command, specs: readonly OptionSpec[]): Co
   return cmd;
 }
 
+/** Structured sections of the config file, parsed by their own schemas (e.g. ingestion). */
+export const CONFIG_SECTIONS = ['ingestion'] as const;
+export type ConfigSection = (typeof CONFIG_SECTIONS)[number];
+
+function configFilePath(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): string | undefined {
+  return (flags.config as string | undefined) ?? (env.JOURNEYLENS_CONFIG || undefined);
+}
+
+/** A structured section of the config file (undefined when absent), and the file's folder. */
+export function configSection(section: ConfigSection, flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): { value: unknown; baseDir: string } {
+  const path = configFilePath(flags, env);
+  if (!path) return { value: undefined, baseDir: process.cwd() };
+  return { value: readConfigFile(path)[section], baseDir: dirname(resolve(path)) };
+}
+
 function readConfigFile(path: string): Record<string, unknown> {
   let text: string;
   try {
@@ -124,9 +151,9 @@ export function resolveConfig<S extends readonly OptionSpec[]>(
   flags: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
 ): { [K in S[number] as K['key']]: ValueOf<K> } {
-  const configPath = (flags.config as string | undefined) ?? env.JOURNEYLENS_CONFIG;
+  const configPath = configFilePath(flags, env);
   const file = configPath ? readConfigFile(configPath) : {};
-  const known = new Set(specs.map((s) => s.key));
+  const known = new Set<string>([...specs.map((s) => s.key), ...CONFIG_SECTIONS]);
   for (const key of Object.keys(file)) {
     if (!known.has(key)) {
       throw new UserError(ErrorCodes.CONFIG_INVALID, `config file ${configPath}: unknown option "${key}"; known options: ${[...known].join(', ')}.`, { exitCode: 2 });

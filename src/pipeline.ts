@@ -1,57 +1,128 @@
-// The processor: records from the source → sessions → signals → sink, committing input offsets
-// only after the outputs they produced were acknowledged (at-least-once).
-//
-// This is the first vertical slice: JSON input, per-session counters, one signal per changed
-// session per batch. The ingestion, sessionization, model and sink issues deepen each stage
-// without changing this shape.
+// The processor: Kafka records → ingestion (decode, map, validate; dead letters) → the
+// sessionizer (event time, rolling windows, micro-batches) → the scorer (CNN embedding, nearest
+// centroid, churn risk) → signals, alerts, late events → Kafka. Input offsets are committed
+// with the low-watermark rule (src/consumers/commit-planner.ts) only after the outputs they
+// produced were acknowledged, or atomically with them in exactly-once mode.
 import { createHash } from 'node:crypto';
 import { type Logger } from 'pino';
+import { Subject, type Subscription, bufferTime, concatMap, filter, map } from 'rxjs';
+import { type JourneySignal, type RiskBand } from './contracts.ts';
+import { CommitPlanner, type CommitPlan } from './consumers/commit-planner.ts';
+import { FlowControl } from './consumers/flow-control.ts';
+import { ingest, type Ingestion } from './consumers/ingest.ts';
 import { type BatchContext, type RecordSource, type SourceRecord } from './consumers/source.ts';
+import { type DlqReason, type IngestRecord } from './consumers/types.ts';
+import { EventOutcomes, type Metrics } from './metrics.ts';
+import { journeySignalType } from './schemas.ts';
+import { buildDeadLetter } from './sinks/dead-letter.ts';
 import { type KafkaSink, type OutRecord } from './sinks/kafka-sink.ts';
+import { type ClickEnvelope, type SessionOutcome } from './streams/outcomes.ts';
+import { journeySessions } from './streams/pipeline.ts';
+import { type SessionStore } from './streams/session-store.ts';
+import { type SessionView } from './streams/session-view.ts';
 
-export interface SliceSignal {
-  signalId: string;
-  sessionId: string;
-  userId: string | null;
-  eventCount: number;
-  windowStart: number;
-  windowEnd: number;
-  modelVersion: string;
-  emittedAt: number;
+/** What the model says about one session view. */
+export interface SessionScore {
+  clusterId: number;
+  clusterLabel: string;
+  distance: number;
+  novel: boolean;
+  churnRisk: number;
+  riskBand: RiskBand;
 }
 
-interface SessionState {
-  userId: string | null;
-  count: number;
-  start: number;
-  end: number;
-  lastEventId: string;
+/** Scores a micro-batch of sessions; results are in the order of `views`. */
+export interface SessionScorer {
+  readonly modelVersion: string;
+  score(views: readonly SessionView[]): Promise<SessionScore[]>;
+}
+
+/** Used while no model bundle is loaded: signals carry the journey facts, no cluster or risk. */
+export const unscoredScorer: SessionScorer = {
+  modelVersion: 'none',
+  score: async (views) => views.map(() => ({ clusterId: -1, clusterLabel: 'unscored', distance: 0, novel: true, churnRisk: 0, riskBand: 'low' })),
+};
+
+/** Everything a tick produced besides signals, e.g. alerts; returns extra output records. */
+export interface TickHook {
+  onScored(items: { view: SessionView; score: SessionScore; signal: JourneySignal; final: boolean }[]): OutRecord[] | Promise<OutRecord[]>;
+  /** Called before the tick's commit: resolves once everything the hook holds was delivered. */
+  flush?(): Promise<void>;
 }
 
 export interface ProcessorOptions {
+  ingestion: Ingestion;
+  store: SessionStore;
+  scorer: () => SessionScorer;
   signalsTopic: string;
-  modelVersion: string;
+  /** Dead letters; when absent they are logged and counted (never silently dropped). */
+  dlqTopic?: string;
+  /** Events for closed sessions; defaults to the DLQ topic. */
+  lateTopic?: string;
+  outputFormat: 'avro' | 'json';
+  group: string;
+  exactlyOnce: boolean;
+  tickMs: number;
+  maxBatch: number;
+  /** Records in flight above which partitions are paused. */
+  maxInFlight: number;
   log: Logger;
-  /** Called for every signal after it was acknowledged by the broker (demo console, tests). */
-  onSignal?: (signal: SliceSignal) => void;
+  metrics?: Metrics;
+  hooks?: TickHook[];
+  /** Called for every signal after it was acknowledged (demo console, tests). */
+  onSignal?: (signal: JourneySignal) => void;
   now?: () => number;
 }
 
 export interface ProcessorStats {
   records: number;
+  /** Records that decoded to an event (then: processed, duplicate or late). */
   events: number;
-  invalid: number;
+  /** Events that updated a session. */
+  processed: number;
+  tombstones: number;
+  dead: number;
+  late: number;
+  duplicates: number;
   signals: number;
+  ticks: number;
+  commits: number;
 }
 
-export function signalIdFor(sessionId: string, lastEventId: string, modelVersion: string): string {
-  return createHash('sha256').update(`${sessionId}\u0000${lastEventId}\u0000${modelVersion}`).digest('hex').slice(0, 32);
+interface ProcEnvelope extends ClickEnvelope {
+  record: SourceRecord;
+}
+
+interface Tick {
+  outcomes: SessionOutcome[];
+  deadLetters: OutRecord[];
+  plan: CommitPlan;
+  records: number;
+  /** Events handed to the sessionizer since the previous cut, by source topic. */
+  events: Map<string, number>;
+}
+
+export function signalIdFor(sessionId: string, lastEventId: string, modelVersion: string, final: boolean): string {
+  return createHash('sha256').update(`${sessionId}\u0000${lastEventId}\u0000${modelVersion}\u0000${final ? 'final' : 'update'}`).digest('hex').slice(0, 32);
 }
 
 export class Processor {
-  readonly stats: ProcessorStats = { records: 0, events: 0, invalid: 0, signals: 0 };
-  private readonly sessions = new Map<string, SessionState>();
+  readonly stats: ProcessorStats = { records: 0, events: 0, processed: 0, tombstones: 0, dead: 0, late: 0, duplicates: 0, signals: 0, ticks: 0, commits: 0 };
+  private readonly planner = new CommitPlanner();
+  private readonly flow: FlowControl;
+  private readonly input = new Subject<ProcEnvelope>();
   private readonly now: () => number;
+  private readonly signalType = journeySignalType();
+  /** (topic, partition) ↔ the store's numeric partition slot (the store knows no topics). */
+  private readonly slotOf = new Map<string, number>();
+  private readonly slotTopic: { topic: string; partition: number }[] = [];
+  private pendingDeadLetters: OutRecord[] = [];
+  private recordsSinceTick = 0;
+  private eventsSinceTick = new Map<string, number>();
+  private subscription: Subscription | undefined;
+  private drained: Promise<void> = Promise.resolve();
+  private failed: Error | undefined;
+  private stopping = false;
 
   constructor(
     private readonly source: RecordSource,
@@ -59,84 +130,240 @@ export class Processor {
     private readonly options: ProcessorOptions,
   ) {
     this.now = options.now ?? Date.now;
+    const high = Math.max(2, options.maxInFlight);
+    this.flow = new FlowControl(
+      {
+        pause: (tps) => source.pause(tps),
+        resume: (tps) => source.resume(tps),
+      },
+      {
+        highWater: high,
+        lowWater: Math.floor(high / 2),
+        onPause: (n) => options.log.info({ inFlight: n }, 'backpressure: pausing partitions until the pipeline catches up'),
+        onResume: (n) => options.log.info({ inFlight: n }, 'backpressure released: resuming partitions'),
+      },
+    );
   }
 
+  /** Starts the stream stages, then the consumer. Resolves once the consumer runs. */
   async run(): Promise<void> {
     await this.sink.connect();
+    const { store, tickMs, maxBatch } = this.options;
+    this.drained = new Promise<void>((resolve, reject) => {
+      this.subscription = this.input
+        .pipe(
+          journeySessions({ store, tickMs, maxBatch, closeOnComplete: false }),
+          bufferTime(tickMs),
+          // The plan is taken when the tick is cut, before later records can move the store on:
+          // it then covers exactly the records whose outcomes are in this tick or an earlier one.
+          map((outcomes): Tick => {
+            const plan = this.planner.plan((t, p) => this.oldestHeld(t, p));
+            const tick: Tick = { outcomes, deadLetters: this.pendingDeadLetters, plan, records: this.recordsSinceTick, events: this.eventsSinceTick };
+            this.pendingDeadLetters = [];
+            this.recordsSinceTick = 0;
+            this.eventsSinceTick = new Map();
+            return tick;
+          }),
+          filter((t) => t.outcomes.length > 0 || t.deadLetters.length > 0 || t.plan.offsets.length > 0),
+          concatMap((t) => this.processTick(t)),
+        )
+        .subscribe({ error: reject, complete: resolve });
+    });
+    this.drained.catch((err: Error) => {
+      this.failed = err;
+      this.options.log.error({ err }, 'the pipeline failed');
+    });
     await this.source.run((records, ctx) => this.onBatch(records, ctx));
   }
 
+  /** Rejects when the pipeline failed for good (e.g. outputs could not be produced). */
+  get done(): Promise<void> {
+    return this.drained;
+  }
+
+  /** Graceful stop: stop taking records, finish the ticks in flight (outputs + commits), disconnect. */
   async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.input.complete();
+    await this.drained.catch(() => undefined);
+    this.subscription?.unsubscribe();
     await this.source.stop();
     await this.sink.disconnect();
   }
 
+  /** Partitions lost in a rebalance: their sessions are rebuilt by the new owner. */
+  revoke(partitions: { topic: string; partition: number }[]): void {
+    for (const tp of partitions) {
+      const slot = this.slotOf.get(`${tp.topic}\u0000${tp.partition}`);
+      if (slot !== undefined) this.options.store.dropPartition(slot);
+    }
+    this.planner.revoke(partitions);
+  }
+
+  private slot(topic: string, partition: number): number {
+    const k = `${topic}\u0000${partition}`;
+    let s = this.slotOf.get(k);
+    if (s === undefined) {
+      s = this.slotTopic.length;
+      this.slotOf.set(k, s);
+      this.slotTopic.push({ topic, partition });
+    }
+    return s;
+  }
+
+  private oldestHeld(topic: string, partition: number): string | undefined {
+    const slot = this.slotOf.get(`${topic}\u0000${partition}`);
+    return slot === undefined ? undefined : this.options.store.lowWatermark(slot);
+  }
+
   private async onBatch(records: SourceRecord[], ctx: BatchContext): Promise<void> {
-    const changed = new Set<string>();
+    if (this.failed) throw this.failed;
+    if (this.stopping) return;
+    const { ingestion, metrics } = this.options;
+    const first = records[0];
+    if (!first) return;
+    const slot = this.slot(first.topic, first.partition);
     for (const r of records) {
       this.stats.records++;
-      const ev = parseSliceEvent(r.value);
-      if (!ev) {
-        this.stats.invalid++;
-        this.options.log.warn({ topic: r.topic, partition: r.partition, offset: r.offset }, 'skipping a record that is not a JSON click event');
+      this.recordsSinceTick++;
+      this.planner.receive(r.topic, r.partition, r.offset);
+      const ir: IngestRecord = { topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers as IngestRecord['headers'], timestamp: r.timestamp };
+      const res = ingest(ir, ingestion);
+      if (res.kind === 'tombstone') {
+        this.stats.tombstones++;
+        metrics?.eventsTotal.inc({ topic: r.topic, outcome: 'tombstone' });
+        continue;
+      }
+      if (res.kind === 'dead') {
+        this.deadLetter(ir, res.reason, res.message);
         continue;
       }
       this.stats.events++;
-      const s = this.sessions.get(ev.sessionId);
-      if (s) {
-        s.count++;
-        s.start = Math.min(s.start, ev.timestamp);
-        if (ev.timestamp >= s.end) {
-          s.end = ev.timestamp;
-          s.lastEventId = ev.eventId;
-        }
-      } else {
-        this.sessions.set(ev.sessionId, { userId: ev.userId, count: 1, start: ev.timestamp, end: ev.timestamp, lastEventId: ev.eventId });
-      }
-      changed.add(ev.sessionId);
+      this.eventsSinceTick.set(r.topic, (this.eventsSinceTick.get(r.topic) ?? 0) + 1);
+      this.input.next({ event: res.event, partition: slot, offset: r.offset, record: r });
     }
-    if (!ctx.isRunning()) return;
-    const emittedAt = this.now();
-    const signals: SliceSignal[] = [...changed].map((sessionId) => {
-      const s = this.sessions.get(sessionId) as SessionState;
-      return {
-        signalId: signalIdFor(sessionId, s.lastEventId, this.options.modelVersion),
-        sessionId,
-        userId: s.userId,
-        eventCount: s.count,
-        windowStart: s.start,
-        windowEnd: s.end,
-        modelVersion: this.options.modelVersion,
-        emittedAt,
-      };
-    });
-    const out: OutRecord[] = signals.map((sig) => ({ topic: this.options.signalsTopic, key: sig.userId ?? sig.sessionId, value: JSON.stringify(sig) }));
-    await this.sink.send(out);
+    this.flow.admit(first.topic, first.partition, records.length);
     await ctx.heartbeat();
-    const last = records[records.length - 1] as SourceRecord;
-    await this.source.commit([{ topic: last.topic, partition: last.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
-    this.stats.signals += signals.length;
-    for (const sig of signals) this.options.onSignal?.(sig);
   }
-}
 
-interface SliceEvent {
-  eventId: string;
-  sessionId: string;
-  userId: string | null;
-  timestamp: number;
-}
-
-function parseSliceEvent(value: Buffer | null): SliceEvent | undefined {
-  if (!value || value.length === 0) return undefined;
-  let obj: unknown;
-  try {
-    obj = JSON.parse(value.toString('utf8'));
-  } catch {
-    return undefined;
+  /** Counts an unusable record and queues its dead letter for the next tick's outputs. */
+  private deadLetter(record: IngestRecord, reason: DlqReason, message: string): void {
+    this.stats.dead++;
+    this.options.metrics?.eventsTotal.inc({ topic: record.topic, outcome: EventOutcomes.dlq });
+    const dl = this.toDeadLetter(record, reason, message, this.options.dlqTopic);
+    if (dl) this.pendingDeadLetters.push(dl);
   }
-  if (typeof obj !== 'object' || obj === null) return undefined;
-  const o = obj as Record<string, unknown>;
-  if (typeof o.sessionId !== 'string' || typeof o.eventId !== 'string' || typeof o.timestamp !== 'number') return undefined;
-  return { eventId: o.eventId, sessionId: o.sessionId, userId: typeof o.userId === 'string' ? o.userId : null, timestamp: o.timestamp };
+
+  private toDeadLetter(record: IngestRecord, reason: DlqReason, message: string, topic: string | undefined): OutRecord | undefined {
+    this.options.metrics?.dlqTotal.inc({ reason });
+    if (!topic) {
+      this.options.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason, message }, 'unusable record (no --dlq-topic configured, so it is only logged)');
+      return undefined;
+    }
+    const m = buildDeadLetter(record, reason, message);
+    return { topic, key: m.key ?? null, value: m.value ?? null, ...(m.headers ? { headers: m.headers } : {}) };
+  }
+
+  private encodeSignal(s: JourneySignal): Buffer | string {
+    return this.options.outputFormat === 'json' ? JSON.stringify(s) : this.signalType.toBuffer(s);
+  }
+
+  private async processTick(tick: Tick): Promise<void> {
+    const { metrics, log } = this.options;
+    const views: SessionView[] = [];
+    const finals: boolean[] = [];
+    const out: OutRecord[] = [...tick.deadLetters];
+    for (const o of tick.outcomes) {
+      if (o.kind === 'update' || o.kind === 'close') {
+        views.push(o);
+        finals.push(o.kind === 'close');
+        if (o.kind === 'close') metrics?.sessionsClosedTotal.inc();
+      } else {
+        const r = (o.envelope as ProcEnvelope).record;
+        // duplicates and late events were handed in as events: they are not "processed"
+        tick.events.set(r.topic, (tick.events.get(r.topic) ?? 1) - 1);
+        if (o.kind === 'duplicate') {
+          this.stats.duplicates++;
+          metrics?.eventsTotal.inc({ topic: r.topic, outcome: EventOutcomes.duplicate });
+        } else {
+          // late: its session is already closed (or its time is before the watermark)
+          this.stats.late++;
+          metrics?.eventsTotal.inc({ topic: r.topic, outcome: EventOutcomes.late });
+          const ir: IngestRecord = { topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers as IngestRecord['headers'], timestamp: r.timestamp };
+          const message = o.reason === 'closed' ? `event time ${o.envelope.event.timestamp} is behind the partition watermark ${o.watermark}: its session is closed` : 'the event time is not a usable timestamp';
+          const dl = this.toDeadLetter(ir, 'late_event', message, this.options.lateTopic ?? this.options.dlqTopic);
+          if (dl) out.push(dl);
+        }
+      }
+    }
+    for (const [topic, n] of tick.events) if (n > 0) metrics?.eventsTotal.inc({ topic, outcome: EventOutcomes.processed }, n);
+    this.stats.processed += [...tick.events.values()].reduce((a, b) => a + b, 0);
+
+    const scorer = this.options.scorer();
+    const scores = views.length > 0 ? await scorer.score(views) : [];
+    const emittedAt = this.now();
+    const items = views.map((view, i) => {
+      const score = scores[i] as SessionScore;
+      const final = finals[i] as boolean;
+      const signal: JourneySignal = {
+        signalId: signalIdFor(view.sessionId, view.lastEventId, scorer.modelVersion, final),
+        sessionId: view.sessionId,
+        userId: view.userId,
+        eventCount: view.eventCount,
+        windowStart: view.windowStart,
+        windowEnd: view.windowEnd,
+        clusterId: score.clusterId,
+        clusterLabel: score.clusterLabel,
+        distance: score.distance,
+        novel: score.novel,
+        churnRisk: score.churnRisk,
+        riskBand: score.riskBand,
+        modelVersion: scorer.modelVersion,
+        emittedAt,
+        final,
+      };
+      return { view, score, signal, final };
+    });
+    for (const it of items) out.push({ topic: this.options.signalsTopic, key: it.signal.userId ?? it.signal.sessionId, value: this.encodeSignal(it.signal) });
+    for (const hook of this.options.hooks ?? []) out.push(...(await hook.onScored(items)));
+    for (const hook of this.options.hooks ?? []) await hook.flush?.();
+
+    await this.deliver(out, tick.plan);
+    this.planner.applied(tick.plan);
+    this.flow.release(tick.records);
+    this.stats.ticks++;
+    this.stats.signals += items.length;
+    const ackedAt = this.now();
+    for (const it of items) {
+      metrics?.signalsTotal.inc({ cluster: String(it.signal.clusterId) });
+      metrics?.eventToSignalSeconds.observe(Math.max(0, (ackedAt - it.signal.windowEnd) / 1000));
+      this.options.onSignal?.(it.signal);
+    }
+    metrics?.sessionsActive.set(this.options.store.size);
+    if (items.length > 0) log.debug({ signals: items.length, commits: tick.plan.offsets.length }, 'tick delivered');
+  }
+
+  /** Produces the tick's outputs and commits its plan; retries while the broker is unreachable. */
+  private async deliver(out: OutRecord[], plan: CommitPlan): Promise<void> {
+    let attempt = 0;
+    for (;;) {
+      try {
+        if (this.options.exactlyOnce) {
+          await this.sink.commitWith(out, { consumerGroupId: this.options.group, offsets: plan.offsets });
+        } else {
+          await this.sink.send(out);
+          await this.source.commit(plan.offsets);
+        }
+        if (plan.offsets.length > 0) this.stats.commits++;
+        return;
+      } catch (err) {
+        attempt++;
+        const wait = Math.min(10_000, 200 * 2 ** Math.min(attempt, 6));
+        this.options.log.warn({ err, attempt, retryInMs: wait }, 'could not deliver a tick’s outputs; retrying (the consumer stays paused meanwhile)');
+        if (attempt >= 60) throw err;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  }
 }

@@ -204,6 +204,7 @@ describe('helm template', () => {
     expect(renderError(['--set', 'autoscaling.enabled=true', '--set', 'autoscaling.maxReplicas=9'])).toContain('autoscaling.maxReplicas (9) must be <= kafka.partitions (6)');
     expect(renderError(['--set', 'kafka.sasl.enabled=true', '--set', 'kafka.sasl.username=u'])).toContain('kafka.sasl.existingSecret is required');
     expect(renderError(['--set', 'webhook.url=https://crm.example/h'])).toContain('webhook.existingSecret is required');
+    expect(renderError(['--set', 'autoscaling.enabled=true', '--set', 'kafka.topics.input=/clicks\\..*/'])).toContain('autoscaling.enabled needs a single input topic');
     expect(renderError(['--set', 'kafka.sasl.mechanism=gssapi'])).toMatch(/kafka\/sasl\/mechanism.*one of/);
     expect(renderError(['--set', 'logLevel=verbose'])).toMatch(/logLevel/);
     expect(renderError(['--set', 'kafka.replicas=3'])).toMatch(/additional properties 'replicas' not allowed/);

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.ts';
 import { type OpsServer, startOpsServer } from '../../src/http.ts';
@@ -72,6 +72,25 @@ describe('ops HTTP server', () => {
     const res = await fetch(`${server.url}/readyz`);
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ ready: false, failing: ['throws', 'hangs'] });
+  });
+
+  it('answers HEAD without a body and turns a failing collector into a 500, not a crash', async () => {
+    const { server, registry } = await start();
+    const head = await fetch(`${server.url}/healthz`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    new Gauge({
+      name: 'journeylens_broken',
+      help: 'a collector that throws',
+      registers: [registry],
+      collect() {
+        throw new Error('collector exploded');
+      },
+    });
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.status).toBe(500);
+    expect(await res.text()).toContain('collector exploded');
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 
   it('returns 404 for unknown paths and 405 for other methods', async () => {

@@ -68,6 +68,9 @@ sits idle, so replicas (and the autoscaler's maximum) must not exceed kafka.part
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.maxReplicas) $partitions) }}
 {{- fail (printf "autoscaling.maxReplicas (%d) must be <= kafka.partitions (%d): extra consumer group members get no partition and sit idle." (int .Values.autoscaling.maxReplicas) $partitions) }}
 {{- end }}
+{{- if and .Values.autoscaling.enabled (regexMatch "[,/]" .Values.kafka.topics.input) }}
+{{- fail (printf "autoscaling.enabled needs a single input topic, but kafka.topics.input is %q: KEDA's Kafka trigger measures the lag of one topic. Disable autoscaling or consume one topic." .Values.kafka.topics.input) }}
+{{- end }}
 {{- if and .Values.kafka.sasl.enabled (not .Values.kafka.sasl.existingSecret) }}
 {{- fail "kafka.sasl.existingSecret is required when kafka.sasl.enabled=true: create a Secret holding the SASL password (key kafka.sasl.passwordKey) and name it here." }}
 {{- end }}

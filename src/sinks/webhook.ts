@@ -229,7 +229,11 @@ export class WebhookSink<T extends WebhookPayload> {
       const lane = this.ready.shift() as Lane<T>;
       lane.state = 'busy';
       this.inFlight++;
-      void this.attempt(lane);
+      // attempt() handles every delivery failure itself; what reaches here is a bug or a throwing
+      // callback, and a silently stuck lane would stall the commits, so the sink fails loudly.
+      this.attempt(lane).catch((err: unknown) => {
+        if (!this.closed) this.fail(new JourneylensError(ErrorCodes.INTERNAL, `webhook sink: ${(err as Error).message}`, { cause: err }));
+      });
     }
   }
 
@@ -244,8 +248,8 @@ export class WebhookSink<T extends WebhookPayload> {
     }
     if (this.closed) return;
     if (result.ok) {
-      this.opts.onDelivered?.(entry.alert, entry.attempts);
       this.settle(lane, entry);
+      this.opts.onDelivered?.(entry.alert, entry.attempts);
       return;
     }
     const error = result.error;
@@ -359,6 +363,7 @@ export class WebhookSink<T extends WebhookPayload> {
       const text = `webhook POST ${this.target} answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${snippet ? `: ${snippet}` : ''}`;
       return { ok: false, error: new WebhookDeliveryError(text, 'http', res.status, n, retryAfterMs, retry) };
     } catch (err) {
+      if (this.closed) return { ok: false, error: new WebhookDeliveryError(`webhook POST ${this.target} aborted: the sink was closed`, 'error', undefined, n, undefined, false, err) };
       if (timedOut) {
         this.opts.metrics?.request('timeout', seconds());
         return { ok: false, error: new WebhookDeliveryError(`webhook POST ${this.target} timed out after ${this.opts.timeoutMs} ms`, 'timeout', undefined, n, undefined, true, err) };

@@ -289,6 +289,30 @@ describe('WebhookSink failure handling', () => {
     expect(order.indexOf('alert-1-1')).toBe(order.length - 1);
   });
 
+  it('does not follow a redirect (a redirected POST turns into a GET) and parks the alert', async () => {
+    const receiver = await startReceiver((_req, res) => res.writeHead(302, { location: '/elsewhere' }).end());
+    const { sink: s, parked } = sink(receiver.url);
+    s.enqueue(alert(1, 0));
+    await s.flush();
+    expect(receiver.arrivals).toHaveLength(1);
+    expect([(parked[0] as Parked).error.status, (parked[0] as Parked).error.attempts]).toEqual([302, 1]);
+  });
+
+  it('close() aborts what is in flight, rejects a pending flush() and refuses new alerts', async () => {
+    const receiver = await startReceiver(() => undefined);
+    const { sink: s, parked, statuses } = sink(receiver.url, { timeoutMs: 5000 });
+    s.enqueue(alert(1, 0));
+    s.enqueue(alert(2, 0));
+    const flushed = s.flush();
+    await until(() => receiver.arrivals.length === 2);
+    s.close();
+    await expect(flushed).rejects.toThrow('webhook sink closed with 2 alert(s) undelivered; they are replayed from the last commit.');
+    expect(() => s.enqueue(alert(3, 0))).toThrow('webhook sink: enqueue() after close().');
+    await until(() => receiver.open() === 0);
+    expect(parked).toEqual([]);
+    expect(statuses).toEqual([]);
+  });
+
   it('fails flush() and refuses new alerts when parking fails, so nothing is committed past it', async () => {
     const receiver = await startReceiver((_req, res) => res.writeHead(422).end());
     const { sink: s } = sink(receiver.url, {

@@ -7,6 +7,7 @@ export const ErrorCodes = {
   LOCAL_KAFKA: 'LOCAL_KAFKA',
   INPUT_INVALID: 'INPUT_INVALID',
   BUNDLE_INVALID: 'BUNDLE_INVALID',
+  WEBHOOK_DELIVERY: 'WEBHOOK_DELIVERY',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

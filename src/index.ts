@@ -10,3 +10,4 @@ export * from './metrics.ts';
 export * from './http.ts';
 export * from './log.ts';
 export * from './consumer-lag.ts';
+export * from './sinks/index.ts';

@@ -1,0 +1,207 @@
+// Decides when a scored session update becomes a ChurnAlert: only on entering a higher risk
+// band, with hysteresis so a risk hovering around a threshold alerts once, not on every wobble.
+//
+// Per session the policy keeps two numbers: the band it last alerted for (the "latched" band,
+// lowered again only when the risk falls below that band's lower threshold minus a margin) and
+// the event time of its last alert (cool-down). Sessions that never alerted hold no state at
+// all, and the rest live in typed arrays indexed by a slot, so a million live sessions cost a
+// Map entry plus 9 bytes each, not an object each.
+import { createHash } from 'node:crypto';
+import { ErrorCodes, UserError } from '../errors.ts';
+import { buildAlertReason, type AlertReasonOptions } from './alert-reason.ts';
+import { RISK_BANDS, type ChurnAlert, type RiskBand } from './types.ts';
+
+export interface AlertPolicyOptions {
+  /** Lower bound of the medium band (risk ≥ this is at least medium). */
+  mediumThreshold: number;
+  /** Lower bound of the high band. */
+  highThreshold: number;
+  /**
+   * Hysteresis: after alerting at band B, the session alerts at B again only once its risk fell
+   * below B's lower threshold minus this margin.
+   */
+  rearmMargin: number;
+  /** A session with fewer events is too young to judge; it alerts once it has this many. */
+  minEvents: number;
+  /** Minimum event time (ms) between two alerts of one session. */
+  cooldownMs: number;
+  /** How the reason text is built. */
+  reason?: Partial<AlertReasonOptions>;
+  /** Wall clock for `emittedAt`; event time drives every decision. */
+  now?: () => number;
+}
+
+export const alertPolicyDefaults = {
+  mediumThreshold: 0.5,
+  highThreshold: 0.75,
+  rearmMargin: 0.05,
+  minEvents: 3,
+  cooldownMs: 10 * 60_000,
+} satisfies Partial<AlertPolicyOptions>;
+
+/** One scored update of a session, as the model stage produces it. */
+export interface RiskObservation {
+  sessionId: string;
+  userId: string | null;
+  /** The JourneySignal of this update. */
+  signalId: string;
+  /** Id of the newest event in the scored window; it names the alert this update may raise. */
+  lastEventId: string;
+  /** Event time of this update (the window end), ms. */
+  eventTime: number;
+  eventCount: number;
+  churnRisk: number;
+  clusterId: number;
+  clusterLabel: string;
+  modelVersion: string;
+  /**
+   * Event types of the most recent steps, oldest first. Read only when an alert fires, so a
+   * function avoids building the list for the many updates that do not alert.
+   */
+  steps: readonly string[] | (() => readonly string[]);
+}
+
+const NONE = -1;
+const INITIAL_SLOTS = 1024;
+
+/**
+ * Deterministic alert id: the same session entering the same band on the same event always
+ * gets the same id, so an alert re-raised after a crash-and-replay is recognisably the same one
+ * (Kafka consumers and the webhook's Idempotency-Key dedupe on it). A per-session alert counter
+ * is deliberately not part of it: replay restarts from the low-watermark offset, not from the
+ * session's first event, so a counter would not survive it.
+ */
+export function alertIdFor(sessionId: string, band: RiskBand, triggerEventId: string): string {
+  return createHash('sha256').update(`alert\u0000${sessionId}\u0000${band}\u0000${triggerEventId}`).digest('hex').slice(0, 32);
+}
+
+export class AlertPolicy {
+  private readonly opts: Required<Omit<AlertPolicyOptions, 'reason' | 'now'>>;
+  private readonly reasonOptions: Partial<AlertReasonOptions>;
+  private readonly now: () => number;
+  /** Lower threshold of band index 0..2 (low has none). */
+  private readonly lower: readonly [number, number, number];
+  private readonly slots = new Map<string, number>();
+  private free: number[] = [];
+  private next = 0;
+  private latched = new Uint8Array(INITIAL_SLOTS);
+  private lastAlertAt = new Float64Array(INITIAL_SLOTS);
+
+  constructor(options: Partial<AlertPolicyOptions> = {}) {
+    const opts = { ...alertPolicyDefaults, ...options };
+    validate(opts);
+    this.opts = {
+      mediumThreshold: opts.mediumThreshold,
+      highThreshold: opts.highThreshold,
+      rearmMargin: opts.rearmMargin,
+      minEvents: opts.minEvents,
+      cooldownMs: opts.cooldownMs,
+    };
+    this.reasonOptions = options.reason ?? {};
+    this.now = options.now ?? Date.now;
+    this.lower = [Number.NEGATIVE_INFINITY, opts.mediumThreshold, opts.highThreshold];
+  }
+
+  bandOf(risk: number): RiskBand {
+    return RISK_BANDS[this.bandIndex(risk)] as RiskBand;
+  }
+
+  /** Sessions currently holding alert state. */
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** Feeds one scored update; returns the alert it raises, if any. */
+  observe(obs: RiskObservation): ChurnAlert | undefined {
+    const risk = obs.churnRisk;
+    // A model that cannot score a session says nothing about its band; keep the state as it is.
+    if (!Number.isFinite(risk)) return undefined;
+    const band = this.bandIndex(risk);
+    let slot = this.slots.get(obs.sessionId) ?? NONE;
+    let latched = slot === NONE ? 0 : (this.latched[slot] as number);
+    while (latched > 0 && risk < (this.lower[latched] as number) - this.opts.rearmMargin) latched--;
+    if (slot !== NONE) this.latched[slot] = latched;
+
+    if (band <= latched || obs.eventCount < this.opts.minEvents) return undefined;
+    if (slot !== NONE && obs.eventTime < (this.lastAlertAt[slot] as number) + this.opts.cooldownMs) return undefined;
+
+    if (slot === NONE) slot = this.allocate(obs.sessionId);
+    this.latched[slot] = band;
+    this.lastAlertAt[slot] = obs.eventTime;
+    const riskBand = RISK_BANDS[band] as RiskBand;
+    const steps = typeof obs.steps === 'function' ? obs.steps() : obs.steps;
+    return {
+      alertId: alertIdFor(obs.sessionId, riskBand, obs.lastEventId),
+      signalId: obs.signalId,
+      sessionId: obs.sessionId,
+      userId: obs.userId,
+      churnRisk: risk,
+      riskBand,
+      previousBand: RISK_BANDS[latched] as RiskBand,
+      clusterId: obs.clusterId,
+      clusterLabel: obs.clusterLabel,
+      reason: buildAlertReason({ steps, clusterLabel: obs.clusterLabel, churnRisk: risk }, this.reasonOptions),
+      eventCount: obs.eventCount,
+      modelVersion: obs.modelVersion,
+      emittedAt: this.now(),
+    };
+  }
+
+  /** Forgets a closed session (call after its final update was observed). */
+  release(sessionId: string): void {
+    const slot = this.slots.get(sessionId);
+    if (slot === undefined) return;
+    this.slots.delete(sessionId);
+    this.free.push(slot);
+  }
+
+  clear(): void {
+    this.slots.clear();
+    this.free = [];
+    this.next = 0;
+  }
+
+  private bandIndex(risk: number): number {
+    if (risk >= this.opts.highThreshold) return 2;
+    if (risk >= this.opts.mediumThreshold) return 1;
+    return 0;
+  }
+
+  private allocate(sessionId: string): number {
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      slot = this.next++;
+      if (slot >= this.latched.length) this.grow();
+    }
+    this.slots.set(sessionId, slot);
+    return slot;
+  }
+
+  private grow(): void {
+    const latched = new Uint8Array(this.latched.length * 2);
+    latched.set(this.latched);
+    const lastAlertAt = new Float64Array(this.lastAlertAt.length * 2);
+    lastAlertAt.set(this.lastAlertAt);
+    this.latched = latched;
+    this.lastAlertAt = lastAlertAt;
+  }
+}
+
+function validate(o: typeof alertPolicyDefaults & Partial<AlertPolicyOptions>): void {
+  const fail = (msg: string): never => {
+    throw new UserError(ErrorCodes.CONFIG_INVALID, `alert policy: ${msg}`, { exitCode: 2 });
+  };
+  const inUnit = (name: string, v: number) => {
+    if (!(Number.isFinite(v) && v > 0 && v <= 1)) fail(`${name} must be a number in (0, 1], got ${v}.`);
+  };
+  inUnit('mediumThreshold', o.mediumThreshold);
+  inUnit('highThreshold', o.highThreshold);
+  if (o.highThreshold <= o.mediumThreshold) {
+    fail(`highThreshold (${o.highThreshold}) must be greater than mediumThreshold (${o.mediumThreshold}).`);
+  }
+  if (!(Number.isFinite(o.rearmMargin) && o.rearmMargin >= 0 && o.rearmMargin < o.mediumThreshold)) {
+    fail(`rearmMargin must be ≥ 0 and less than mediumThreshold (${o.mediumThreshold}), got ${o.rearmMargin}.`);
+  }
+  if (!(Number.isInteger(o.minEvents) && o.minEvents >= 1)) fail(`minEvents must be an integer ≥ 1, got ${o.minEvents}.`);
+  if (!(Number.isFinite(o.cooldownMs) && o.cooldownMs >= 0)) fail(`cooldownMs must be a number of ms ≥ 0, got ${o.cooldownMs}.`);
+}

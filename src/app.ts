@@ -1,80 +1,198 @@
-// Wires a processor from a resolved config: Kafka client, source, sink, logger. Used by
-// `journeylens run` and by the in-process demo.
-import { pino, type Logger } from 'pino';
-import { inputTopics, type RunConfig } from './config.ts';
+// Wires a processor from a resolved config: Kafka client, source, sinks, sessionizer, model,
+// alerts, webhook, metrics and the ops HTTP server. Used by `journeylens run` and the demo.
+import { type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { type RunConfig, configSection, inputTopics } from './config.ts';
+import { type ChurnAlert, type JourneySignal } from './contracts.ts';
+import { compileIngestion } from './consumers/ingest.ts';
 import { assertBrokersReachable, createKafka } from './consumers/kafka-client.ts';
+import { parseIngestionOptions } from './consumers/options.ts';
 import { KafkajsSource } from './consumers/source.ts';
-import { Processor, type SliceSignal } from './pipeline.ts';
-import { KafkaSink } from './sinks/kafka-sink.ts';
+import { startConsumerLagPoller } from './consumer-lag.ts';
+import { startOpsServer, type OpsServer } from './http.ts';
+import { createLogger } from './log.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { defaultImageSpec, defaultSessionizationSpec } from './model/image-spec.ts';
+import { Processor, type SessionScorer, type TickHook, unscoredScorer } from './pipeline.ts';
+import { churnAlertType } from './schemas.ts';
+import { AlertPolicy } from './sinks/alert-policy.ts';
+import { KafkaSink, type OutRecord } from './sinks/kafka-sink.ts';
+import { WebhookSink } from './sinks/webhook.ts';
+import { SessionStore } from './streams/session-store.ts';
 
 export interface App {
   processor: Processor;
   log: Logger;
-  /** Resolves when the consumer stopped (after stop()), rejects if it crashed for good. */
+  metrics: Metrics;
+  ops: OpsServer;
+  /** Resolves when the processor stopped (after stop()), rejects if it failed for good. */
   done: Promise<void>;
   stop(): Promise<void>;
 }
 
 export interface AppHooks {
-  onSignal?: (signal: SliceSignal) => void;
+  onSignal?: (signal: JourneySignal) => void;
+  onAlert?: (alert: ChurnAlert) => void;
   log?: Logger;
-}
-
-export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'journeylens' } }, pino.destination(2));
+  /** Flags as given on the command line (for config-file sections). */
+  flags?: Record<string, unknown>;
+  scorer?: () => SessionScorer;
 }
 
 export async function startApp(config: RunConfig, hooks: AppHooks = {}): Promise<App> {
-  const log = hooks.log ?? createLogger(config.logLevel);
+  const log = hooks.log ?? createLogger({ level: config.logLevel, component: 'run' });
+  const flags = hooks.flags ?? {};
+  const section = configSection('ingestion', flags);
+  const ingestion = compileIngestion(parseIngestionOptions(section.value, 'ingestion'), { baseDir: section.baseDir, root: 'ingestion' });
+
+  const registry = new Registry();
+  const metrics = createMetrics(registry);
+  const ops = await startOpsServer({ registry, host: config.metricsHost, port: config.metricsPort });
+  let joined = false;
+  let brokerOk = true;
+  ops.setReadinessCheck('consumerJoined', () => joined);
+  ops.setReadinessCheck('brokerReachable', () => brokerOk);
+
   const kafka = createKafka({
     brokers: config.brokers,
     clientId: config.clientId,
     connectTimeoutMs: config.connectTimeoutMs,
     onLog: (level, message, extra) => {
-      // kafkajs is chatty at warn during normal rebalances; keep its lines at debug unless errors.
       if (level === 'error') log.warn({ kafkajs: extra }, message);
       else log.debug({ kafkajs: extra }, message);
     },
   });
-  await assertBrokersReachable(config.brokers, config.connectTimeoutMs);
+  try {
+    await assertBrokersReachable(config.brokers, config.connectTimeoutMs);
+  } catch (err) {
+    await ops.stop();
+    throw err;
+  }
 
-  let rejectDone: (e: Error) => void = () => undefined;
-  let resolveDone: () => void = () => undefined;
-  const done = new Promise<void>((res, rej) => {
-    resolveDone = res;
-    rejectDone = rej;
-  });
+  const store = new SessionStore(defaultImageSpec, defaultSessionizationSpec);
+  const scorer = hooks.scorer ?? (() => unscoredScorer);
+  const sink = new KafkaSink(kafka, config.exactlyOnce ? { transactionalId: config.transactionalId ?? `${config.group}-${config.clientId}` } : {});
+  const alertHooks: TickHook[] = [];
+  if (config.alertsTopic) alertHooks.push(alertsHook(config, metrics, log, sink, hooks.onAlert));
+
+  let assignment: { topic: string; partitions: number[] }[] = [];
+  let processor: Processor | undefined = undefined;
   const source = new KafkajsSource(kafka, {
     group: config.group,
     topics: inputTopics(config.input),
     fromBeginning: config.fromBeginning,
-    onJoin: (assignment) => log.info({ group: config.group, assignment }, 'consumer joined the group'),
+    onJoin: (next) => {
+      joined = true;
+      brokerOk = true;
+      const kept = new Set(next.flatMap((a) => a.partitions.map((p) => `${a.topic}\u0000${p}`)));
+      const lost = assignment.flatMap((a) => a.partitions.filter((p) => !kept.has(`${a.topic}\u0000${p}`)).map((partition) => ({ topic: a.topic, partition })));
+      if (lost.length > 0) processor?.revoke(lost);
+      assignment = next;
+      log.info({ group: config.group, assignment: next }, 'consumer joined the group');
+    },
     onCrash: (error, restart) => {
-      log.error({ err: error, restart }, 'consumer crashed');
-      if (!restart) rejectDone(error);
+      joined = false;
+      brokerOk = !/connect|broker/i.test(error.message);
+      log.error({ err: error, restart }, restart ? 'consumer crashed; restarting' : 'consumer crashed too often; giving up');
     },
   });
-  const sink = new KafkaSink(kafka);
-  const processor = new Processor(source, sink, {
+  processor = new Processor(source, sink, {
+    ingestion,
+    store,
+    scorer,
     signalsTopic: config.signalsTopic,
-    modelVersion: 'slice-0',
+    ...(config.dlqTopic ? { dlqTopic: config.dlqTopic } : {}),
+    ...(config.lateTopic ? { lateTopic: config.lateTopic } : {}),
+    outputFormat: config.outputFormat as 'avro' | 'json',
+    group: config.group,
+    exactlyOnce: config.exactlyOnce,
+    tickMs: config.tickMs,
+    maxBatch: config.maxBatch,
+    maxInFlight: config.maxInFlight,
     log,
+    metrics,
+    hooks: alertHooks,
     ...(hooks.onSignal ? { onSignal: hooks.onSignal } : {}),
   });
   await processor.run();
-  log.info({ brokers: config.brokers, input: config.input, signalsTopic: config.signalsTopic }, 'journeylens is running');
+  const lagAdmin = kafka.admin();
+  await lagAdmin.connect().catch(() => undefined);
+  const lag = startConsumerLagPoller(metrics, lagAdmin, () => ({ groupId: config.group, topics: assignment.map((a) => a.topic), assignment: Object.fromEntries(assignment.map((a) => [a.topic, a.partitions])) }), {
+    onError: (err) => log.debug({ err }, 'consumer lag poll failed'),
+  });
+  log.info({ brokers: config.brokers, input: config.input, signalsTopic: config.signalsTopic, metrics: ops.url }, 'journeylens is running');
 
   let stopping: Promise<void> | undefined;
+  const proc = processor;
   return {
-    processor,
+    processor: proc,
     log,
-    done,
+    metrics,
+    ops,
+    done: proc.done,
     stop() {
-      stopping ??= processor.stop().then(() => {
-        log.info(processor.stats, 'journeylens stopped');
-        resolveDone();
-      });
+      stopping ??= (async () => {
+        lag.stop();
+        await proc.stop();
+        await lagAdmin.disconnect().catch(() => undefined);
+        for (const h of alertHooks) await h.close?.();
+        await ops.stop();
+        log.info(proc.stats, 'journeylens stopped');
+      })();
       return stopping;
+    },
+  };
+}
+
+/** Alerts: the hysteresis policy per session, the alerts topic, and the CRM webhook if configured. */
+function alertsHook(config: RunConfig, metrics: Metrics, log: Logger, sink: KafkaSink, onAlert?: (a: ChurnAlert) => void): TickHook & { close?: () => Promise<void> } {
+  const policy = new AlertPolicy({});
+  const alertType = churnAlertType();
+  const topic = config.alertsTopic as string;
+  const encode = (a: ChurnAlert) => (config.outputFormat === 'json' ? JSON.stringify(a) : alertType.toBuffer(a));
+  const webhook = config.webhookUrl
+    ? new WebhookSink<ChurnAlert>({
+        url: config.webhookUrl,
+        secret: config.webhookSecret ?? '',
+        log,
+        park: async (alert, err) => {
+          await sink.send([{ topic: config.parkedTopic ?? `${topic}.parked`, key: alert.sessionId, value: JSON.stringify(alert), headers: { 'x-journeylens-error-message': err.message } }]);
+        },
+              })
+    : undefined;
+  return {
+    onScored(items) {
+      const out: OutRecord[] = [];
+      for (const { view, signal, final } of items) {
+        const alert = policy.observe({
+          sessionId: signal.sessionId,
+          userId: signal.userId,
+          signalId: signal.signalId,
+          lastEventId: view.lastEventId,
+          eventTime: signal.windowEnd,
+          eventCount: signal.eventCount,
+          churnRisk: signal.churnRisk,
+          clusterId: signal.clusterId,
+          clusterLabel: signal.clusterLabel,
+          modelVersion: signal.modelVersion,
+          steps: () => view.recentTypes(5),
+        });
+        if (alert) {
+          metrics.alertsTotal.inc({ band: alert.riskBand });
+          out.push({ topic, key: alert.userId ?? alert.sessionId, value: encode(alert) });
+          webhook?.enqueue(alert);
+          onAlert?.(alert);
+        }
+        if (final) policy.release(signal.sessionId);
+      }
+      return out;
+    },
+    flush: async () => {
+      await webhook?.flush();
+    },
+    close: async () => {
+      await webhook?.flush().catch(() => undefined);
+      webhook?.close();
     },
   };
 }

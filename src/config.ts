@@ -30,6 +30,9 @@ export const runOptions = [
   { key: 'dlqTopic', flag: '--dlq-topic <topic>', env: 'JOURNEYLENS_DLQ_TOPIC', kind: 'string', description: 'dead-letter topic for records that cannot be used (original bytes + error headers); without it they are logged and counted' },
   { key: 'lateTopic', flag: '--late-topic <topic>', env: 'JOURNEYLENS_LATE_TOPIC', kind: 'string', description: 'topic for events of already-closed sessions (default: the DLQ topic)' },
   { key: 'alertsTopic', flag: '--alerts-topic <topic>', env: 'JOURNEYLENS_ALERTS_TOPIC', kind: 'string', description: 'topic for ChurnAlert records (alerts are off without it)' },
+  { key: 'parkedTopic', flag: '--parked-topic <topic>', env: 'JOURNEYLENS_PARKED_TOPIC', kind: 'string', description: 'topic for alerts the webhook could not deliver (default: <alerts-topic>.parked)' },
+  { key: 'webhookUrl', flag: '--webhook-url <url>', env: 'JOURNEYLENS_WEBHOOK_URL', kind: 'string', description: 'CRM webhook: POST every alert here as signed JSON (docs/webhook.md)' },
+  { key: 'webhookSecret', flag: '--webhook-secret <secret>', env: 'JOURNEYLENS_WEBHOOK_SECRET', kind: 'string', secret: true, description: 'HMAC-SHA256 key for webhook signatures (or JOURNEYLENS_WEBHOOK_SECRET_FILE)' },
   { key: 'outputFormat', flag: '--output-format <format>', env: 'JOURNEYLENS_OUTPUT_FORMAT', kind: 'enum', choices: ['avro', 'json'], default: 'avro', description: 'encoding of signals and alerts: avro (schemas/*.avsc) or json' },
   { key: 'bundle', flag: '--bundle <dir>', env: 'JOURNEYLENS_BUNDLE', kind: 'string', description: 'model bundle directory (default: the shipped models/default)' },
   { key: 'exactlyOnce', flag: '--exactly-once', env: 'JOURNEYLENS_EXACTLY_ONCE', kind: 'boolean', default: false, description: 'commit outputs and input offsets in one Kafka transaction (readers use read_committed)' },
@@ -48,7 +51,12 @@ export const runOptions = [
 
 type Specs = typeof runOptions;
 type ValueOf<S> = S extends { kind: 'list' } ? string[] : S extends { kind: 'int' | 'number' } ? number : S extends { kind: 'boolean' } ? boolean : string;
-export type RunConfig = { [S in Specs[number] as S['key']]: ValueOf<S> };
+type Resolved<T extends readonly OptionSpec[]> = {
+  [S in T[number] as S extends { default: unknown } | { required: true } ? S['key'] : never]: ValueOf<S>;
+} & {
+  [S in T[number] as S extends { default: unknown } | { required: true } ? never : S['key']]?: ValueOf<S>;
+};
+export type RunConfig = Resolved<Specs>;
 
 function describe(spec: OptionSpec): string {
   return `${spec.flag.split(' ')[0]} (env ${spec.env})`;
@@ -150,7 +158,7 @@ export function resolveConfig<S extends readonly OptionSpec[]>(
   specs: S,
   flags: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
-): { [K in S[number] as K['key']]: ValueOf<K> } {
+): Resolved<S> {
   const configPath = configFilePath(flags, env);
   const file = configPath ? readConfigFile(configPath) : {};
   const known = new Set<string>([...specs.map((s) => s.key), ...CONFIG_SECTIONS]);
@@ -161,7 +169,7 @@ export function resolveConfig<S extends readonly OptionSpec[]>(
   }
   const out: Record<string, Parsed> = {};
   for (const spec of specs) {
-    const raw = flags[spec.key] ?? env[spec.env] ?? file[spec.key];
+    const raw = flags[spec.key] ?? env[spec.env] ?? (spec.secret ? secretFromFile(spec, env) : undefined) ?? file[spec.key];
     if (raw === undefined || raw === '') {
       if (spec.default !== undefined) {
         out[spec.key] = spec.default;
@@ -172,7 +180,18 @@ export function resolveConfig<S extends readonly OptionSpec[]>(
     }
     out[spec.key] = parseOptionValue(spec, raw);
   }
-  return out as { [K in S[number] as K['key']]: ValueOf<K> };
+  return out as Resolved<S>;
+}
+
+/** Secrets may come from a mounted file named by <ENV>_FILE (Kubernetes secrets). */
+function secretFromFile(spec: OptionSpec, env: NodeJS.ProcessEnv): string | undefined {
+  const path = env[`${spec.env}_FILE`];
+  if (!path) return undefined;
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new UserError(ErrorCodes.CONFIG_INVALID, `${spec.env}_FILE: cannot read ${path}: ${(err as Error).message}`, { exitCode: 2 });
+  }
 }
 
 /** `--input` entries: plain topic names, or `/regex/` for a pattern subscription. */

@@ -48,7 +48,7 @@ export interface JourneySignal {
 
 /** schemas/churn-alert.avsc */
 export interface ChurnAlert {
-  /** Deterministic from sessionId, riskBand and modelVersion. */
+  /** Deterministic from sessionId, riskBand and the id of the event that raised it (stable across replays). */
   alertId: string;
   signalId: string;
   sessionId: string;

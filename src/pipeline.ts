@@ -48,6 +48,8 @@ export interface TickHook {
   onScored(items: { view: SessionView; score: SessionScore; signal: JourneySignal; final: boolean }[]): OutRecord[] | Promise<OutRecord[]>;
   /** Called before the tick's commit: resolves once everything the hook holds was delivered. */
   flush?(): Promise<void>;
+  /** Called once at shutdown, after the last tick. */
+  close?(): Promise<void>;
 }
 
 export interface ProcessorOptions {
@@ -174,6 +176,10 @@ export class Processor {
       this.options.log.error({ err }, 'the pipeline failed');
     });
     await this.source.run((records, ctx) => this.onBatch(records, ctx));
+  }
+
+  get activeSessions(): number {
+    return this.options.store.size;
   }
 
   /** Rejects when the pipeline failed for good (e.g. outputs could not be produced). */

@@ -1,39 +1,51 @@
 import { type Command, Option } from 'commander';
 import { startLocalKafka, type LocalKafkaHandle } from '../../tools/kafka/local-kafka.ts';
-import { createLogger, startApp } from '../app.ts';
-import { type RunConfig } from '../config.ts';
+import { startApp } from '../app.ts';
+import { resolveConfig, runOptions } from '../config.ts';
+import { type ChurnAlert, type JourneySignal } from '../contracts.ts';
 import { createKafka, ensureTopics } from '../consumers/kafka-client.ts';
-import { type SliceSignal } from '../pipeline.ts';
+import { createLogger } from '../log.ts';
+import { produceSimulated } from '../sim/produce.ts';
 import { parseIntOption, parsePositiveNumber } from './parse.ts';
-import { startSampleTraffic } from '../demo/sample-traffic.ts';
 
 interface DemoOptions {
   duration: number;
   rate: number;
+  seed: number;
   brokers?: string;
+  metricsPort: number;
   logLevel: string;
 }
 
-/** `journeylens demo`: local broker, sample traffic, the processor, live signals, clean exit. */
+const TOPICS = { clicks: 'demo.clicks', signals: 'demo.signals', alerts: 'demo.alerts', dlq: 'demo.dlq' } as const;
+
+/** `journeylens demo`: local broker, simulated clickstream, the processor, a live view, clean exit. */
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run everything end to end: a local Kafka broker, sample clickstream, the processor and a live view of its signals')
+    .description('run everything end to end: a local Kafka broker, simulated clickstream, the processor and a live view of its signals and alerts')
     .addOption(new Option('--duration <s>', 'seconds to run before shutting down').default(60).argParser(parseIntOption('--duration', 1, 86_400)))
-    .addOption(new Option('--rate <events/s>', 'sample traffic rate').default(300).argParser(parsePositiveNumber('--rate')))
+    .addOption(new Option('--rate <events/s>', 'simulated traffic rate').default(300).argParser(parsePositiveNumber('--rate')))
+    .addOption(new Option('--seed <n>', 'simulation seed').default(7).argParser(parseIntOption('--seed', 0, 2 ** 31 - 1)))
     .addOption(new Option('--brokers <list>', 'use this Kafka cluster instead of starting a local broker').env('KAFKA_BROKERS'))
+    .addOption(new Option('--metrics-port <port>', 'port of /metrics (0 = any free port)').default(0).argParser(parseIntOption('--metrics-port', 0, 65535)))
     .addOption(new Option('--log-level <level>', 'processor log level').default('warn'))
     .action(async (opts: DemoOptions) => runDemo(opts));
 }
 
+function bar(fraction: number, width = 20): string {
+  const n = Math.round(Math.max(0, Math.min(1, fraction)) * width);
+  return '█'.repeat(n) + '·'.repeat(width - n);
+}
+
 async function runDemo(opts: DemoOptions): Promise<void> {
-  const say = (line: string) => process.stdout.write(`${line}\n`);
+  const say = (line = '') => process.stdout.write(`${line}\n`);
   let broker: LocalKafkaHandle | undefined;
-  const stopAll: (() => Promise<void>)[] = [];
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  let app: Awaited<ReturnType<typeof startApp>> | undefined;
   try {
     let brokers = opts.brokers;
     if (!brokers) {
@@ -42,53 +54,73 @@ async function runDemo(opts: DemoOptions): Promise<void> {
       brokers = broker.bootstrap;
     }
     say(`▶ Kafka at ${brokers}`);
-    const config: RunConfig = {
-      brokers: brokers.split(','),
-      input: ['demo.clicks'],
-      signalsTopic: 'demo.signals',
-      group: 'journeylens-demo',
-      clientId: 'journeylens-demo',
-      fromBeginning: true,
-      tickMs: 250,
-      connectTimeoutMs: 30_000,
-      logLevel: opts.logLevel,
-    };
-    const kafka = createKafka({ brokers: config.brokers, clientId: 'journeylens-demo-admin', connectTimeoutMs: 30_000 });
-    await ensureTopics(kafka, [{ topic: 'demo.clicks', partitions: 3 }, { topic: 'demo.signals', partitions: 3 }]);
-    say('▶ topics demo.clicks → demo.signals ready');
+    const kafka = createKafka({ brokers: brokers.split(','), clientId: 'journeylens-demo-admin', connectTimeoutMs: 30_000 });
+    await ensureTopics(kafka, Object.values(TOPICS).map((topic) => ({ topic, partitions: 3 })));
+    say(`▶ topics ${TOPICS.clicks} → ${TOPICS.signals}, ${TOPICS.alerts}, ${TOPICS.dlq}`);
 
-    let shown = 0;
-    let signals = 0;
-    const app = await startApp(config, {
-      log: createLogger(opts.logLevel),
-      onSignal: (s: SliceSignal) => {
-        signals++;
-        if (shown < 12 || signals % 200 === 0) {
-          shown++;
-          say(`  signal  session=${s.sessionId} user=${s.userId ?? '-'} events=${s.eventCount} window=${new Date(s.windowStart).toISOString().slice(11, 19)}–${new Date(s.windowEnd).toISOString().slice(11, 19)}`);
-        }
+    const config = resolveConfig(
+      runOptions,
+      {
+        brokers,
+        input: TOPICS.clicks,
+        signalsTopic: TOPICS.signals,
+        alertsTopic: TOPICS.alerts,
+        dlqTopic: TOPICS.dlq,
+        group: 'journeylens-demo',
+        clientId: 'journeylens-demo',
+        metricsPort: String(opts.metricsPort),
+        metricsHost: '127.0.0.1',
+        logLevel: opts.logLevel,
+      },
+      {},
+    );
+    const clusters = new Map<string, number>();
+    const alerts: ChurnAlert[] = [];
+    let latest: JourneySignal | undefined;
+    app = await startApp(config, {
+      log: createLogger({ level: opts.logLevel, component: 'demo' }),
+      onSignal: (s) => {
+        latest = s;
+        if (s.final) clusters.set(s.clusterLabel, (clusters.get(s.clusterLabel) ?? 0) + 1);
+      },
+      onAlert: (a) => {
+        alerts.push(a);
+        if (alerts.length > 50) alerts.shift();
       },
     });
-    stopAll.push(() => app.stop());
-    say(`▶ processor running; producing sample clickstream at ~${opts.rate} events/s for ${opts.duration}s (Ctrl-C to stop early)`);
-    const traffic = startSampleTraffic(kafka, { topic: 'demo.clicks', rate: opts.rate, signal: abort.signal });
-    stopAll.unshift(() => traffic.stop());
+    say(`▶ processor running · metrics at ${app.ops.url}/metrics · health at ${app.ops.url}/readyz`);
+    say(`▶ simulating shoppers at ~${opts.rate} events/s for ${opts.duration}s (seed ${opts.seed}; Ctrl-C stops early)`);
+    say();
 
+    const traffic = produceSimulated({ brokers: brokers.split(','), topic: TOPICS.clicks, rate: opts.rate, seed: opts.seed, signal: abort.signal, durationMs: opts.duration * 1000, clientId: 'journeylens-demo-traffic' });
     const started = Date.now();
+    let shownAlerts = 0;
     const status = setInterval(() => {
-      const s = app.processor.stats;
+      const s = app!.processor.stats;
       const secs = Math.max(1, (Date.now() - started) / 1000);
-      say(`  [${Math.round(secs)}s] produced=${traffic.produced()} consumed=${s.events} (${Math.round(s.events / secs)}/s) signals=${s.signals}`);
+      say(`[${String(Math.round(secs)).padStart(3)}s] events ${s.events} (${Math.round(s.events / secs)}/s) · active sessions ${app!.processor.activeSessions} · signals ${s.signals} · alerts ${alerts.length} · dead letters ${s.dead} · late ${s.late}`);
+      const total = [...clusters.values()].reduce((a, b) => a + b, 0);
+      if (total > 0) {
+        say('       cluster mix (closed sessions):');
+        for (const [label, n] of [...clusters].sort((a, b) => b[1] - a[1]).slice(0, 8)) say(`         ${bar(n / total)} ${String(Math.round((100 * n) / total)).padStart(3)}%  ${label}`);
+      }
+      for (const a of alerts.slice(shownAlerts)) say(`  ⚠ ${a.riskBand.toUpperCase()} churn risk ${a.churnRisk.toFixed(2)} · session ${a.sessionId} · ${a.reason}`);
+      shownAlerts = alerts.length;
+      if (latest) say(`       latest signal: session ${latest.sessionId} · ${latest.eventCount} events · cluster "${latest.clusterLabel}" · risk ${latest.churnRisk.toFixed(2)} (${latest.riskBand})`);
     }, 5000);
-    await Promise.race([new Promise((r) => setTimeout(r, opts.duration * 1000)), new Promise((r) => abort.signal.addEventListener('abort', r)), app.done]);
+    const produced = await Promise.race([traffic, app.done.then(() => undefined)]);
+    // let the last micro-batches drain so the final view is complete
+    await new Promise((r) => setTimeout(r, 1500));
     clearInterval(status);
+    say();
     say('▶ shutting down…');
-    for (const stop of stopAll.splice(0)) await stop();
+    await app.stop();
     const s = app.processor.stats;
-    say(`✔ demo finished: ${traffic.produced()} events produced, ${s.events} consumed, ${s.signals} signals published`);
+    say(`✔ demo finished: ${produced?.events ?? s.events} events produced, ${s.events} consumed, ${s.signals} signals, ${alerts.length} alerts (last 50 kept), ${s.dead} dead letters`);
+    say('  see a journey as a picture: journeylens simulate --sessions 20 --seed 7 --out /tmp/jl && journeylens render --events /tmp/jl/events.jsonl --session <sessionId> --out session.png');
     if (s.signals === 0) throw new Error('the demo produced no signals');
   } finally {
-    for (const stop of stopAll) await stop().catch(() => undefined);
+    await app?.stop().catch(() => undefined);
     if (broker) {
       await broker.stop();
       say('▶ local Kafka stopped');

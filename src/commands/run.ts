@@ -10,7 +10,7 @@ export function registerRunCommand(program: Command): void {
   addConfigOptions(cmd, runOptions);
   cmd.action(async (flags: Record<string, unknown>) => {
     const config = resolveConfig(runOptions, flags);
-    const app = await startApp(config);
+    const app = await startApp(config, { flags });
     const shutdown = (signal: string) => {
       app.log.info({ signal }, 'shutting down: stop fetching, flush, commit, disconnect');
       void app.stop();

@@ -2,6 +2,7 @@
 // registered here; every one has --help.
 import { Command, CommanderError } from 'commander';
 import { registerKafkaCommands } from './commands/kafka.ts';
+import { registerRenderCommand } from './commands/render.ts';
 import { JourneylensError, UserError } from './errors.ts';
 import { version } from './version.ts';
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerKafkaCommands(program);
+  registerRenderCommand(program);
   return program;
 }
 

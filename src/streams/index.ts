@@ -8,7 +8,5 @@ export * from './watermark.ts';
 export * from './sessionize.ts';
 export * from './micro-batch.ts';
 export * from './pipeline.ts';
-export * from './slot-index.ts';
-export * from './bitmap-font.ts';
 export * from './image-png.ts';
 export * from './events-jsonl.ts';

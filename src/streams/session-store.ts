@@ -165,9 +165,9 @@ export class SessionStore {
 
   /**
    * Adds one event. `watermark` is the partition's event-time watermark before this event.
-   * Sessions the event ends (a user's next session after the gap, a session reaching its
-   * maximum length) are pushed to `closed` first. Returns what happened to the event; the
-   * slot it went to is `slotOf(event)` when accepted.
+   * A session the event ends (by stretching it to its maximum length) is pushed to `closed`
+   * first. Returns what happened to the event; the slot it went to is `slotOf(event)` when
+   * accepted.
    */
   offer(event: ClickEvent, partition: number, offset: string, watermark: number, closed: ClosedSession[]): OfferResult {
     const ts = Math.floor(event.timestamp);

@@ -2,3 +2,4 @@
 export * from './errors.ts';
 export * from './contracts.ts';
 export * from './streams/index.ts';
+export * from './model/image-spec.ts';

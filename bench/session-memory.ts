@@ -7,9 +7,11 @@
 //
 //   node --expose-gc --import tsx bench/session-memory.ts [--quick]
 // Prints one JSON object. Bytes = V8 heap used + ArrayBuffer backing stores, after a full GC.
-import { Subject, groupBy, mergeMap, scan } from 'rxjs';
+import { Subject, from, groupBy, mergeMap, scan } from 'rxjs';
 import { type ClickEvent } from '../src/contracts.ts';
 import { defaultImageSpec, defaultSessionizationSpec } from '../src/model/image-spec.ts';
+import { type ClickEnvelope } from '../src/streams/outcomes.ts';
+import { journeySessions } from '../src/streams/pipeline.ts';
 import { type ClosedSession, SessionStore } from '../src/streams/session-store.ts';
 
 const quick = process.argv.includes('--quick');
@@ -134,6 +136,25 @@ const groupResult = measure(groupBySessions, () => {
 });
 const { keep: groups, ...groupFigures } = groupResult;
 
+// ---- the whole operator (sessionize + micro-batch), for events/s through RxJS ------------------
+const pipelineSessions = quick ? 20_000 : 100_000;
+function* envelopes(): Generator<ClickEnvelope> {
+  let offset = 0;
+  for (let k = 0; k < eventsPerSession; k++) for (let i = 0; i < pipelineSessions; i++) yield { event: event(i, k), partition: i % 12, offset: String(offset++) };
+}
+const pipelineStore = new SessionStore({ ...defaultImageSpec, rows }, defaultSessionizationSpec, { initialCapacity: pipelineSessions });
+let updates = 0;
+let closes = 0;
+const pipelineStart = performance.now();
+from(envelopes())
+  .pipe(journeySessions({ store: pipelineStore, maxBatch: 256 }))
+  .subscribe((o) => {
+    if (o.kind === 'update') updates++;
+    else if (o.kind === 'close') closes++;
+  });
+const pipelineSeconds = (performance.now() - pipelineStart) / 1000;
+if (closes !== pipelineSessions) throw new Error(`pipeline closed ${closes} sessions, expected ${pipelineSessions}`);
+
 process.stdout.write(
   `${JSON.stringify({
     bench: 'session-memory',
@@ -145,6 +166,7 @@ process.stdout.write(
       mapOfRecords: { sessions, windowRows: 0, ...mapFigures },
       groupByScan: { sessions: groupBySessions, windowRows: 0, ...groupFigures },
     },
+    pipeline: { sessions: pipelineSessions, events: pipelineSessions * eventsPerSession, updates, eventsPerSecond: Math.round((pipelineSessions * eventsPerSession) / pipelineSeconds) },
     targetBytesPerSession,
     meetsTarget: storeFigures.bytesPerSession <= targetBytesPerSession,
   })}\n`,

@@ -6,6 +6,7 @@ import { registerRunCommand } from './commands/run.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerImportCommand } from './commands/import.ts';
+import { registerRenderCommand } from './commands/render.ts';
 import { JourneylensError, UserError } from './errors.ts';
 import { version } from './version.ts';
 
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerSimulateCommand(program);
   registerImportCommand(program);
+  registerRenderCommand(program);
   return program;
 }
 

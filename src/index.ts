@@ -11,3 +11,4 @@ export * from './http.ts';
 export * from './log.ts';
 export * from './consumer-lag.ts';
 export * from './sinks/index.ts';
+export * from './model/image-spec.ts';

@@ -8,3 +8,5 @@ export * from './watermark.ts';
 export * from './sessionize.ts';
 export * from './micro-batch.ts';
 export * from './pipeline.ts';
+export * from './image-png.ts';
+export * from './events-jsonl.ts';

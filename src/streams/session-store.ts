@@ -1,10 +1,11 @@
 // Compact per-session state for the sessionizer. One open session = one slot in a set of
 // column arrays (structure of arrays), so a million sessions cost a few hundred MB of flat
-// typed arrays plus one Map entry and three strings each, instead of an object graph (an RxJS
-// groupBy group per session costs ~2 KB). Slots are recycled on close.
+// typed arrays plus a hash-table entry and three strings each, instead of an object graph (an
+// RxJS groupBy group per session costs ~2 KB). Slots are recycled on close.
 //
 // Per slot, steps mode (per step: 4 B time offset, 2 B id fingerprint, 4 × 1 B type/page/dwell/value):
-//   header ~48 B  +  rows × 10 B  (H = 32 → ~368 B of typed arrays)
+//   header ~50 B  +  rows × 10 B  (H = 32: ~386 B of typed arrays, ~490 B with strings; see
+//   bench/session-memory.ts). The last event time is not stored: it is the last row's.
 // Buckets mode keeps per-bucket aggregates (rows × (2·C + 40) B, C = types + 1 + page buckets)
 // and a ring of the last DEDUPE_RING arrivals for duplicate detection and reasons.
 //
@@ -12,7 +13,7 @@
 // eventId fingerprint is still in the session's window (steps mode: the last H steps; buckets
 // mode: the last DEDUPE_RING arrivals). A duplicate of an event that already fell out of the
 // window cannot change the image; it is only counted in eventCount.
-import { type ImageSpec, type SessionizationSpec, IMAGE_SPEC_LIMITS, validateImageSpec, validateSessionizationSpec } from '../model/image-spec.ts';
+import { type ImageSpec, type SessionizationSpec, validateImageSpec, validateSessionizationSpec } from '../model/image-spec.ts';
 import { type ClickEvent } from '../contracts.ts';
 import { fnv1a32, pageBucket } from './hash.ts';
 import { type BucketRows, type StepRows, NO_PAGE, quantizeDwell, quantizeValue } from './rasterize.ts';
@@ -164,9 +165,9 @@ export class SessionStore {
 
   /**
    * Adds one event. `watermark` is the partition's event-time watermark before this event.
-   * Sessions the event ends (a user's next session after the gap, a session reaching its
-   * maximum length) are pushed to `closed` first. Returns what happened to the event; the
-   * slot it went to is `slotOf(event)` when accepted.
+   * A session the event ends (by stretching it to its maximum length) is pushed to `closed`
+   * first. Returns what happened to the event; the slot it went to is `slotOf(event)` when
+   * accepted.
    */
   offer(event: ClickEvent, partition: number, offset: string, watermark: number, closed: ClosedSession[]): OfferResult {
     const ts = Math.floor(event.timestamp);
@@ -761,5 +762,3 @@ function offsetString(o: number): string {
   return Number.isFinite(o) ? BigInt(o).toString() : '';
 }
 
-/** The steps-mode limit: a session may not span more ms than a uint32 offset holds. */
-export const MAX_SESSION_SPAN_MS = IMAGE_SPEC_LIMITS.maxSessionMs;

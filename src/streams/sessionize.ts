@@ -32,6 +32,9 @@ export function sessionize(options: SessionizeOptions): OperatorFunction<ClickEn
   const { store } = options;
   const scheduler = options.scheduler ?? asyncScheduler;
   const closeOnComplete = options.closeOnComplete ?? true;
+  if (options.idleTimeoutMs !== undefined && !(options.idleTimeoutMs >= 1)) {
+    throw new RangeError(`sessionize: idleTimeoutMs must be at least 1 ms (or left out to keep idle partitions' watermarks still), got ${options.idleTimeoutMs}`);
+  }
   return (source: Observable<ClickEnvelope>) =>
     new Obs<SessionEvent>((subscriber) => {
       const watermarks =

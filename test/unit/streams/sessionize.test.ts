@@ -256,3 +256,37 @@ describe('SessionStore offsets', () => {
     expect(store.lowWatermark(1)).toBeUndefined();
   });
 });
+
+describe('SessionStore slots', () => {
+  it('releases a closed session’s slot for the next session instead of growing', () => {
+    const store = new SessionStore(tinyImage, tinySession, { initialCapacity: 16 });
+    const closed: ClosedSession[] = [];
+    for (let i = 0; i < 1000; i++) {
+      // each session starts after the previous one's gap, on one partition
+      const t = i * 100;
+      store.offer(click(`e${i}`, `s${i}`, t), 0, String(i), t - 5, closed);
+      store.closeExpired(0, t - 5, closed);
+    }
+    expect(closed).toHaveLength(999);
+    expect(store.size).toBe(1);
+    expect(store.capacity).toBe(16);
+  });
+
+  it('keeps the earliest offset of merged user sessions', () => {
+    const store = new SessionStore(tinyImage, tinySession);
+    const closed: ClosedSession[] = [];
+    store.offer(click('e1', '', 0, { userId: 'u' }), 0, '10', -Infinity, closed);
+    store.offer(click('e2', '', 35, { userId: 'u' }), 0, '11', -Infinity, closed);
+    expect(store.size).toBe(2);
+    store.offer(click('e3', '', 20, { userId: 'u' }), 0, '12', -Infinity, closed);
+    expect(store.size).toBe(1);
+    expect(store.lowWatermark(0)).toBe('10');
+    store.closeAll('shutdown', closed);
+    expect(closed.map((c) => [c.view.sessionId, c.view.eventCount, c.view.firstOffset])).toEqual([['u:u:0', 3, '10']]);
+  });
+
+  it('refuses an idle timeout below 1 ms, naming the option', () => {
+    const store = new SessionStore(tinyImage, tinySession);
+    expect(() => sessionize({ store, idleTimeoutMs: 0 })).toThrow(/idleTimeoutMs must be at least 1 ms/);
+  });
+});

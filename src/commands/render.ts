@@ -1,0 +1,86 @@
+// `journeylens render`: writes a journey image as a labelled PNG. The image comes from the same
+// sessionizer and rasterizer as live traffic, so what you see is what the encoder sees.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { type Command, Option } from 'commander';
+import { from } from 'rxjs';
+import { type ClickEvent } from '../contracts.ts';
+import { ErrorCodes, UserError } from '../errors.ts';
+import { type DataSpec, defaultImageSpec, defaultSessionizationSpec, imageWidth, parseDataSpec } from '../model/image-spec.ts';
+import { readClickEventsJsonl } from '../streams/events-jsonl.ts';
+import { renderJourneyPng } from '../streams/image-png.ts';
+import { SessionStore } from '../streams/session-store.ts';
+import { type SessionClose } from '../streams/session-view.ts';
+import { sessionize } from '../streams/sessionize.ts';
+import { parseIntOption } from './parse.ts';
+
+export interface RenderOptions {
+  events?: string;
+  session?: string;
+  out: string;
+  spec?: string;
+  scale: number;
+}
+
+export function registerRenderCommand(program: Command): void {
+  program
+    .command('render')
+    .description('write a journey image as a PNG (scaled up, with column labels): a session from an events file')
+    .option('--events <file>', 'click events, one JSON object per line')
+    .option('--session <id>', 'the session to render: its sessionId, or u:<userId>:<start ms> for a session keyed by user')
+    .requiredOption('--out <file>', 'the PNG file to write')
+    .option('--spec <file>', 'spec.json with the image and sessionization spec (default: spec.json beside --events, else the built-in defaults)')
+    .addOption(new Option('--scale <n>', 'pixels per image cell').default(14).argParser(parseIntOption('--scale', 8, 64)))
+    .action(async (opts: RenderOptions) => {
+      const result = await runRender(opts);
+      process.stderr.write(`${result.summary}\n`);
+    });
+}
+
+/** Chooses the image source from the options; each source ends in renderJourneyPng. */
+export async function runRender(opts: RenderOptions): Promise<{ png: Buffer; summary: string }> {
+  if (opts.events === undefined || opts.session === undefined) {
+    throw new UserError(ErrorCodes.CONFIG_INVALID, 'render needs --events FILE and --session ID (the session to draw).', { exitCode: 2 });
+  }
+  const spec = loadSpec(opts.spec, opts.events);
+  const session = await sessionFromEvents(opts.events, opts.session, spec);
+  const png = renderJourneyPng(session.rasterize(), spec.image, {
+    scale: opts.scale,
+    title: `${session.sessionId} - ${session.eventCount} events`,
+  });
+  writeFileSync(opts.out, png);
+  return { png, summary: `wrote ${opts.out}: session ${session.sessionId}, ${session.eventCount} events, ${spec.image.rows}x${imageWidth(spec.image)} image` };
+}
+
+function loadSpec(specPath: string | undefined, eventsPath: string): DataSpec {
+  const path = specPath ?? join(dirname(eventsPath), 'spec.json');
+  if (!existsSync(path)) {
+    if (specPath !== undefined) throw new UserError(ErrorCodes.CONFIG_INVALID, `--spec ${specPath}: no such file.`, { exitCode: 2 });
+    return { image: defaultImageSpec, sessionization: defaultSessionizationSpec };
+  }
+  return parseDataSpec(readFileSync(path, 'utf8'), path);
+}
+
+/** Sessionizes the events of one session (time-ordered, as training does) and returns its final state. */
+export async function sessionFromEvents(eventsPath: string, sessionId: string, spec: DataSpec): Promise<SessionClose> {
+  const byUser = /^u:(.*):(-?\d+)$/.exec(sessionId);
+  const keep = (e: ClickEvent): boolean => e.sessionId === sessionId || (byUser !== null && e.sessionId === '' && (e.userId ?? '') === byUser[1]);
+  const { events, read } = await readClickEventsJsonl(eventsPath, keep);
+  if (events.length === 0) {
+    throw new UserError(ErrorCodes.INPUT_INVALID, `--session ${sessionId}: no event of that session among the ${read} events in ${eventsPath}; pick a sessionId from the file (or u:<userId>:<start ms> for events without a sessionId).`);
+  }
+  events.sort((a, b) => a.timestamp - b.timestamp);
+  const store = new SessionStore(spec.image, spec.sessionization);
+  const closes: SessionClose[] = [];
+  from(events.map((event, i) => ({ event, partition: 0, offset: String(i) })))
+    .pipe(sessionize({ store }))
+    .subscribe((o) => {
+      if (o.kind === 'close') closes.push(o);
+    });
+  const match = closes.find((c) => c.sessionId === sessionId);
+  if (!match) {
+    const found = [...new Set(closes.map((c) => c.sessionId))].slice(0, 5).join(', ');
+    throw new UserError(ErrorCodes.INPUT_INVALID, `--session ${sessionId}: the events of that user form the sessions ${found}; pass one of those ids.`);
+  }
+  return match;
+}

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { PartitionWatermarks } from '../../../src/streams/watermark.ts';
+
+describe('PartitionWatermarks', () => {
+  it('is the greatest event time per partition minus the lateness, and never goes back', () => {
+    const w = new PartitionWatermarks({ allowedLatenessMs: 10 });
+    expect(w.get(0)).toBe(-Infinity);
+    expect(w.observe(0, 100, 0)).toBe(90);
+    expect(w.observe(0, 50, 0)).toBe(90);
+    expect(w.observe(1, 500, 0)).toBe(490);
+    expect(w.get(0)).toBe(90);
+    w.delete(1);
+    expect(w.get(1)).toBe(-Infinity);
+  });
+
+  it('follows the clock on an idle partition, and an event after that does not pull it back', () => {
+    const w = new PartitionWatermarks({ allowedLatenessMs: 10, idleTimeoutMs: 100 });
+    w.observe(0, 1000, 0);
+    expect(w.get(0, 100)).toBe(990);
+    expect(w.get(0, 350)).toBe(1240);
+    expect(w.observe(0, 1005, 350)).toBe(1240);
+    expect(w.get(0, 360)).toBe(1240);
+  });
+});

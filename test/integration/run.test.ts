@@ -26,7 +26,7 @@ describe('journeylens run (real broker)', () => {
     const events = clickEvents(40, 12);
     await produce(kafka, input, events);
 
-    const proc = startCli(['run', '--brokers', brokers, '--input', input, '--signals-topic', signals, '--group', uniqueName('g'), '--log-level', 'info']);
+    const proc = startCli(['run', '--brokers', brokers, '--input', input, '--signals-topic', signals, '--group', uniqueName('g'), '--log-level', 'info', '--output-format', 'json', '--metrics-port', '0']);
     onTestFinished(() => proc.kill('SIGKILL'));
     const out = await collect(kafka, signals);
     onTestFinished(() => out.stop());
@@ -54,30 +54,45 @@ describe('journeylens run (real broker)', () => {
     expect(proc.stderr()).toContain('journeylens stopped');
   });
 
-  it('commits input offsets only after the signals were produced, so a restart re-reads nothing already done', async () => {
+  it('commits with the low-watermark rule: open sessions hold the commit back until their final signal is out', async () => {
     const kafka = testKafka(brokers);
     const input = uniqueName('clicks');
     const signals = uniqueName('signals');
     const group = uniqueName('g');
     await createTopics(kafka, [input, signals]);
-    await produce(kafka, input, clickEvents(10, 5));
+    const t0 = Date.UTC(2026, 10, 1);
+    await produce(kafka, input, clickEvents(10, 5, t0));
 
-    const proc = startCli(['run', '--brokers', brokers, '--input', input, '--signals-topic', signals, '--group', group]);
+    const proc = startCli(['run', '--brokers', brokers, '--input', input, '--signals-topic', signals, '--group', group, '--output-format', 'json', '--metrics-port', '0']);
     onTestFinished(() => proc.kill('SIGKILL'));
     const out = await collect(kafka, signals);
     onTestFinished(() => out.stop());
-    await out.waitFor((ms) => ms.some((m) => JSON.parse(String(m.value)).eventCount === 5), 60_000, 'signals');
-    proc.kill('SIGTERM');
-    expect(await proc.exited).toBe(0);
+    await out.waitFor((ms) => ms.filter((m) => JSON.parse(String(m.value)).eventCount === 5).length >= 10, 60_000, 'signals for the 10 sessions');
 
     const admin = kafka.admin();
     await admin.connect();
     onTestFinished(() => admin.disconnect());
-    const committed = await admin.fetchOffsets({ groupId: group, topics: [input] });
-    const ends = await admin.fetchTopicOffsets(input);
-    const sum = (xs: { offset: string }[]) => xs.reduce((a, x) => a + Math.max(0, Number(x.offset)), 0);
-    expect(sum(committed[0]?.partitions ?? [])).toBe(50);
-    expect(sum(ends)).toBe(50);
+    const committedSum = async () => {
+      const c = await admin.fetchOffsets({ groupId: group, topics: [input] });
+      return (c[0]?.partitions ?? []).reduce((a, p) => a + Math.max(0, Number(p.offset)), 0);
+    };
+    // all 10 sessions are open: a restart must re-read them, so nothing past their first events is committed
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await committedSum()).toBe(0);
+
+    // events two hours later (new sessions) move every partition's watermark past the 30-minute gap
+    const later = Array.from({ length: 30 }, (_, i) => {
+      const ev = { eventId: `late-${i}`, sessionId: `next-${i}`, userId: null, timestamp: t0 + 2 * 3600_000, type: 'page_view', page: '/', durationMs: null, value: null, properties: {} };
+      return { key: ev.sessionId, value: JSON.stringify(ev) };
+    });
+    await produce(kafka, input, later);
+    await out.waitFor((ms) => ms.filter((m) => JSON.parse(String(m.value)).final === true).length >= 10, 60_000, 'final signals of the 10 closed sessions');
+    // now only the new sessions are open: the commit sits exactly at their first events
+    const deadline = Date.now() + 20_000;
+    while ((await committedSum()) !== 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await committedSum()).toBe(50);
+    proc.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
   });
 
   it('exits non-zero with a clear message when no broker is reachable', async () => {

@@ -1,7 +1,8 @@
 // The contract schemas (schemas/*.avsc) as avsc types, parsed once per process.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Type } from 'avsc';
+// avsc is CommonJS: Node's ESM loader only offers its default export.
+import avsc, { type Type } from 'avsc';
 import { ErrorCodes, JourneylensError } from './errors.ts';
 
 // This file runs as src/schemas.ts (tsx, vitest) and as dist/src/schemas.js (build), and the
@@ -21,7 +22,7 @@ export function schemasDir(): string {
 }
 
 /** What avsc's Type.forSchema accepts. */
-export type AvroSchema = Parameters<typeof Type.forSchema>[0];
+export type AvroSchema = Parameters<typeof avsc.Type.forSchema>[0];
 /** What Type#createResolver returns. */
 export type AvroResolver = ReturnType<Type['createResolver']>;
 
@@ -49,7 +50,7 @@ export function contractSchema(name: ContractName): Readonly<Record<string, unkn
 export function contractType(name: ContractName): Type {
   let type = typeCache.get(name);
   if (type === undefined) {
-    type = Type.forSchema(contractSchema(name) as AvroSchema);
+    type = avsc.Type.forSchema(contractSchema(name) as AvroSchema);
     typeCache.set(name, type);
   }
   return type;

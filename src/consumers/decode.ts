@@ -3,7 +3,8 @@
 // writer schemas configured by id. Decoders never throw on bad bytes: they return a Rejection.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { Type } from 'avsc';
+// avsc is CommonJS: Node's ESM loader only offers its default export.
+import avsc, { type Type } from 'avsc';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { type AvroResolver, type AvroSchema, clickEventType, contractSchema } from '../schemas.ts';
 import { checkAvroBody } from './avro-guard.ts';
@@ -66,7 +67,7 @@ export function loadWriterSchema(file: string, option: string, baseDir: string):
     throw new UserError(ErrorCodes.CONFIG_INVALID, `${option}: cannot read writer schema ${path}: ${(err as Error).message}`, { exitCode: 2, cause: err });
   }
   try {
-    return { type: Type.forSchema(JSON.parse(text) as AvroSchema), path };
+    return { type: avsc.Type.forSchema(JSON.parse(text) as AvroSchema), path };
   } catch (err) {
     throw new UserError(ErrorCodes.CONFIG_INVALID, `${option}: ${path} is not a valid Avro schema: ${(err as Error).message}`, { exitCode: 2, cause: err });
   }
@@ -78,7 +79,7 @@ export function createAvroReader(writer: Type, options: { identityMapping: boole
   let reader = clickEventType();
   // Avro resolves records by name: a producer's com.acme.Click is read as journeylens.ClickEvent through an alias.
   if (writer.typeName === 'record' && writer.name !== undefined && writer.name !== reader.name) {
-    reader = Type.forSchema({ ...contractSchema('clickEvent'), aliases: [writer.name] } as AvroSchema);
+    reader = avsc.Type.forSchema({ ...contractSchema('clickEvent'), aliases: [writer.name] } as AvroSchema);
   }
   try {
     return { writer, reader, resolver: reader.createResolver(writer), source: options.source };

@@ -9,6 +9,8 @@ type FieldName = keyof ClickEvent;
 export interface CompiledMapping {
   /** Key path per ClickEvent field. */
   readonly paths: Readonly<Record<FieldName, readonly string[]>>;
+  /** Per field, how messages name it: "sessionId", or "session (mapped to sessionId)". */
+  readonly labels: Readonly<Record<FieldName, string>>;
   readonly timestampUnit: TimestampUnit;
   /** True when every field is read from its own name, in ms: Avro can then be resolved against click-event.avsc. */
   readonly identity: boolean;
@@ -22,6 +24,7 @@ const toSegments = (p: string | string[]): string[] => (typeof p === 'string' ? 
 /** Turns validated mapping options (see options.ts) into key paths, once per topic. */
 export function compileMapping(options: MappingOptions | undefined): CompiledMapping {
   const paths = {} as Record<FieldName, readonly string[]>;
+  const labels = {} as Record<FieldName, string>;
   let identity = true;
   let timestampUnit: TimestampUnit = 'ms';
   for (const field of CLICK_EVENT_FIELDS) {
@@ -35,8 +38,9 @@ export function compileMapping(options: MappingOptions | undefined): CompiledMap
     }
     if (path.length !== 1 || path[0] !== field) identity = false;
     paths[field] = path;
+    labels[field] = path.length === 1 && path[0] === field ? field : `${path.join('.')} (mapped to ${field})`;
   }
-  return { paths, timestampUnit, identity: identity && timestampUnit === 'ms' };
+  return { paths, labels, timestampUnit, identity: identity && timestampUnit === 'ms' };
 }
 
 export const identityMapping: CompiledMapping = compileMapping(undefined);
@@ -47,9 +51,10 @@ export const identityMapping: CompiledMapping = compileMapping(undefined);
  */
 export function readPath(root: unknown, path: readonly string[]): unknown {
   let current = root;
-  for (const key of path) {
+  for (let i = 0; i < path.length; i++) {
     if (current === null || typeof current !== 'object' || Buffer.isBuffer(current)) return undefined;
-    if (!Object.prototype.hasOwnProperty.call(current, key)) return undefined;
+    const key = path[i]!;
+    if (!Object.hasOwn(current, key)) return undefined;
     current = (current as Record<string, unknown>)[key];
   }
   return current;
@@ -58,12 +63,15 @@ export function readPath(root: unknown, path: readonly string[]): unknown {
 /** Picks the ClickEvent fields out of a decoded record. */
 export function applyMapping(record: object, mapping: CompiledMapping): MappedFields {
   const out = {} as MappedFields;
-  for (const field of CLICK_EVENT_FIELDS) out[field] = readPath(record, mapping.paths[field]);
+  for (const field of CLICK_EVENT_FIELDS) {
+    const path = mapping.paths[field];
+    // Top-level fields (the common case) skip the general walk.
+    out[field] = path.length === 1 ? (Object.hasOwn(record, path[0]!) ? (record as Record<string, unknown>)[path[0]!] : undefined) : readPath(record, path);
+  }
   return out;
 }
 
 /** "session (from input.mapping.sessionId)" or just "sessionId": names the field the user can find in their data. */
 export function describeSource(field: FieldName, mapping: CompiledMapping): string {
-  const path = mapping.paths[field];
-  return path.length === 1 && path[0] === field ? field : `${path.join('.')} (mapped to ${field})`;
+  return mapping.labels[field];
 }

@@ -100,7 +100,7 @@ function ingestUnsafe(record: IngestRecord, ingestion: Ingestion): IngestResult 
   if (!decoded.ok) return { kind: 'dead', reason: decoded.reason, message: decoded.message };
   const fields = applyMapping(decoded.value, topic.rules.mapping);
   const fallbackEventId = ingestion.options.eventIdFallback === 'offset' ? `${record.topic}-${record.partition}-${record.offset}` : undefined;
-  const result = validate(fields, topic.rules, { now: ingestion.now(), ...(fallbackEventId === undefined ? {} : { fallbackEventId }) });
+  const result = validate(fields, topic.rules, { now: ingestion.now(), fallbackEventId });
   if (!result.ok) return { kind: 'dead', reason: result.reason, message: result.message };
   return { kind: 'event', event: result.event };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Type } from 'avsc';
+// avsc is CommonJS: Node's ESM loader only offers its default export.
+import avsc, { type Type } from 'avsc';
 import { readFileSync } from 'node:fs';
 import { confluentFrame } from '../../../src/consumers/decode.ts';
 import { ingest } from '../../../src/consumers/ingest.ts';
@@ -7,7 +8,7 @@ import { type IngestResult } from '../../../src/consumers/types.ts';
 import { clickEventType } from '../../../src/schemas.ts';
 import { FIXTURE_SCHEMAS, NOW, ingestion, json, record, validEvent } from './fixtures.ts';
 
-const fixtureType = (name: string): Type => Type.forSchema(JSON.parse(readFileSync(`${FIXTURE_SCHEMAS}${name}`, 'utf8')));
+const fixtureType = (name: string): Type => avsc.Type.forSchema(JSON.parse(readFileSync(`${FIXTURE_SCHEMAS}${name}`, 'utf8')));
 
 const deadReason = (r: IngestResult): string => (r.kind === 'dead' ? r.reason : `not dead: ${r.kind}`);
 

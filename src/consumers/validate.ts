@@ -88,12 +88,14 @@ function toId(field: 'eventId' | 'sessionId' | 'userId', v: unknown, required: b
     throw new Invalid('missing_field', `${rules.mapping.labels[field]} is ${absence(v)}; every event needs one.`);
   }
   if (typeof v === 'string') return checkLength(rules.mapping.labels[field], v, rules.limits);
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
-  throw new Invalid('wrong_type', `${rules.mapping.labels[field]} must be a string or an integer, got ${describeType(v)}.`);
+  if ((typeof v === 'number' && Number.isSafeInteger(v)) || typeof v === 'bigint') return String(v);
+  const hint = typeof v === 'number' && Number.isInteger(v) ? ' (integers beyond 2^53 lose digits in JSON: send ids as strings)' : '';
+  throw new Invalid('wrong_type', `${rules.mapping.labels[field]} must be a string or an integer, got ${describeType(v)}${hint}.`);
 }
 
 function toOptionalNumber(field: 'durationMs' | 'value', v: unknown, rules: ValidationRules): number | null {
   if (v === undefined || v === null) return null;
+  if (typeof v === 'bigint') throw new Invalid('invalid_value', `${rules.mapping.labels[field]} ${v} is beyond 2^53.`);
   if (typeof v !== 'number') throw new Invalid('wrong_type', `${rules.mapping.labels[field]} must be a number or null, got ${describeType(v)}.`);
   if (!Number.isFinite(v)) throw new Invalid('invalid_value', `${rules.mapping.labels[field]} must be a finite number, got ${v}.`);
   return v;
@@ -139,6 +141,7 @@ function toTimestamp(v: unknown, rules: ValidationRules, now: number, field: str
     ms = parseIso(v);
     if (Number.isNaN(ms)) throw new Invalid('invalid_value', `${field} "${v.slice(0, 64)}" is not an ISO-8601 date-time such as 2026-11-22T13:45:00Z.`);
   } else {
+    if (typeof v === 'bigint') throw new Invalid('invalid_value', `${field} ${v} is not a representable date.`);
     if (typeof v !== 'number') {
       const hint = typeof v === 'string' && !Number.isNaN(parseIso(v)) ? ' (it looks like ISO-8601: set input.mapping.timestamp.unit to iso)' : '';
       throw new Invalid('wrong_type', `${field} must be a number (${unit === 's' ? 'seconds' : 'ms'} since the epoch), got ${describeType(v)}${hint}.`);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 // avsc is CommonJS: Node's ESM loader only offers its default export.
 import avsc, { type Type } from 'avsc';
 import { readFileSync } from 'node:fs';
-import { confluentFrame } from '../../../src/consumers/decode.ts';
+import { confluentFrame, parseIngestSchema } from '../../../src/consumers/decode.ts';
 import { ingest } from '../../../src/consumers/ingest.ts';
 import { type IngestResult } from '../../../src/consumers/types.ts';
 import { clickEventType } from '../../../src/schemas.ts';
@@ -209,6 +209,16 @@ describe('ingest: a foreign-schema stream through a mapping given only in config
     const ing = ingestion({ format: 'confluent', schemas: { '42': 'foreign-click.avsc' }, mapping });
     const results = Array.from({ length: 20 }, (_, i) => ingest(record(confluentFrame(42, type.toBuffer(foreign(i)))), ing));
     expect(results).toEqual(Array.from({ length: 20 }, (_, i) => ({ kind: 'event', event: expected(i) })));
+  });
+
+  it('64-bit ids beyond 2^53 keep every digit instead of dead-lettering the record', () => {
+    const type = parseIngestSchema(JSON.parse(readFileSync(`${FIXTURE_SCHEMAS}foreign-click.avsc`, 'utf8')));
+    const ing = ingestion({ format: 'avro', writerSchema: 'foreign-click.avsc', mapping });
+    const r = ingest(record(type.toBuffer({ ...foreign(1), user: { id: 2n ** 62n + 1n } })), ing);
+    expect(r.kind === 'event' && r.event.userId).toBe('4611686018427387905');
+    // Longs within 2^53 still come out as numbers, through the resolver too.
+    const raw = ingestion({ format: 'avro', writerSchema: '../../../schemas/click-event.avsc' });
+    expect(ingest(record(clickEventType().toBuffer(validEvent)), raw)).toEqual({ kind: 'event', event: validEvent });
   });
 
   it('per topic: only the foreign topic uses the mapping', () => {

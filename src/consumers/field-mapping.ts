@@ -6,6 +6,9 @@ import { type TimestampUnit } from './types.ts';
 
 type FieldName = keyof ClickEvent;
 
+/** The source `$key` reads the Kafka record key (UTF-8), for streams keyed by session id that leave it out of the value. */
+export const RECORD_KEY_SOURCE = '$key';
+
 export interface CompiledMapping {
   /** Key path per ClickEvent field. */
   readonly paths: Readonly<Record<FieldName, readonly string[]>>;
@@ -38,12 +41,19 @@ export function compileMapping(options: MappingOptions | undefined): CompiledMap
     }
     if (path.length !== 1 || path[0] !== field) identity = false;
     paths[field] = path;
-    labels[field] = path.length === 1 && path[0] === field ? field : `${path.join('.')} (mapped to ${field})`;
+    labels[field] =
+      path.length === 1 && path[0] === field
+        ? field
+        : isKeySource(path)
+          ? `the record key (mapped to ${field})`
+          : `${path.join('.')} (mapped to ${field})`;
   }
   return { paths, labels, timestampUnit, identity: identity && timestampUnit === 'ms' };
 }
 
 export const identityMapping: CompiledMapping = compileMapping(undefined);
+
+const isKeySource = (path: readonly string[]): boolean => path.length === 1 && path[0] === RECORD_KEY_SOURCE;
 
 /**
  * Reads the value at a key path. Only own properties are followed (a record can never reach
@@ -60,13 +70,19 @@ export function readPath(root: unknown, path: readonly string[]): unknown {
   return current;
 }
 
-/** Picks the ClickEvent fields out of a decoded record. */
-export function applyMapping(record: object, mapping: CompiledMapping): MappedFields {
+/** Picks the ClickEvent fields out of a decoded record (and its Kafka key, for `$key`). */
+export function applyMapping(record: object, mapping: CompiledMapping, key: Buffer | null = null): MappedFields {
   const out = {} as MappedFields;
   for (const field of CLICK_EVENT_FIELDS) {
     const path = mapping.paths[field];
-    // Top-level fields (the common case) skip the general walk.
-    out[field] = path.length === 1 ? (Object.hasOwn(record, path[0]!) ? (record as Record<string, unknown>)[path[0]!] : undefined) : readPath(record, path);
+    if (path.length === 1) {
+      const name = path[0]!;
+      // Top-level fields (the common case) skip the general walk.
+      if (name === RECORD_KEY_SOURCE) out[field] = key === null ? undefined : key.toString('utf8');
+      else out[field] = Object.hasOwn(record, name) ? (record as Record<string, unknown>)[name] : undefined;
+    } else {
+      out[field] = readPath(record, path);
+    }
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // The one call the consumer makes per record: bytes in, a ClickEvent, a tombstone or a dead
 // letter out. Never throws; configuration is compiled once (schemas loaded, resolvers built).
+import { type KafkaMessage } from 'kafkajs';
 import { type AvroReader, type Decoder, avroDecoder, confluentDecoder, createAvroReader, jsonDecoder, loadWriterSchema } from './decode.ts';
 import { type CompiledMapping, applyMapping, compileMapping } from './field-mapping.ts';
 import { type IngestionOptions, type TopicInputOptions } from './options.ts';
@@ -77,6 +78,11 @@ export function compileIngestion(options: IngestionOptions, env: CompileEnvironm
   };
 }
 
+/** The IngestRecord of a kafkajs message (eachBatch gives topic and partition per batch). */
+export function toIngestRecord(topic: string, partition: number, message: KafkaMessage): IngestRecord {
+  return { topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {}, timestamp: message.timestamp };
+}
+
 /** Decode → map → validate one record. Every record yields exactly one result; nothing throws. */
 export function ingest(record: IngestRecord, ingestion: Ingestion): IngestResult {
   try {
@@ -98,7 +104,7 @@ function ingestUnsafe(record: IngestRecord, ingestion: Ingestion): IngestResult 
   }
   const decoded = topic.decoder.decode(value);
   if (!decoded.ok) return { kind: 'dead', reason: decoded.reason, message: decoded.message };
-  const fields = applyMapping(decoded.value, topic.rules.mapping);
+  const fields = applyMapping(decoded.value, topic.rules.mapping, record.key);
   const fallbackEventId = ingestion.options.eventIdFallback === 'offset' ? `${record.topic}-${record.partition}-${record.offset}` : undefined;
   const result = validate(fields, topic.rules, { now: ingestion.now(), fallbackEventId });
   if (!result.ok) return { kind: 'dead', reason: result.reason, message: result.message };

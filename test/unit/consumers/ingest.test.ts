@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import avsc, { type Type } from 'avsc';
 import { readFileSync } from 'node:fs';
 import { confluentFrame, parseIngestSchema } from '../../../src/consumers/decode.ts';
-import { ingest } from '../../../src/consumers/ingest.ts';
+import { ingest, toIngestRecord } from '../../../src/consumers/ingest.ts';
 import { type IngestResult } from '../../../src/consumers/types.ts';
 import { clickEventType } from '../../../src/schemas.ts';
 import { FIXTURE_SCHEMAS, NOW, ingestion, json, record, validEvent } from './fixtures.ts';
@@ -229,6 +229,14 @@ describe('ingest: a foreign-schema stream through a mapping given only in config
     expect(r.kind === 'dead' && r.message).toBe('eventId is missing; every event needs one.');
   });
 
+  it('a session id taken from the record key', () => {
+    const ing = ingestion({ mapping: { sessionId: '$key' } });
+    const { sessionId: _, ...withoutSession } = validEvent;
+    expect(ingest(record(json(withoutSession), { key: Buffer.from('sess-from-key') }), ing)).toEqual({ kind: 'event', event: { ...validEvent, sessionId: 'sess-from-key' } });
+    const r = ingest(record(json(withoutSession), { key: null }), ing);
+    expect(r.kind === 'dead' && r.message).toBe('the record key (mapped to sessionId) is missing; every event needs one.');
+  });
+
   it('names the mapped source field in messages', () => {
     const ing = ingestion({ mapping });
     const r = ingest(record(json({ ...foreign(1), session: undefined })), ing);
@@ -246,5 +254,14 @@ describe('ingest: a foreign-schema stream through a mapping given only in config
     expect(deadReason(at('2026-02-30T00:00:00Z'))).toBe('invalid_value');
     expect(deadReason(at('last tuesday'))).toBe('invalid_value');
     expect(deadReason(ingest(record(json({ ...base, at: NOW })), ing))).toBe('wrong_type');
+  });
+});
+
+describe('toIngestRecord', () => {
+  it('carries what a kafkajs batch message holds, and ingest reads it', () => {
+    const message = { offset: '41', key: Buffer.from('k'), value: json(validEvent), timestamp: '1763812800000', attributes: 0, headers: { h: 'v' } };
+    const rec = toIngestRecord('clicks', 2, message);
+    expect(rec).toEqual({ topic: 'clicks', partition: 2, offset: '41', key: message.key, value: message.value, headers: { h: 'v' }, timestamp: '1763812800000' });
+    expect(ingest(rec, ingestion())).toEqual({ kind: 'event', event: validEvent });
   });
 });

@@ -1,7 +1,7 @@
 // A bounded pre-scan of an Avro body against its writer schema. avsc trusts block counts: a
 // hostile or corrupt record that claims 2^50 map entries keeps its decoder looping long after
-// the buffer ends, which would stall the whole partition. This walk checks, without
-// allocating, that every length and count fits in the bytes that are left.
+// the buffer ends, which would stall the whole partition. This walk checks, without building
+// values, that every length and count fits in the bytes that are left.
 import { type Type } from 'avsc';
 
 interface AvscType {

@@ -1,6 +1,7 @@
 // The contract schemas (schemas/*.avsc) as avsc types, parsed once per process.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+// avsc is CommonJS: Node's ESM loader only offers its default export.
 import avsc, { type Type } from 'avsc';
 import { ErrorCodes, JourneylensError } from './errors.ts';
 

@@ -3,6 +3,7 @@
 // writer schemas configured by id. Decoders never throw on bad bytes: they return a Rejection.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+// avsc is CommonJS: Node's ESM loader only offers its default export.
 import avsc, { type Type } from 'avsc';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { type AvroResolver, type AvroSchema, clickEventType, contractSchema } from '../schemas.ts';
@@ -56,6 +57,34 @@ export interface AvroReader {
   source: string;
 }
 
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+// avsc refuses longs beyond 2^53 ("potential precision loss"): a topic whose ids are 64-bit
+// (snowflake ids) would be dead-lettered whole. This long reads such values as BigInt, and
+// every other long as a plain number; validation turns BigInt ids into decimal strings.
+const wideLong = (avsc.types.LongType as unknown as { __with(methods: object): Type }).__with({
+  fromBuffer: (buf: Buffer): number | bigint => {
+    const n = buf.readBigInt64LE();
+    return n >= MIN_SAFE && n <= MAX_SAFE ? Number(n) : n;
+  },
+  toBuffer: (n: number | bigint): Buffer => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigInt64LE(BigInt(n));
+    return buf;
+  },
+  fromJSON: (v: unknown): unknown => v,
+  toJSON: (n: number | bigint): number | string => (typeof n === 'bigint' ? n.toString() : n),
+  isValid: (n: unknown): boolean => typeof n === 'bigint' || Number.isSafeInteger(n),
+  compare: (a: number | bigint, b: number | bigint): number => (a === b ? 0 : a < b ? -1 : 1),
+});
+
+/** Parses an Avro schema the way ingestion reads it: longs beyond 2^53 as BigInt, not an error. */
+export function parseIngestSchema(schema: unknown): Type {
+  // A fresh registry each time: avsc adds the schema's named types to it.
+  return avsc.Type.forSchema(schema as AvroSchema, { registry: { long: wideLong } });
+}
+
 /** Reads and parses a writer schema file; `option` is the config path it came from, for messages. */
 export function loadWriterSchema(file: string, option: string, baseDir: string): { type: Type; path: string } {
   const path = isAbsolute(file) ? file : resolve(baseDir, file);
@@ -66,7 +95,7 @@ export function loadWriterSchema(file: string, option: string, baseDir: string):
     throw new UserError(ErrorCodes.CONFIG_INVALID, `${option}: cannot read writer schema ${path}: ${(err as Error).message}`, { exitCode: 2, cause: err });
   }
   try {
-    return { type: avsc.Type.forSchema(JSON.parse(text) as AvroSchema), path };
+    return { type: parseIngestSchema(JSON.parse(text)), path };
   } catch (err) {
     throw new UserError(ErrorCodes.CONFIG_INVALID, `${option}: ${path} is not a valid Avro schema: ${(err as Error).message}`, { exitCode: 2, cause: err });
   }
@@ -75,11 +104,9 @@ export function loadWriterSchema(file: string, option: string, baseDir: string):
 /** Builds the reader for a writer type; throws a UserError naming `option` when it cannot be read as a ClickEvent. */
 export function createAvroReader(writer: Type, options: { identityMapping: boolean; source: string; option: string }): AvroReader {
   if (!options.identityMapping) return { writer, reader: writer, resolver: undefined, source: options.source };
-  let reader = clickEventType();
   // Avro resolves records by name: a producer's com.acme.Click is read as journeylens.ClickEvent through an alias.
-  if (writer.typeName === 'record' && writer.name !== undefined && writer.name !== reader.name) {
-    reader = avsc.Type.forSchema({ ...contractSchema('clickEvent'), aliases: [writer.name] } as AvroSchema);
-  }
+  const alias = writer.typeName === 'record' && writer.name !== undefined && writer.name !== clickEventType().name ? { aliases: [writer.name] } : {};
+  const reader = parseIngestSchema({ ...contractSchema('clickEvent'), ...alias });
   try {
     return { writer, reader, resolver: reader.createResolver(writer), source: options.source };
   } catch (err) {

@@ -6,9 +6,14 @@ import { type TimestampUnit } from './types.ts';
 
 type FieldName = keyof ClickEvent;
 
+/** The source `$key` reads the Kafka record key (UTF-8), for streams keyed by session id that leave it out of the value. */
+export const RECORD_KEY_SOURCE = '$key';
+
 export interface CompiledMapping {
   /** Key path per ClickEvent field. */
   readonly paths: Readonly<Record<FieldName, readonly string[]>>;
+  /** Per field, how messages name it: "sessionId", or "session (mapped to sessionId)". */
+  readonly labels: Readonly<Record<FieldName, string>>;
   readonly timestampUnit: TimestampUnit;
   /** True when every field is read from its own name, in ms: Avro can then be resolved against click-event.avsc. */
   readonly identity: boolean;
@@ -22,6 +27,7 @@ const toSegments = (p: string | string[]): string[] => (typeof p === 'string' ? 
 /** Turns validated mapping options (see options.ts) into key paths, once per topic. */
 export function compileMapping(options: MappingOptions | undefined): CompiledMapping {
   const paths = {} as Record<FieldName, readonly string[]>;
+  const labels = {} as Record<FieldName, string>;
   let identity = true;
   let timestampUnit: TimestampUnit = 'ms';
   for (const field of CLICK_EVENT_FIELDS) {
@@ -35,11 +41,19 @@ export function compileMapping(options: MappingOptions | undefined): CompiledMap
     }
     if (path.length !== 1 || path[0] !== field) identity = false;
     paths[field] = path;
+    labels[field] =
+      path.length === 1 && path[0] === field
+        ? field
+        : isKeySource(path)
+          ? `the record key (mapped to ${field})`
+          : `${path.join('.')} (mapped to ${field})`;
   }
-  return { paths, timestampUnit, identity: identity && timestampUnit === 'ms' };
+  return { paths, labels, timestampUnit, identity: identity && timestampUnit === 'ms' };
 }
 
 export const identityMapping: CompiledMapping = compileMapping(undefined);
+
+const isKeySource = (path: readonly string[]): boolean => path.length === 1 && path[0] === RECORD_KEY_SOURCE;
 
 /**
  * Reads the value at a key path. Only own properties are followed (a record can never reach
@@ -47,23 +61,33 @@ export const identityMapping: CompiledMapping = compileMapping(undefined);
  */
 export function readPath(root: unknown, path: readonly string[]): unknown {
   let current = root;
-  for (const key of path) {
+  for (let i = 0; i < path.length; i++) {
     if (current === null || typeof current !== 'object' || Buffer.isBuffer(current)) return undefined;
-    if (!Object.prototype.hasOwnProperty.call(current, key)) return undefined;
+    const key = path[i]!;
+    if (!Object.hasOwn(current, key)) return undefined;
     current = (current as Record<string, unknown>)[key];
   }
   return current;
 }
 
-/** Picks the ClickEvent fields out of a decoded record. */
-export function applyMapping(record: object, mapping: CompiledMapping): MappedFields {
+/** Picks the ClickEvent fields out of a decoded record (and its Kafka key, for `$key`). */
+export function applyMapping(record: object, mapping: CompiledMapping, key: Buffer | null = null): MappedFields {
   const out = {} as MappedFields;
-  for (const field of CLICK_EVENT_FIELDS) out[field] = readPath(record, mapping.paths[field]);
+  for (const field of CLICK_EVENT_FIELDS) {
+    const path = mapping.paths[field];
+    if (path.length === 1) {
+      const name = path[0]!;
+      // Top-level fields (the common case) skip the general walk.
+      if (name === RECORD_KEY_SOURCE) out[field] = key === null ? undefined : key.toString('utf8');
+      else out[field] = Object.hasOwn(record, name) ? (record as Record<string, unknown>)[name] : undefined;
+    } else {
+      out[field] = readPath(record, path);
+    }
+  }
   return out;
 }
 
 /** "session (from input.mapping.sessionId)" or just "sessionId": names the field the user can find in their data. */
 export function describeSource(field: FieldName, mapping: CompiledMapping): string {
-  const path = mapping.paths[field];
-  return path.length === 1 && path[0] === field ? field : `${path.join('.')} (mapped to ${field})`;
+  return mapping.labels[field];
 }

@@ -134,8 +134,10 @@ export const ingestionOptionsSchema = z
     };
     check([], o.format, o.writerSchema, o.schemas);
     for (const [topic, t] of Object.entries(o.perTopic)) {
-      const format = t.format ?? o.format;
-      if (t.format !== undefined || format !== o.format) check(['perTopic', topic], format, t.writerSchema ?? o.writerSchema, t.schemas ?? o.schemas);
+      // Only entries that override the format or its schemas: the root's own problem is reported once, above.
+      if (t.format !== undefined || t.writerSchema !== undefined || t.schemas !== undefined) {
+        check(['perTopic', topic], t.format ?? o.format, t.writerSchema ?? o.writerSchema, t.schemas ?? o.schemas);
+      }
     }
   });
 

@@ -1,7 +1,7 @@
 // Validation of mapped fields into a ClickEvent: required fields, types, timestamp sanity and
 // size limits. Unknown event types pass (the rasterizer maps them to "other").
 import { type ClickEvent } from '../contracts.ts';
-import { type CompiledMapping, type MappedFields, describeSource } from './field-mapping.ts';
+import { type CompiledMapping, type MappedFields } from './field-mapping.ts';
 import { type IngestionOptions } from './options.ts';
 import { type DlqReason, type Rejection } from './types.ts';
 
@@ -71,63 +71,63 @@ export function validate(fields: MappedFields, rules: ValidationRules, context: 
   }
 }
 
+// Module-level helpers rather than closures: this runs once per record.
+function checkLength(what: string, s: string, limits: ValidationRules['limits']): string {
+  if (s.length > limits.maxStringLength) {
+    throw new Invalid('string_too_long', `${what} is ${s.length} characters long; the limit is ${limits.maxStringLength} (input.limits.maxStringLength).`);
+  }
+  return s;
+}
+
+const absence = (v: unknown): string => (v === '' ? 'empty' : v === null ? 'null' : 'missing');
+
+/** Ids: strings, or integers as decimal strings (numeric ids are common, e.g. KDD Cup's enrollment_id). */
+function toId(field: 'eventId' | 'sessionId' | 'userId', v: unknown, required: boolean, rules: ValidationRules): string | null {
+  if (v === undefined || v === null || v === '') {
+    if (!required) return null;
+    throw new Invalid('missing_field', `${rules.mapping.labels[field]} is ${absence(v)}; every event needs one.`);
+  }
+  if (typeof v === 'string') return checkLength(rules.mapping.labels[field], v, rules.limits);
+  if ((typeof v === 'number' && Number.isSafeInteger(v)) || typeof v === 'bigint') return String(v);
+  const hint = typeof v === 'number' && Number.isInteger(v) ? ' (integers beyond 2^53 lose digits in JSON: send ids as strings)' : '';
+  throw new Invalid('wrong_type', `${rules.mapping.labels[field]} must be a string or an integer, got ${describeType(v)}${hint}.`);
+}
+
+function toOptionalNumber(field: 'durationMs' | 'value', v: unknown, rules: ValidationRules): number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'bigint') throw new Invalid('invalid_value', `${rules.mapping.labels[field]} ${v} is beyond 2^53.`);
+  if (typeof v !== 'number') throw new Invalid('wrong_type', `${rules.mapping.labels[field]} must be a number or null, got ${describeType(v)}.`);
+  if (!Number.isFinite(v)) throw new Invalid('invalid_value', `${rules.mapping.labels[field]} must be a finite number, got ${v}.`);
+  return v;
+}
+
 function toClickEvent(f: MappedFields, rules: ValidationRules, context: ValidationContext): ClickEvent {
-  const { limits } = rules;
-  const { mapping } = rules;
-  const name = (field: keyof ClickEvent): string => describeSource(field, mapping);
-
-  const checkLength = (what: string, s: string): string => {
-    if (s.length > limits.maxStringLength) {
-      throw new Invalid('string_too_long', `${what} is ${s.length} characters long; the limit is ${limits.maxStringLength} (input.limits.maxStringLength).`);
-    }
-    return s;
-  };
-
-  // Ids: strings, or integers (numeric ids are common, e.g. KDD Cup's enrollment_id) as decimal strings.
-  const id = (field: 'eventId' | 'sessionId' | 'userId', v: unknown, required: boolean): string | null => {
-    if (v === undefined || v === null || v === '') {
-      if (!required) return null;
-      throw new Invalid('missing_field', `${name(field)} is ${v === '' ? 'empty' : v === null ? 'null' : 'missing'}; every event needs one.`);
-    }
-    if (typeof v === 'string') return checkLength(name(field), v);
-    if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
-    throw new Invalid('wrong_type', `${name(field)} must be a string or an integer, got ${describeType(v)}.`);
-  };
-
-  const optionalString = (field: 'page', v: unknown): string | null => {
-    if (v === undefined || v === null) return null;
-    if (typeof v !== 'string') throw new Invalid('wrong_type', `${name(field)} must be a string or null, got ${describeType(v)}.`);
-    return checkLength(name(field), v);
-  };
-
-  const optionalNumber = (field: 'durationMs' | 'value', v: unknown): number | null => {
-    if (v === undefined || v === null) return null;
-    if (typeof v !== 'number') throw new Invalid('wrong_type', `${name(field)} must be a number or null, got ${describeType(v)}.`);
-    if (!Number.isFinite(v)) throw new Invalid('invalid_value', `${name(field)} must be a finite number, got ${v}.`);
-    return v;
-  };
-
-  let eventId = id('eventId', f.eventId, context.fallbackEventId === undefined);
-  if (eventId === null) eventId = context.fallbackEventId!;
-  const sessionId = id('sessionId', f.sessionId, true)!;
-  const userId = id('userId', f.userId, false);
-  const timestamp = toTimestamp(f.timestamp, rules, context.now, name('timestamp'));
+  const { labels } = rules.mapping;
+  const eventId = toId('eventId', f.eventId, context.fallbackEventId === undefined, rules) ?? context.fallbackEventId!;
+  const sessionId = toId('sessionId', f.sessionId, true, rules)!;
+  const userId = toId('userId', f.userId, false, rules);
+  const timestamp = toTimestamp(f.timestamp, rules, context.now, labels.timestamp);
 
   if (f.type === undefined || f.type === null || f.type === '') {
-    throw new Invalid('missing_field', `${name('type')} is ${f.type === '' ? 'empty' : f.type === null ? 'null' : 'missing'}; every event needs an event type.`);
+    throw new Invalid('missing_field', `${labels.type} is ${absence(f.type)}; every event needs an event type.`);
   }
-  if (typeof f.type !== 'string') throw new Invalid('wrong_type', `${name('type')} must be a string, got ${describeType(f.type)}.`);
-  const type = checkLength(name('type'), f.type);
+  if (typeof f.type !== 'string') throw new Invalid('wrong_type', `${labels.type} must be a string, got ${describeType(f.type)}.`);
+  const type = checkLength(labels.type, f.type, rules.limits);
 
-  const page = optionalString('page', f.page);
-  let durationMs = optionalNumber('durationMs', f.durationMs);
+  let page: string | null = null;
+  if (f.page !== undefined && f.page !== null) {
+    if (typeof f.page !== 'string') throw new Invalid('wrong_type', `${labels.page} must be a string or null, got ${describeType(f.page)}.`);
+    page = checkLength(labels.page, f.page, rules.limits);
+  }
+
+  let durationMs = toOptionalNumber('durationMs', f.durationMs, rules);
   if (durationMs !== null) {
-    if (durationMs < 0) throw new Invalid('invalid_value', `${name('durationMs')} must not be negative, got ${durationMs}.`);
+    if (durationMs < 0) throw new Invalid('invalid_value', `${labels.durationMs} must not be negative, got ${durationMs}.`);
     // The schema says long: a fractional duration from JSON is rounded, not rejected.
     durationMs = Math.round(durationMs);
   }
-  const value = optionalNumber('value', f.value);
-  const properties = toProperties(f.properties, limits, name('properties'), checkLength);
+  const value = toOptionalNumber('value', f.value, rules);
+  const properties = toProperties(f.properties, rules.limits, labels.properties);
 
   return { eventId, sessionId, userId, timestamp, type, page, durationMs, value, properties };
 }
@@ -141,6 +141,7 @@ function toTimestamp(v: unknown, rules: ValidationRules, now: number, field: str
     ms = parseIso(v);
     if (Number.isNaN(ms)) throw new Invalid('invalid_value', `${field} "${v.slice(0, 64)}" is not an ISO-8601 date-time such as 2026-11-22T13:45:00Z.`);
   } else {
+    if (typeof v === 'bigint') throw new Invalid('invalid_value', `${field} ${v} is not a representable date.`);
     if (typeof v !== 'number') {
       const hint = typeof v === 'string' && !Number.isNaN(parseIso(v)) ? ' (it looks like ISO-8601: set input.mapping.timestamp.unit to iso)' : '';
       throw new Invalid('wrong_type', `${field} must be a number (${unit === 's' ? 'seconds' : 'ms'} since the epoch), got ${describeType(v)}${hint}.`);
@@ -168,29 +169,30 @@ function toTimestamp(v: unknown, rules: ValidationRules, now: number, field: str
   return ms;
 }
 
-function toProperties(
-  v: unknown,
-  limits: ValidationRules['limits'],
-  field: string,
-  checkLength: (what: string, s: string) => string,
-): Record<string, string> {
+function toProperties(v: unknown, limits: ValidationRules['limits'], field: string): Record<string, string> {
   if (v === undefined || v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v) || Buffer.isBuffer(v)) {
     throw new Invalid('wrong_type', `${field} must be an object of string values, got ${describeType(v)}.`);
   }
-  const entries = Object.entries(v as Record<string, unknown>);
-  if (entries.length > limits.maxProperties) {
-    throw new Invalid('too_many_properties', `${field} has ${entries.length} entries; the limit is ${limits.maxProperties} (input.limits.maxProperties).`);
-  }
-  const out: [string, string][] = [];
-  for (const [key, raw] of entries) {
-    checkLength(`${field} key "${key.slice(0, 32)}…"`, key);
+  const source = v as Record<string, unknown>;
+  const out: Record<string, string> = {};
+  let count = 0;
+  for (const key in source) {
+    if (!Object.hasOwn(source, key)) continue;
+    if (++count > limits.maxProperties) {
+      throw new Invalid('too_many_properties', `${field} has ${Object.keys(source).length} entries; the limit is ${limits.maxProperties} (input.limits.maxProperties).`);
+    }
+    if (key.length > limits.maxStringLength) checkLength(`${field} key "${key.slice(0, 32)}…"`, key, limits);
+    const raw = source[key];
+    let value: string;
     // Scalars become strings (the schema's map<string>); nested structures have no place in it.
-    if (typeof raw === 'string') out.push([key, checkLength(`${field}.${key}`, raw)]);
-    else if (typeof raw === 'number' || typeof raw === 'boolean') out.push([key, String(raw)]);
+    if (typeof raw === 'string') value = raw.length > limits.maxStringLength ? checkLength(`${field}.${key}`, raw, limits) : raw;
+    else if (typeof raw === 'number' || typeof raw === 'boolean') value = String(raw);
     else if (raw === null || raw === undefined) continue;
     else throw new Invalid('wrong_type', `${field}.${key} must be a string, number or boolean, got ${describeType(raw)}.`);
+    // Assigning "__proto__" would replace the prototype; define it as an ordinary key instead.
+    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
   }
-  // fromEntries defines own properties, so a "__proto__" key stays an ordinary key.
-  return Object.fromEntries(out);
+  return out;
 }

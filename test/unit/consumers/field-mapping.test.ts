@@ -45,6 +45,13 @@ describe('field mapping', () => {
     expect(readPath({ a: null }, ['a', 'b'])).toBeUndefined();
   });
 
+  it('$key reads the Kafka record key as UTF-8', () => {
+    const m = compile({ sessionId: '$key' });
+    expect(applyMapping({ sessionId: 'in-value', $key: 'field' }, m, Buffer.from('sess-7')).sessionId).toBe('sess-7');
+    expect(applyMapping({}, m, null).sessionId).toBeUndefined();
+    expect(describeSource('sessionId', m)).toBe('the record key (mapped to sessionId)');
+  });
+
   it('names the source field in messages', () => {
     const m = compile({ sessionId: 'ctx.session' });
     expect(describeSource('sessionId', m)).toBe('ctx.session (mapped to sessionId)');

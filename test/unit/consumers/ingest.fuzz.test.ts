@@ -2,7 +2,7 @@
 // with a listed reason, and never reports its own bug (internal_error).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Type } from 'avsc';
+import avsc from 'avsc';
 import { readFileSync } from 'node:fs';
 import { type ClickEvent } from '../../../src/contracts.ts';
 import { confluentFrame } from '../../../src/consumers/decode.ts';
@@ -46,7 +46,8 @@ const clickEvent: fc.Arbitrary<ClickEvent> = fc.record({
   durationMs: fc.option(fc.integer({ min: 0, max: 10 ** 9 })),
   // -0 would come back from JSON as 0.
   value: fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }).map((v) => (v === 0 ? 0 : v))),
-  properties: fc.dictionary(text, text, { maxKeys: 5 }),
+  // avsc drops a map key named __proto__ when decoding (it assigns keys to a plain object); JSON keeps it.
+  properties: fc.dictionary(text.filter((k) => k !== '__proto__'), text, { maxKeys: 5 }),
 });
 
 /** Flip, drop, insert or truncate bytes at random places. */
@@ -130,7 +131,7 @@ describe('ingest never throws and always classifies (fuzz)', () => {
   });
 
   it('mutated foreign-schema Avro read through a mapping', () => {
-    const foreign = Type.forSchema(JSON.parse(readFileSync(`${FIXTURE_SCHEMAS}foreign-click.avsc`, 'utf8')));
+    const foreign = avsc.Type.forSchema(JSON.parse(readFileSync(`${FIXTURE_SCHEMAS}foreign-click.avsc`, 'utf8')));
     const value = foreign.toBuffer({ id: 'x', session: 's', ts: NOW / 1000, event: { action: 'tap', screen: null }, user: { id: 7 }, attrs: { a: 'b' } });
     fc.assert(fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (ops) => assertWellFormed(ingest(record(mutate(value, ops)), pipelines.foreign))), {
       numRuns: 400,

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { Type } from 'avsc';
+// avsc is CommonJS: Node's ESM loader only offers its default export.
+import avsc, { type Type } from 'avsc';
 import { readFileSync } from 'node:fs';
-import { confluentFrame } from '../../../src/consumers/decode.ts';
-import { ingest } from '../../../src/consumers/ingest.ts';
+import { confluentFrame, parseIngestSchema } from '../../../src/consumers/decode.ts';
+import { ingest, toIngestRecord } from '../../../src/consumers/ingest.ts';
 import { type IngestResult } from '../../../src/consumers/types.ts';
 import { clickEventType } from '../../../src/schemas.ts';
 import { FIXTURE_SCHEMAS, NOW, ingestion, json, record, validEvent } from './fixtures.ts';
 
-const fixtureType = (name: string): Type => Type.forSchema(JSON.parse(readFileSync(`${FIXTURE_SCHEMAS}${name}`, 'utf8')));
+const fixtureType = (name: string): Type => avsc.Type.forSchema(JSON.parse(readFileSync(`${FIXTURE_SCHEMAS}${name}`, 'utf8')));
 
 const deadReason = (r: IngestResult): string => (r.kind === 'dead' ? r.reason : `not dead: ${r.kind}`);
 
@@ -210,12 +211,30 @@ describe('ingest: a foreign-schema stream through a mapping given only in config
     expect(results).toEqual(Array.from({ length: 20 }, (_, i) => ({ kind: 'event', event: expected(i) })));
   });
 
+  it('64-bit ids beyond 2^53 keep every digit instead of dead-lettering the record', () => {
+    const type = parseIngestSchema(JSON.parse(readFileSync(`${FIXTURE_SCHEMAS}foreign-click.avsc`, 'utf8')));
+    const ing = ingestion({ format: 'avro', writerSchema: 'foreign-click.avsc', mapping });
+    const r = ingest(record(type.toBuffer({ ...foreign(1), user: { id: 2n ** 62n + 1n } })), ing);
+    expect(r.kind === 'event' && r.event.userId).toBe('4611686018427387905');
+    // Longs within 2^53 still come out as numbers, through the resolver too.
+    const raw = ingestion({ format: 'avro', writerSchema: '../../../schemas/click-event.avsc' });
+    expect(ingest(record(clickEventType().toBuffer(validEvent)), raw)).toEqual({ kind: 'event', event: validEvent });
+  });
+
   it('per topic: only the foreign topic uses the mapping', () => {
     const ing = ingestion({ perTopic: { 'legacy-clicks': { mapping } } });
     expect(ingest(record(json(foreign(1)), { topic: 'legacy-clicks' }), ing)).toEqual({ kind: 'event', event: expected(1) });
     expect(ingest(record(json(validEvent), { topic: 'clicks' }), ing)).toEqual({ kind: 'event', event: validEvent });
     const r = ingest(record(json(foreign(1)), { topic: 'clicks' }), ing);
     expect(r.kind === 'dead' && r.message).toBe('eventId is missing; every event needs one.');
+  });
+
+  it('a session id taken from the record key', () => {
+    const ing = ingestion({ mapping: { sessionId: '$key' } });
+    const { sessionId: _, ...withoutSession } = validEvent;
+    expect(ingest(record(json(withoutSession), { key: Buffer.from('sess-from-key') }), ing)).toEqual({ kind: 'event', event: { ...validEvent, sessionId: 'sess-from-key' } });
+    const r = ingest(record(json(withoutSession), { key: null }), ing);
+    expect(r.kind === 'dead' && r.message).toBe('the record key (mapped to sessionId) is missing; every event needs one.');
   });
 
   it('names the mapped source field in messages', () => {
@@ -235,5 +254,14 @@ describe('ingest: a foreign-schema stream through a mapping given only in config
     expect(deadReason(at('2026-02-30T00:00:00Z'))).toBe('invalid_value');
     expect(deadReason(at('last tuesday'))).toBe('invalid_value');
     expect(deadReason(ingest(record(json({ ...base, at: NOW })), ing))).toBe('wrong_type');
+  });
+});
+
+describe('toIngestRecord', () => {
+  it('carries what a kafkajs batch message holds, and ingest reads it', () => {
+    const message = { offset: '41', key: Buffer.from('k'), value: json(validEvent), timestamp: '1763812800000', attributes: 0, headers: { h: 'v' } };
+    const rec = toIngestRecord('clicks', 2, message);
+    expect(rec).toEqual({ topic: 'clicks', partition: 2, offset: '41', key: message.key, value: message.value, headers: { h: 'v' }, timestamp: '1763812800000' });
+    expect(ingest(rec, ingestion())).toEqual({ kind: 'event', event: validEvent });
   });
 });

@@ -57,6 +57,9 @@ describe('ingestion options', () => {
     expect(problems({ perTopic: { legacy: { format: 'avro' } } })).toEqual([
       'input.perTopic.legacy.writerSchema is required when the format is avro (path of the producer’s .avsc file)',
     ]);
+    expect(problems({ format: 'confluent', schemas: { '1': 'a.avsc' }, perTopic: { other: { schemas: {} } } })).toEqual([
+      'input.perTopic.other.schemas must map at least one schema id to an .avsc file when the format is confluent, e.g. { "1": "schemas/clicks-v1.avsc" }',
+    ]);
     expect(problems({ format: 'confluent', schemas: { v1: 'a.avsc' } })).toEqual(['input.schemas.v1 is not a schema id (keys are decimal integers)']);
   });
 

@@ -132,7 +132,7 @@ describe('CentroidIndex assignment', () => {
 describe('NeighbourIndex', () => {
   it('gives the churn share of the nearest labelled embeddings, leave-one-out on request', () => {
     const rows = [...Array.from({ length: 30 }, (_, i) => [0, i * 0.01]), ...Array.from({ length: 30 }, (_, i) => [5, i * 0.01])];
-    const churn = rows.map((r) => (r[0] === 5 ? 1 : 0));
+    const churn: number[] = rows.map((r) => (r[0] === 5 ? 1 : 0));
     churn[0] = Number.NaN;
     const index = NeighbourIndex.build(rows, churn);
     expect(index.size).toBe(59);

@@ -27,14 +27,16 @@ export interface LogisticOptions {
   seed?: number;
 }
 
-export const logisticDefaults = {
+type FitSettings = Omit<Required<LogisticOptions>, 'featureNames'>;
+
+export const logisticDefaults: FitSettings = {
   l2: 1,
   maxIterations: 50,
   tolerance: 1e-8,
   calibration: 'platt',
   calibrationFolds: 3,
   seed: 42,
-} satisfies Omit<Required<LogisticOptions>, 'featureNames'>;
+};
 
 const modelSchema = z.object({
   kind: z.literal('logistic'),
@@ -186,7 +188,7 @@ function design(x: readonly Vector[], mean: number[], scale: number[]): Float64A
   });
 }
 
-function fitUncalibrated(x: readonly Vector[], y: ArrayLike<number>, o: typeof logisticDefaults, names: string[]): LogisticModel {
+function fitUncalibrated(x: readonly Vector[], y: ArrayLike<number>, o: FitSettings, names: string[]): LogisticModel {
   const p = names.length;
   const { mean, scale } = standardiser(x, p);
   const { beta, iterations } = newton(design(x, mean, scale), y, o.l2, o.maxIterations, o.tolerance);

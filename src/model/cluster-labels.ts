@@ -36,7 +36,7 @@ export interface ClusterLabelOptions {
   commonTypeShare?: number;
 }
 
-export const clusterLabelDefaults = {
+export const clusterLabelDefaults: Required<ClusterLabelOptions> = {
   statWords: {},
   typeNames: {},
   endWord: 'leave',
@@ -47,7 +47,7 @@ export const clusterLabelDefaults = {
   maxStats: 2,
   noiseLabel: 'unclustered',
   commonTypeShare: 0.8,
-} satisfies Required<ClusterLabelOptions>;
+};
 
 const END = '\u0000end';
 

@@ -7,3 +7,4 @@ export * from './assign.ts';
 export * from './readout.ts';
 export * from './metrics-quality.ts';
 export { type Vector, type DistanceSpace } from './vectors.ts';
+export * from './churn-scorer.ts';

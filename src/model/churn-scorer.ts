@@ -1,0 +1,92 @@
+// One embedding → cluster assignment + churn risk + band. The risk comes from the supervised
+// readout when the bundle has one (fed the cluster and kNN rates if it was trained on them),
+// else from the centroid's smoothed churn rate, optionally blended with the kNN rate.
+import { ErrorCodes, UserError } from '../errors.ts';
+import { type AssignOptions, type Assignment, type CentroidIndex, type NeighbourIndex } from './assign.ts';
+import {
+  checkRiskThresholds,
+  predictLogistic,
+  readoutFeatures,
+  riskBand,
+  riskThresholdDefaults,
+  type LogisticModel,
+  type RiskBand,
+  type RiskThresholds,
+} from './readout.ts';
+import { type Vector } from './vectors.ts';
+
+export interface ChurnScorerOptions {
+  centroids: CentroidIndex;
+  neighbours?: NeighbourIndex;
+  readout?: LogisticModel;
+  thresholds?: RiskThresholds;
+  /** Neighbours used for the kNN churn rate. */
+  knnK?: number;
+  /** Without a readout: risk = (1 − w)·cluster rate + w·kNN rate. */
+  knnWeight?: number;
+  assign?: AssignOptions;
+}
+
+export interface ChurnScore {
+  assignment: Assignment;
+  knnChurnRate: number | null;
+  churnRisk: number;
+  riskBand: RiskBand;
+  /** Which model produced the risk. */
+  source: 'readout' | 'cluster' | 'cluster+knn';
+}
+
+export const churnScorerDefaults = { knnK: 25, knnWeight: 0.5 } as const;
+
+export class ChurnScorer {
+  private readonly o: ChurnScorerOptions & { thresholds: RiskThresholds; knnK: number; knnWeight: number };
+  private readonly readoutWants: { cluster: boolean; knn: boolean; dim: number };
+
+  constructor(options: ChurnScorerOptions) {
+    this.o = {
+      ...churnScorerDefaults,
+      ...options,
+      thresholds: checkRiskThresholds(options.thresholds ?? riskThresholdDefaults),
+    };
+    const names = options.readout?.featureNames ?? [];
+    this.readoutWants = {
+      cluster: names.includes('clusterChurnRate'),
+      knn: names.includes('knnChurnRate'),
+      dim: names.filter((n) => n.startsWith('emb')).length,
+    };
+    if (this.readoutWants.knn && !options.neighbours) {
+      throw new UserError(ErrorCodes.BUNDLE_INVALID, 'the churn readout uses knnChurnRate but the bundle has no neighbour index; add it or retrain the readout without kNN');
+    }
+    if (options.readout && this.readoutWants.dim !== options.centroids.dim) {
+      throw new UserError(ErrorCodes.BUNDLE_INVALID, `the churn readout expects ${this.readoutWants.dim}-d embeddings but the centroid index is ${options.centroids.dim}-d; retrain both from the same encoder`);
+    }
+  }
+
+  score(embedding: Vector): ChurnScore {
+    const assignment = this.o.centroids.assign(embedding, this.o.assign);
+    const needKnn = this.o.neighbours !== undefined && (this.o.readout === undefined || this.readoutWants.knn);
+    const knn = needKnn ? this.o.neighbours!.churnRate(embedding, this.o.knnK).rate : Number.NaN;
+    const knnChurnRate = Number.isNaN(knn) ? null : knn;
+    let churnRisk: number;
+    let source: ChurnScore['source'];
+    if (this.o.readout) {
+      const row = readoutFeatures(embedding, {
+        ...(this.readoutWants.cluster ? { clusterChurnRate: assignment.churnRate } : {}),
+        ...(this.readoutWants.knn ? { knnChurnRate: knnChurnRate ?? this.o.centroids.globalChurnRate } : {}),
+      });
+      churnRisk = predictLogistic(this.o.readout, row);
+      source = 'readout';
+    } else if (knnChurnRate !== null) {
+      churnRisk = (1 - this.o.knnWeight) * assignment.churnRate + this.o.knnWeight * knnChurnRate;
+      source = 'cluster+knn';
+    } else {
+      churnRisk = assignment.churnRate;
+      source = 'cluster';
+    }
+    return { assignment, knnChurnRate, churnRisk, riskBand: riskBand(churnRisk, this.o.thresholds), source };
+  }
+
+  scoreBatch(embeddings: readonly Vector[]): ChurnScore[] {
+    return embeddings.map((e) => this.score(e));
+  }
+}

@@ -142,8 +142,11 @@ describe('NeighbourIndex', () => {
     index.save(dir);
     const loaded = NeighbourIndex.load(dir);
     expect(loaded.churnRate([5, 0.1], 10)).toEqual(index.churnRate([5, 0.1], 10));
-    // point 29 (labelled row 28) is its own nearest neighbour; excluding it leaves k others
-    const loo = loaded.churnRate(rows[29]!, 5, 28);
-    expect(loo.neighbours).toBe(5);
+    // leave-one-out: a lone churner's own outcome must not leak into its kNN feature
+    const line = Array.from({ length: 10 }, (_, i) => [0, i]);
+    const lone = NeighbourIndex.build(line, line.map((_, i) => (i === 0 ? 1 : 0)));
+    expect(lone.churnRate(line[0]!, 1)).toEqual({ rate: 1, neighbours: 1 });
+    expect(lone.churnRate(line[0]!, 1, 0)).toEqual({ rate: 0, neighbours: 1 });
+    expect(lone.churnRate(line[0]!, 3, 0).neighbours).toBe(3);
   });
 });

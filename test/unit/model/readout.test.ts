@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { reliabilityTable, rocAuc } from '../../../src/model/metrics-quality.ts';
 import {
@@ -29,7 +30,21 @@ function synthetic(n: number, seed: number, scaleOfColumn = [1, 3, 0.2, 1]) {
   return { x, y };
 }
 
+const sklearn = JSON.parse(readFileSync(new URL('../../fixtures/logistic-reference.json', import.meta.url), 'utf8')) as {
+  x: number[][];
+  y: number[];
+  cases: { l2: number; weights: number[]; intercept: number }[];
+};
+
 describe('fitLogistic', () => {
+  it('matches scikit-learn LogisticRegression(C = 1/l2) on standardised data (test/fixtures/logistic-reference.json)', () => {
+    for (const c of sklearn.cases) {
+      const m = fitLogistic(sklearn.x, sklearn.y, { l2: c.l2, calibration: 'none' });
+      m.weights.forEach((w, j) => expect(w).toBeCloseTo(c.weights[j]!, 5));
+      expect(m.intercept).toBeCloseTo(c.intercept, 5);
+    }
+  });
+
   it('reaches the penalised optimum: the gradient X̃ᵀ(p − y) + λw vanishes', () => {
     const { x, y } = synthetic(800, 1);
     const l2 = 5;

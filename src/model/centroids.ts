@@ -176,3 +176,25 @@ export function buildCentroids(
   }
   return { space: o.space, globalChurnRate, centroids, clusters };
 }
+
+/** One row of the bundle's clusters.json: what a marketer sees about a cluster. */
+export interface ClusterDescription {
+  id: number;
+  label: string;
+  size: number;
+  churnRate: number;
+  /** Largest radius among the cluster's centroids. */
+  radius: number;
+  centroids: number;
+}
+
+export function describeClusters(model: CentroidModel, labels: ReadonlyMap<number, string> = new Map()): ClusterDescription[] {
+  return model.clusters.map((c) => ({
+    id: c.clusterId,
+    label: labels.get(c.clusterId) ?? `cluster ${c.clusterId}`,
+    size: c.size,
+    churnRate: c.churnRate,
+    radius: Math.max(...c.centroidIds.map((id) => model.centroids[id]!.radius)),
+    centroids: c.centroidIds.length,
+  }));
+}

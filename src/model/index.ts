@@ -3,6 +3,7 @@ export * from './hdbscan.ts';
 export * from './kmeans.ts';
 export * from './centroids.ts';
 export * from './cluster-labels.ts';
+export * from './session-summary.ts';
 export * from './assign.ts';
 export * from './readout.ts';
 export * from './metrics-quality.ts';

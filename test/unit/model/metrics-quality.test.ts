@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { adjustedRandIndex, averagePrecision, reliabilityTable, rocAuc } from '../../../src/model/metrics-quality.ts';
 
@@ -45,5 +46,57 @@ describe('quality metrics on hand-computed cases', () => {
     expect(table.expectedCalibrationError).toBeCloseTo(0, 12);
     expect(table.bins[1]).toMatchObject({ count: 4, meanPredicted: 0.25, observedRate: 0.25 });
     expect(table.bins[0]!.count).toBe(0);
+  });
+});
+
+describe('quality metrics: properties', () => {
+  const binary = fc
+    .array(fc.tuple(fc.constantFrom(0, 1), fc.integer({ min: 0, max: 6 })), { minLength: 2, maxLength: 40 })
+    .filter((rows) => rows.some(([y]) => y === 1) && rows.some(([y]) => y === 0));
+
+  it('ROC AUC equals the share of (positive, negative) pairs ranked correctly, ties counting half', () => {
+    fc.assert(
+      fc.property(binary, (rows) => {
+        const y = rows.map(([l]) => l);
+        const s = rows.map(([, v]) => v / 6);
+        let wins = 0;
+        let pairs = 0;
+        for (const [yi, si] of rows) {
+          if (yi !== 1) continue;
+          for (const [yj, sj] of rows) {
+            if (yj !== 0) continue;
+            pairs++;
+            wins += si > sj ? 1 : si === sj ? 0.5 : 0;
+          }
+        }
+        expect(rocAuc(y, s)).toBeCloseTo(wins / pairs, 12);
+      }),
+    );
+  });
+
+  it('average precision lies in (0, 1] and is 1 when every positive outranks every negative', () => {
+    fc.assert(
+      fc.property(binary, (rows) => {
+        const y = rows.map(([l]) => l);
+        const ap = averagePrecision(y, rows.map(([, v]) => v));
+        expect(ap).toBeGreaterThan(0);
+        expect(ap).toBeLessThanOrEqual(1 + 1e-12);
+        expect(averagePrecision(y, y.map((l, i) => l * 100 + (i % 7)))).toBeCloseTo(1, 12);
+      }),
+    );
+  });
+
+  it('ARI is symmetric and blind to how clusters are numbered', () => {
+    const labels = fc.array(fc.integer({ min: -1, max: 4 }), { minLength: 3, maxLength: 40 });
+    fc.assert(
+      fc.property(labels, labels, (a0, b0) => {
+        const n = Math.min(a0.length, b0.length);
+        const a = a0.slice(0, n);
+        const b = b0.slice(0, n);
+        expect(adjustedRandIndex(a, b)).toBeCloseTo(adjustedRandIndex(b, a), 12);
+        expect(adjustedRandIndex(a.map((x) => 10 - x * 3), b)).toBeCloseTo(adjustedRandIndex(a, b), 12);
+        expect(adjustedRandIndex(a, a)).toBe(1);
+      }),
+    );
   });
 });

@@ -4,7 +4,8 @@
 // "nearest cluster". Each centroid carries its radius (a quantile of its members' distances,
 // in the index's distance space) for novelty, and a churn rate smoothed toward the global
 // rate (m-estimate = Beta prior with strength m), so a 3-member cluster with 3 churners does
-// not claim a 100% risk.
+// not claim a 100% risk. In 'cosine' space radii are cosine distances; the k-means split
+// itself is Euclidean, which is fine for choosing sub-centroids.
 import { ErrorCodes, UserError } from '../errors.ts';
 import { kmeans } from './kmeans.ts';
 import { checkRows, distanceFor, quantile, type DistanceSpace, type Vector } from './vectors.ts';
@@ -134,7 +135,7 @@ export function buildCentroids(
     let parts = Math.ceil(idx.length / o.maxCentroidSize);
     if (o.nonConvexRatio > 0 && idx.length >= 2 * o.nonConvexSplit) {
       const dists = rows.map((r) => distance(r, centre));
-      if (Math.min(...dists) > o.nonConvexRatio * quantile(dists, 0.5)) parts = Math.max(parts, o.nonConvexSplit);
+      if (dists.reduce((m, d) => Math.min(m, d), Infinity) > o.nonConvexRatio * quantile(dists, 0.5)) parts = Math.max(parts, o.nonConvexSplit);
     }
     parts = Math.max(1, Math.min(parts, o.maxCentroidsPerCluster, idx.length));
     const split = parts === 1 ? { labels: new Int32Array(idx.length), centroids: [centre] } : kmeans(rows, { k: parts, seed: o.seed + clusterId });
@@ -142,7 +143,7 @@ export function buildCentroids(
     const perPart = split.centroids.map((c, p) => {
       const mine = idx.filter((_, m) => split.labels[m] === p);
       const dists = mine.map((i) => distance(embeddings[i]!, c));
-      clusterDists.push(...dists);
+      for (const d of dists) clusterDists.push(d);
       return { vector: Array.from(c), mine, dists };
     });
     const clusterRadius = quantile(clusterDists, o.radiusQuantile);

@@ -257,7 +257,7 @@ function bfsLinkage(slt: Linkage, n: number, root: number): number[] {
   const result: number[] = [];
   let level = [root];
   while (level.length > 0) {
-    result.push(...level);
+    for (const x of level) result.push(x);
     const next: number[] = [];
     for (const x of level) {
       if (x >= n) next.push(slt.left[x - n]!, slt.right[x - n]!);

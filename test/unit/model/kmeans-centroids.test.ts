@@ -79,3 +79,17 @@ describe('buildCentroids', () => {
     expect(() => buildCentroids([[0], [1]], [0])).toThrow(/2 embeddings but 1 labels/);
   });
 });
+
+describe('buildCentroids at scale', () => {
+  // Math.min(...xs) overflows the call stack from ~150k elements.
+  it('handles a cluster of 200,000 members (no argument-spread limits)', () => {
+    const random = seededRandom(8);
+    const n = 200_000;
+    const points = Array.from({ length: n }, () => Float32Array.of(gaussian(random), gaussian(random)));
+    const model = buildCentroids(points, new Int32Array(n), undefined, { maxCentroidSize: n });
+    expect(model.centroids.length).toBe(1);
+    expect(model.centroids[0]!.size).toBe(n);
+    // 95th percentile of the distance of a 2-d standard normal: sqrt(-2 ln 0.05) ≈ 2.448
+    expect(model.centroids[0]!.radius).toBeCloseTo(2.448, 1);
+  });
+});

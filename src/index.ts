@@ -12,3 +12,4 @@ export * from './log.ts';
 export * from './consumer-lag.ts';
 export * from './sinks/index.ts';
 export * from './model/image-spec.ts';
+export * from './model/index.ts';

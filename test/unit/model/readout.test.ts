@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { reliabilityTable, rocAuc } from '../../../src/model/metrics-quality.ts';
+import {
+  checkRiskThresholds,
+  fitLogistic,
+  logisticLogit,
+  parseLogisticModel,
+  predictLogistic,
+  predictLogisticBatch,
+  readoutFeatureNames,
+  readoutFeatures,
+  riskBand,
+} from '../../../src/model/readout.ts';
+import { gaussian, seededRandom } from '../../../src/model/seeded-random.ts';
+
+const TRUE_W = [1.5, -2, 0.5, 0];
+const TRUE_B = -0.5;
+
+function synthetic(n: number, seed: number, scaleOfColumn = [1, 3, 0.2, 1]) {
+  const random = seededRandom(seed);
+  const x: number[][] = [];
+  const y: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const row = scaleOfColumn.map((s) => s * gaussian(random));
+    const z = TRUE_B + row.reduce((acc, v, j) => acc + (TRUE_W[j]! / scaleOfColumn[j]!) * v, 0);
+    x.push(row);
+    y.push(random() < 1 / (1 + Math.exp(-z)) ? 1 : 0);
+  }
+  return { x, y };
+}
+
+const sklearn = JSON.parse(readFileSync(new URL('../../fixtures/logistic-reference.json', import.meta.url), 'utf8')) as {
+  x: number[][];
+  y: number[];
+  cases: { l2: number; weights: number[]; intercept: number }[];
+};
+
+describe('fitLogistic', () => {
+  it('matches scikit-learn LogisticRegression(C = 1/l2) on standardised data (test/fixtures/logistic-reference.json)', () => {
+    for (const c of sklearn.cases) {
+      const m = fitLogistic(sklearn.x, sklearn.y, { l2: c.l2, calibration: 'none' });
+      m.weights.forEach((w, j) => expect(w).toBeCloseTo(c.weights[j]!, 5));
+      expect(m.intercept).toBeCloseTo(c.intercept, 5);
+    }
+  });
+
+  it('reaches the penalised optimum: the gradient X̃ᵀ(p − y) + λw vanishes', () => {
+    const { x, y } = synthetic(800, 1);
+    const l2 = 5;
+    const m = fitLogistic(x, y, { l2, calibration: 'none' });
+    const grad = new Array(5).fill(0);
+    x.forEach((r, i) => {
+      const e = 1 / (1 + Math.exp(-logisticLogit(m, r))) - y[i]!;
+      r.forEach((v, j) => (grad[j] += e * ((v - m.mean[j]!) / m.scale[j]!)));
+      grad[4] += e;
+    });
+    m.weights.forEach((w, j) => (grad[j] += l2 * w));
+    for (const g of grad) expect(Math.abs(g)).toBeLessThan(1e-6);
+  });
+
+  it('recovers the generating coefficients on a large sample', () => {
+    const { x, y } = synthetic(20_000, 2);
+    const m = fitLogistic(x, y, { l2: 1e-3, calibration: 'none' });
+    // weights are per standard deviation of each column, which is what TRUE_W encodes
+    m.weights.forEach((w, j) => expect(Math.abs(w - TRUE_W[j]! * (m.scale[j]! / [1, 3, 0.2, 1][j]!))).toBeLessThan(0.1));
+    expect(Math.abs(m.intercept - (TRUE_B + TRUE_W.reduce((s, w, j) => s + (w / [1, 3, 0.2, 1][j]!) * m.mean[j]!, 0)))).toBeLessThan(0.1);
+  });
+
+  it('Platt calibration repairs an over-penalised, under-confident model', () => {
+    const { x, y } = synthetic(4000, 3);
+    const test = synthetic(4000, 4);
+    const raw = fitLogistic(x, y, { l2: 2000, calibration: 'none' });
+    const platt = fitLogistic(x, y, { l2: 2000, calibration: 'platt' });
+    const eceRaw = reliabilityTable(test.y, predictLogisticBatch(raw, test.x)).expectedCalibrationError;
+    const ecePlatt = reliabilityTable(test.y, predictLogisticBatch(platt, test.x)).expectedCalibrationError;
+    expect(eceRaw).toBeGreaterThan(0.1);
+    expect(ecePlatt).toBeLessThan(eceRaw / 3);
+    // calibration is monotone: ranking (AUC) unchanged
+    expect(rocAuc(test.y, predictLogisticBatch(platt, test.x))).toBeCloseTo(rocAuc(test.y, predictLogisticBatch(raw, test.x)), 10);
+  });
+
+  it('survives perfectly separable data and constant columns', () => {
+    const x = [[0, 1], [1, 1], [2, 1], [3, 1], [10, 1], [11, 1], [12, 1], [13, 1]];
+    const y = [0, 0, 0, 0, 1, 1, 1, 1];
+    const m = fitLogistic(x, y, { l2: 0.01, calibration: 'none' });
+    expect(m.weights[1]).toBe(0);
+    expect(predictLogistic(m, [0, 1])).toBeLessThan(0.1);
+    expect(predictLogistic(m, [13, 1])).toBeGreaterThan(0.9);
+  });
+
+  it('round-trips through JSON and rejects a damaged model', () => {
+    const { x, y } = synthetic(300, 5);
+    const m = fitLogistic(x, y, { featureNames: ['a', 'b', 'c', 'd'] });
+    const back = parseLogisticModel(JSON.parse(JSON.stringify(m)));
+    expect(predictLogistic(back, x[0]!)).toBe(predictLogistic(m, x[0]!));
+    expect(() => parseLogisticModel({ ...m, weights: 'x' }, 'readout.json')).toThrow(/readout.json: \/weights/);
+    expect(() => parseLogisticModel({ ...m, weights: [1] })).toThrow(/4 feature names but 4\/4\/1/);
+  });
+
+  it('rejects one-class labels and wrong feature counts with messages naming the fix', () => {
+    expect(() => fitLogistic([[1], [2]], [0, 0])).toThrow(/all 2 labels are 0; churn needs both outcomes/);
+    const m = fitLogistic([[1], [2], [3], [4]], [0, 1, 0, 1], { calibration: 'none' });
+    expect(() => predictLogistic(m, [1, 2])).toThrow(/readout expects 1 features/);
+  });
+});
+
+describe('risk bands and readout features', () => {
+  it('bands by configurable thresholds', () => {
+    expect(riskBand(0.1)).toBe('low');
+    expect(riskBand(0.4)).toBe('medium');
+    expect(riskBand(0.95)).toBe('high');
+    expect(riskBand(0.25, { medium: 0.2, high: 0.3 })).toBe('medium');
+    expect(() => checkRiskThresholds({ medium: 0.8, high: 0.5 })).toThrow(/0 < medium < high <= 1, got medium=0.8, high=0.5/);
+  });
+  it('builds rows and names in the same order', () => {
+    expect(readoutFeatures(Float32Array.of(1, 2), { clusterChurnRate: 0.3, knnChurnRate: 0.5 })).toEqual([1, 2, 0.3, 0.5]);
+    expect(readoutFeatureNames(2, { cluster: true, knn: true })).toEqual(['emb0', 'emb1', 'clusterChurnRate', 'knnChurnRate']);
+  });
+});

@@ -1,0 +1,13 @@
+// The model part's public API, grouped by file (clustering, index and bundle files add their
+// own lines here).
+export * from './image-spec.ts';
+export * from './backend.ts';
+export * from './wasm-grad-kernels.ts';
+export * from './rng.ts';
+export * from './encoder-model.ts';
+export * from './streaming-encoder.ts';
+export * from './train.ts';
+export * from './weights-io.ts';
+export * from './encoder-protocol.ts';
+export * from './encoder-client.ts';
+export * from './synthetic.ts';

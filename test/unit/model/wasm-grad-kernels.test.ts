@@ -51,7 +51,7 @@ describe('wasm training kernels', () => {
       const grads = async (): Promise<Float32Array[]> => {
         const x = tf.tensor4d(xv, c.x);
         const f = tf.tensor4d(fv, c.f);
-        const g = tf.grads((a: tf.Tensor4D, b: tf.Tensor4D) => tf.sum(tf.square(tf.conv2d(a, b, c.stride, c.pad))));
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad))));
         const [gx, gf] = g([x, f]);
         const out = [(await gx!.data()) as Float32Array, (await gf!.data()) as Float32Array];
         tf.dispose([x, f, gx!, gf!]);
@@ -75,7 +75,7 @@ describe('wasm training kernels', () => {
         const a = tf.tensor2d(av, ta ? [6, 5] : [5, 6]);
         const b = tf.tensor2d(bv, tb ? [7, 6] : [6, 7]);
         const y = tf.matMul(a, b, ta, tb);
-        const [ga, gb] = tf.grads((p: tf.Tensor2D, q: tf.Tensor2D) => tf.sum(tf.square(tf.matMul(p, q, ta, tb))))([a, b]);
+        const [ga, gb] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(tf.matMul(p, q, ta, tb))))([a, b]);
         const out = [(await y.data()) as Float32Array, (await ga!.data()) as Float32Array, (await gb!.data()) as Float32Array];
         tf.dispose([a, b, y, ga!, gb!]);
         return out;
@@ -90,7 +90,7 @@ describe('wasm training kernels', () => {
     await switchBackend('wasm');
     const x = tf.tensor4d(randoms(2 * 9 * 7 * 3, 5), [2, 9, 7, 3]);
     const f = tf.tensor4d(randoms(3 * 3 * 3 * 4, 6), [3, 3, 3, 4]);
-    const g = tf.grads((a: tf.Tensor4D, b: tf.Tensor4D) => tf.sum(tf.conv2d(a, b, 2, 'same')));
+    const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')));
     tf.dispose(g([x, f]));
     const before = tf.memory();
     for (let i = 0; i < 5; i++) tf.dispose(g([x, f]));

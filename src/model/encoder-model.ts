@@ -223,24 +223,39 @@ export class AutoencoderModel {
   /** x: [N, H, W] → embeddings [N, D]. */
   encode(x: tf.Tensor): tf.Tensor2D {
     const { config } = this;
-    return tf.tidy(() => {
+    // Fused conv/matMul + bias + ReLU: one kernel instead of three at inference (TF.js
+    // unfuses them under a gradient tape). conv1d is a conv2d over a [N, 1, H, W] image.
+    return tf.tidy((): tf.Tensor2D => {
       const n = x.shape[0]!;
       if (config.kind === 'temporal') {
-        let h = tf.reshape(x, [n, config.rows, config.cols]) as tf.Tensor3D;
-        config.channels.forEach((_, l) => {
-          const conv = tf.conv1d(h, this.v(`conv${l}/kernel`) as tf.Tensor3D, 1, 'valid');
-          h = tf.relu(tf.add(conv, this.v(`conv${l}/bias`))) as tf.Tensor3D;
+        let h = tf.reshape(x, [n, 1, config.rows, config.cols]) as tf.Tensor4D;
+        config.channels.forEach((cout, l) => {
+          const kernel = this.v(`conv${l}/kernel`);
+          h = tf.fused.conv2d({
+            x: h,
+            filter: tf.reshape(kernel, [1, config.kernelSize, kernel.shape[1]!, cout]) as tf.Tensor4D,
+            strides: 1,
+            pad: 'valid',
+            bias: this.v(`conv${l}/bias`),
+            activation: 'relu',
+          });
         });
-        const pooled = tf.mean(h, 1) as tf.Tensor2D;
-        return tf.add(tf.matMul(pooled, this.v('embed/kernel') as tf.Tensor2D), this.v('embed/bias'));
+        const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
+        return tf.fused.matMul({ a: pooled, b: this.v('embed/kernel') as tf.Tensor2D, bias: this.v('embed/bias') }) as tf.Tensor2D;
       }
       let h = tf.reshape(x, [n, config.rows, config.cols, 1]) as tf.Tensor4D;
       config.channels.forEach((_, l) => {
-        const conv = tf.conv2d(h, this.v(`conv${l}/kernel`) as tf.Tensor4D, 2, 'same');
-        h = tf.relu(tf.add(conv, this.v(`conv${l}/bias`))) as tf.Tensor4D;
+        h = tf.fused.conv2d({
+          x: h,
+          filter: this.v(`conv${l}/kernel`) as tf.Tensor4D,
+          strides: 2,
+          pad: 'same',
+          bias: this.v(`conv${l}/bias`),
+          activation: 'relu',
+        });
       });
       const flat = tf.reshape(h, [n, -1]) as tf.Tensor2D;
-      return tf.add(tf.matMul(flat, this.v('embed/kernel') as tf.Tensor2D), this.v('embed/bias'));
+      return tf.fused.matMul({ a: flat, b: this.v('embed/kernel') as tf.Tensor2D, bias: this.v('embed/bias') }) as tf.Tensor2D;
     });
   }
 
@@ -248,9 +263,9 @@ export class AutoencoderModel {
   decode(z: tf.Tensor2D): tf.Tensor3D {
     const { rows, cols } = this.config;
     return tf.tidy(() => {
-      const h = tf.relu(tf.add(tf.matMul(z, this.v('dec0/kernel') as tf.Tensor2D), this.v('dec0/bias')));
-      const y = tf.sigmoid(tf.add(tf.matMul(h, this.v('dec1/kernel') as tf.Tensor2D), this.v('dec1/bias')));
-      return tf.reshape(y, [z.shape[0], rows, cols]) as tf.Tensor3D;
+      const h = tf.fused.matMul({ a: z, b: this.v('dec0/kernel') as tf.Tensor2D, bias: this.v('dec0/bias'), activation: 'relu' });
+      const logits = tf.fused.matMul({ a: h, b: this.v('dec1/kernel') as tf.Tensor2D, bias: this.v('dec1/bias') });
+      return tf.reshape(tf.sigmoid(logits), [z.shape[0], rows, cols]) as tf.Tensor3D;
     });
   }
 

@@ -1,6 +1,7 @@
 // The main-thread side of batched inference: callers `await encode(images, n)`; requests are
 // queued and packed into batches of up to maxBatch images for one worker, so the event loop
-// never waits on the model. One batch is in flight at a time; the next is packed meanwhile.
+// never waits on the model. Two batches are in flight at a time, so the worker starts the
+// next one as soon as it finishes the current one (no round trip in between).
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -8,6 +9,8 @@ import { Worker } from 'node:worker_threads';
 import { type BackendName } from './backend.ts';
 import { type AutoencoderModel, type EncoderConfig } from './encoder-model.ts';
 import { type FromWorker, type ToWorker, type WorkerModel } from './encoder-protocol.ts';
+
+const MAX_IN_FLIGHT = 2;
 
 export interface BatchInfo {
   /** Images in the batch. */
@@ -74,7 +77,7 @@ export class EncoderClient {
   private readonly maxBatch: number;
   private readonly onBatch: ((info: BatchInfo) => void) | undefined;
   private readonly queue: Pending[] = [];
-  private inFlight: { id: number; slices: Slice[]; waitFrom: number } | undefined;
+  private readonly inFlight = new Map<number, { slices: Slice[]; waitFrom: number }>();
   private readonly calls = new Map<number, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private closed = false;
@@ -207,7 +210,10 @@ export class EncoderClient {
   }
 
   private pump(): void {
-    if (this.inFlight !== undefined || this.queue.length === 0 || this.closed) return;
+    while (this.inFlight.size < MAX_IN_FLIGHT && this.queue.length > 0 && !this.closed) this.sendBatch();
+  }
+
+  private sendBatch(): void {
     const size = this.rows * this.cols;
     const slices: Slice[] = [];
     let total = 0;
@@ -228,15 +234,16 @@ export class EncoderClient {
       at += s.count;
     }
     const id = this.nextId++;
-    this.inFlight = { id, slices, waitFrom: Math.min(...slices.map((s) => s.req.arrived)) };
+    this.inFlight.set(id, { slices, waitFrom: Math.min(...slices.map((s) => s.req.arrived)) });
     const msg: ToWorker = { type: 'encode', id, images, n: total };
     this.worker.postMessage(msg, [images.buffer]);
   }
 
   private onMessage(m: FromWorker): void {
-    if (m.type === 'encoded' && this.inFlight?.id === m.id) {
-      const { slices, waitFrom } = this.inFlight;
-      this.inFlight = undefined;
+    const batch = 'id' in m && m.id !== null ? this.inFlight.get(m.id) : undefined;
+    if (m.type === 'encoded' && batch !== undefined) {
+      const { slices, waitFrom } = batch;
+      this.inFlight.delete(m.id);
       this.lastTensors = m.numTensors;
       const total = slices.reduce((a, s) => a + s.count, 0);
       const d = m.embeddings.length / total;
@@ -258,9 +265,9 @@ export class EncoderClient {
       this.pump();
       return;
     }
-    if (m.type === 'error' && m.id !== null && this.inFlight?.id === m.id) {
-      const { slices } = this.inFlight;
-      this.inFlight = undefined;
+    if (m.type === 'error' && batch !== undefined && m.id !== null) {
+      const { slices } = batch;
+      this.inFlight.delete(m.id);
       const err = new Error(`encoder worker: ${m.message}`);
       for (const s of new Set(slices.map((x) => x.req))) s.reject(err);
       const failed = new Set(slices.map((x) => x.req));
@@ -281,9 +288,9 @@ export class EncoderClient {
 
   private failAll(err: Error): void {
     const reqs = new Set<Pending>(this.queue);
-    for (const s of this.inFlight?.slices ?? []) reqs.add(s.req);
+    for (const b of this.inFlight.values()) for (const s of b.slices) reqs.add(s.req);
     this.queue.length = 0;
-    this.inFlight = undefined;
+    this.inFlight.clear();
     for (const r of reqs) r.reject(err);
     for (const c of this.calls.values()) c.reject(err);
     this.calls.clear();

@@ -22,6 +22,8 @@ import {
 
 const BACKEND = 'wasm';
 
+type Args = { inputs: NamedTensorInfoMap; backend: KernelBackend; attrs?: NamedAttrMap };
+
 function kernel(name: string): KernelFunc {
   const k = getKernel(name, BACKEND);
   if (k === undefined) throw new Error(`wasm backend has no '${name}' kernel to build gradients from`);
@@ -38,7 +40,7 @@ function run(name: string, backend: KernelBackend, inputs: NamedTensorInfoMap, a
  * filter, stride 1 and dilation = the original stride. Bottom/right padding is chosen so the
  * output is exactly fh×fw; rows a strided 'valid' conv never read are sliced off first.
  */
-function conv2DBackpropFilter(args: { inputs: NamedTensorInfoMap; backend: KernelBackend; attrs?: NamedAttrMap }): TensorInfo {
+function conv2DBackpropFilter(args: Args): TensorInfo {
   const { inputs, backend } = args;
   const attrs = (args.attrs ?? {}) as unknown as {
     strides: [number, number] | number;
@@ -94,7 +96,6 @@ function conv2DBackpropFilter(args: { inputs: NamedTensorInfoMap; backend: Kerne
       ],
       dataFormat: 'NHWC',
       dilations: [sh, sw],
-      dimRoundingMode: undefined as unknown as string,
     } as unknown as NamedAttrMap,
   );
   temps.push(conv);
@@ -102,8 +103,6 @@ function conv2DBackpropFilter(args: { inputs: NamedTensorInfoMap; backend: Kerne
   for (const t of temps) backend.disposeData(t.dataId);
   return out;
 }
-
-type Args = { inputs: NamedTensorInfoMap; backend: KernelBackend; attrs?: NamedAttrMap };
 
 /**
  * dx of a conv is a forward conv of dy (zero-stuffed by the stride) with the filter rotated by

@@ -9,3 +9,16 @@ export * from './readout.ts';
 export * from './metrics-quality.ts';
 export { type Vector, type DistanceSpace } from './vectors.ts';
 export * from './churn-scorer.ts';
+// The model part's public API, grouped by file (clustering, index and bundle files add their
+// own lines here).
+export * from './image-spec.ts';
+export * from './backend.ts';
+export * from './wasm-grad-kernels.ts';
+export * from './rng.ts';
+export * from './encoder-model.ts';
+export * from './streaming-encoder.ts';
+export * from './train.ts';
+export * from './weights-io.ts';
+export * from './encoder-protocol.ts';
+export * from './encoder-client.ts';
+export * from './synthetic.ts';

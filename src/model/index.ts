@@ -14,7 +14,7 @@ export * from './churn-scorer.ts';
 export * from './image-spec.ts';
 export * from './backend.ts';
 export * from './wasm-grad-kernels.ts';
-export * from './rng.ts';
+export { mulberry32, shuffledIndices } from './rng.ts';
 export * from './encoder-model.ts';
 export * from './streaming-encoder.ts';
 export * from './train.ts';

@@ -35,7 +35,12 @@ export function registerSimulateCommand(program: Command): void {
     .addOption(new Option('--seed <n>', 'PRNG seed: the same seed gives the same bytes').argParser(parseIntOption('--seed', 0, 0xffffffff)).default(1))
     .addOption(new Option('--start <iso>', 'event time of the first day, ISO 8601 (files: default 2026-01-05T00:00:00Z; Kafka: now)'))
     .addOption(new Option('--days <n>', 'spread first visits over this many days (files)').argParser(parsePositiveNumber('--days')).default(7))
-    .addOption(new Option('--out <dir>', 'write events.jsonl, events.avro, labels.csv (userId,churned) and archetypes.csv (sessionId,archetype) here'))
+    .addOption(
+      new Option(
+        '--out <dir>',
+        'write DIR/events.jsonl and DIR/events.avro (ClickEvents ordered by event time), DIR/labels.csv (header "userId,churned", one row per user, 1 = churned) and DIR/archetypes.csv (header "sessionId,archetype")',
+      ),
+    )
     .addOption(new Option('--brokers <list>', 'produce to Kafka at these bootstrap brokers, host:port[,host:port]').argParser(parseList))
     .addOption(new Option('--topic <name>', 'Kafka topic (with --brokers)'))
     .addOption(new Option('--rate <events/s>', 'Kafka: target events per second').argParser(parsePositiveNumber('--rate')).default(200))

@@ -26,7 +26,7 @@ describe('produceSimulated', () => {
   it('sends every event of a finite simulation as JSON keyed by sessionId, then disconnects', async () => {
     const producer = new FakeProducer();
     const start = Date.UTC(2026, 0, 5);
-    const result = await produceSimulated({ topic: 'clicks', rate: 100_000, sessions: 40, seed: 2, start, producer, tickMs: 5 });
+    const result = await produceSimulated({ topic: 'clicks', rate: 100_000, sessions: 40, seed: 2, start, producer, tickMs: 5, pacing: 'replay' });
     const expected = [...generate({ sessions: 40, seed: 2, start })].map((i) => i.event);
     const sent = producer.batches.flatMap((b) => b.messages);
     expect(result.reason).toBe('done');
@@ -47,6 +47,7 @@ describe('produceSimulated', () => {
       rate: 500,
       durationMs: 400,
       seed: 1,
+      pacing: 'replay',
       producer,
       tickMs: 20,
       onProgress: (p) => seen.push({ events: p.events, elapsedMs: p.elapsedMs }),
@@ -62,9 +63,42 @@ describe('produceSimulated', () => {
     const producer = new FakeProducer();
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
-    const result = await produceSimulated({ topic: 't', rate: 1000, seed: 1, producer, signal: ac.signal, tickMs: 10 });
+    const result = await produceSimulated({ topic: 't', rate: 1000, seed: 1, producer, signal: ac.signal, tickMs: 10, pacing: 'replay' });
     expect(result.reason).toBe('aborted');
     expect(producer.disconnects).toBe(1);
+  });
+
+  it('realtime: sends the warm-up backlog first, in event-time order, and never an event from the future', async () => {
+    const batches: { at: number; events: ClickEvent[] }[] = [];
+    const producer = new FakeProducer();
+    producer.send = async (record) => {
+      batches.push({ at: Date.now(), events: record.messages.map((m) => JSON.parse(m.value) as ClickEvent) });
+      return [];
+    };
+    const t0 = Date.now();
+    const result = await produceSimulated({ topic: 't', rate: 300, durationMs: 1500, warmupMs: 60_000, backlogMs: 60_000, seed: 3, producer, tickMs: 50 });
+    expect(result.reason).toBe('duration');
+    const all = batches.flatMap((b) => b.events);
+    for (let i = 1; i < all.length; i++) expect(all[i]!.timestamp).toBeGreaterThanOrEqual(all[i - 1]!.timestamp);
+    expect(all[0]!.timestamp).toBeGreaterThanOrEqual(t0 - 60_000);
+    const backlog = all.filter((e) => e.timestamp < t0);
+    expect(backlog.length).toBeGreaterThan(0);
+    for (const b of batches) expect(b.events.filter((e) => e.timestamp > b.at)).toEqual([]);
+    expect(result.lagMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('realtime: --sessions N stops once N whole sessions are sent', async () => {
+    const producer = new FakeProducer();
+    // A long warm-up puts the sessions in the backlog, so this does not wait for real time.
+    const result = await produceSimulated({ topic: 't', rate: 100, sessions: 25, warmupMs: 6 * 3_600_000, backlogMs: 6 * 3_600_000, seed: 4, producer, tickMs: 5 });
+    const events = producer.batches.flatMap((b) => b.messages.map((m) => JSON.parse(m.value) as ClickEvent));
+    expect(result.reason).toBe('done');
+    expect(result.sessions).toBe(25);
+    expect(new Set(events.map((e) => e.sessionId)).size).toBe(25);
+    // Whole sessions: every session's steps run 0..n-1 without a gap.
+    const steps = new Map<string, number[]>();
+    for (const e of events) steps.set(e.sessionId, [...(steps.get(e.sessionId) ?? []), Number(e.eventId.split('-').pop())]);
+    for (const s of steps.values()) expect(s).toEqual(s.map((_, i) => i));
   });
 
   it('reports an unreachable broker as a UserError naming --brokers', async () => {
@@ -79,7 +113,7 @@ describe('produceSimulated', () => {
     producer.send = async () => {
       throw new Error('Not authorized to access topics');
     };
-    await expect(produceSimulated({ topic: 'clicks', rate: 1000, sessions: 5, producer, tickMs: 5 })).rejects.toThrow(
+    await expect(produceSimulated({ topic: 'clicks', rate: 1000, sessions: 5, producer, tickMs: 5, pacing: 'replay' })).rejects.toThrow(
       'producing to topic clicks failed after retries: Not authorized to access topics.',
     );
     expect(producer.disconnects).toBe(1);

@@ -135,7 +135,8 @@ async function toKafka(opts: SimulateOptions, brokers: string[], start: number |
     process.stdout.write(
       opts.json
         ? `${JSON.stringify(summary)}\n`
-        : `produced ${result.events} events (${result.sessions} sessions) to ${opts.topic} in ${(result.elapsedMs / 1000).toFixed(1)} s, ${result.rate.toFixed(0)} events/s; stopped: ${result.reason}\n`,
+        : `produced ${result.events} events (${result.sessions} sessions started) to ${opts.topic} in ${(result.elapsedMs / 1000).toFixed(1)} s, ${result.rate.toFixed(0)} events/s` +
+            `${result.backlogEvents > 0 ? ` (${result.backlogEvents} of them the warm-up backlog, sent at once)` : ''}; stopped: ${result.reason}\n`,
     );
   } finally {
     process.off('SIGINT', stop);

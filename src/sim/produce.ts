@@ -21,6 +21,8 @@ export interface ProduceProgress {
   rate: number;
   /** Wall clock minus the event time of the last event sent (ms); about 0 in realtime pacing. */
   lagMs: number;
+  /** Realtime: events sent at once at the start (the warm-up backlog and catch-up), included in `events`. */
+  backlogEvents: number;
 }
 
 export interface ProduceSimulatedOptions extends SimulationOptions {
@@ -107,7 +109,14 @@ export async function produceSimulated(options: ProduceSimulatedOptions): Promis
   const control = new RateControl(rate);
   const progress = (): ProduceProgress => {
     const elapsedMs = Date.now() - t0;
-    return { events: sent, sessions, elapsedMs, rate: elapsedMs > 0 ? (sent * 1000) / elapsedMs : 0, lagMs: lastEventTime === undefined ? 0 : Date.now() - lastEventTime };
+    return {
+      events: sent,
+      sessions,
+      elapsedMs,
+      rate: elapsedMs > 0 ? (sent * 1000) / elapsedMs : 0,
+      lagMs: lastEventTime === undefined ? 0 : Date.now() - lastEventTime,
+      backlogEvents: sent - sentLive,
+    };
   };
 
   try {

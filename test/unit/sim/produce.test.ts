@@ -30,6 +30,7 @@ describe('produceSimulated', () => {
     const expected = [...generate({ sessions: 40, seed: 2, start })].map((i) => i.event);
     const sent = producer.batches.flatMap((b) => b.messages);
     expect(result.reason).toBe('done');
+    expect(result.backlogEvents).toBe(0);
     expect(result.events).toBe(expected.length);
     expect(result.sessions).toBe(40);
     expect(producer.batches.every((b) => b.topic === 'clicks')).toBe(true);
@@ -83,6 +84,8 @@ describe('produceSimulated', () => {
     expect(all[0]!.timestamp).toBeGreaterThanOrEqual(t0 - 60_000);
     const backlog = all.filter((e) => e.timestamp < t0);
     expect(backlog.length).toBeGreaterThan(0);
+    expect(result.backlogEvents).toBeGreaterThanOrEqual(backlog.length);
+    expect(result.backlogEvents).toBeLessThanOrEqual(all.length);
     for (const b of batches) expect(b.events.filter((e) => e.timestamp > b.at)).toEqual([]);
     expect(result.lagMs).toBeGreaterThanOrEqual(0);
   });

@@ -32,13 +32,15 @@ export interface ProduceSimulatedOptions extends SimulationOptions {
   /** Target events per second; never exceeded (beyond the warm-up backlog). */
   rate: number;
   /**
-   * 'realtime' (default): event time follows the wall clock, so consumers that reject
+   * 'realtime' (the default without `start`): event time follows the wall clock, so consumers that reject
    * future timestamps accept every event; new users arrive at an intensity calibrated to
    * `rate`. The simulation starts `warmupMs` in the past so traffic is at its steady level from
    * the first second: like a consumer joining a live topic, sessions already under way are seen
    * from their next event on, except the last `backlogMs`, which is sent at once.
-   * 'replay': events carry simulated time from `start` (default 2026-01-05) and go out as fast
-   * as `rate` allows; the same seed gives the same stream (tests, benchmarks, replays).
+   * 'replay' (the default when `start` is given): events carry simulated time from `start`
+   * (default 2026-01-05) and go out as fast as `rate` allows, so simulated time runs faster than
+   * the clock; keep `start` far enough in the past for consumers that reject future timestamps.
+   * The same seed gives the same stream (tests, benchmarks, replays).
    */
   pacing?: 'realtime' | 'replay';
   /** Realtime: how far back the simulation starts. Default 10 min. */
@@ -74,13 +76,16 @@ export async function produceSimulated(options: ProduceSimulatedOptions): Promis
   const { topic, rate, signal, onProgress } = options;
   if (!topic) throw new UserError(ErrorCodes.CONFIG_INVALID, '--topic is required to produce to Kafka.', { exitCode: 2 });
   if (!(rate > 0)) throw new UserError(ErrorCodes.CONFIG_INVALID, `--rate must be a positive number of events per second, got ${rate}.`, { exitCode: 2 });
-  const pacing = options.pacing ?? 'realtime';
+  const pacing = options.pacing ?? (options.start === undefined ? 'realtime' : 'replay');
   const tickMs = options.tickMs ?? 100;
   const t0 = Date.now();
   let source: Iterator<SimItem>;
   let skipBefore = -Infinity;
   let realtimeSim: Simulation | undefined;
   if (pacing === 'realtime') {
+    if (options.start !== undefined) {
+      throw new UserError(ErrorCodes.CONFIG_INVALID, "start applies to pacing 'replay'; realtime traffic starts warmupMs before now.", { exitCode: 2 });
+    }
     if (options.users !== undefined) {
       throw new UserError(ErrorCodes.CONFIG_INVALID, '--users applies to files and --replay; live traffic has users arriving at a rate set by --rate.', { exitCode: 2 });
     }

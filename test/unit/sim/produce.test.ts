@@ -104,6 +104,17 @@ describe('produceSimulated', () => {
     for (const s of steps.values()) expect(s).toEqual(s.map((_, i) => i));
   });
 
+  it('replays simulated time when a start is given, and refuses a start with realtime pacing', async () => {
+    const start = Date.UTC(2026, 0, 5);
+    const producer = new FakeProducer();
+    const r = await produceSimulated({ topic: 't', rate: 100_000, sessions: 5, seed: 1, start, producer, tickMs: 5 });
+    expect(r.reason).toBe('done');
+    const first = JSON.parse(producer.batches[0]!.messages[0]!.value) as ClickEvent;
+    expect(first.timestamp).toBeGreaterThanOrEqual(start);
+    expect(first.timestamp).toBeLessThan(start + 8 * 86_400_000);
+    await expect(produceSimulated({ topic: 't', rate: 10, start, pacing: 'realtime', producer })).rejects.toThrow("start applies to pacing 'replay'");
+  });
+
   it('reports an unreachable broker as a UserError naming --brokers', async () => {
     const p = produceSimulated({ topic: 't', rate: 10, brokers: ['nowhere:9092'], producer: new FakeProducer(true) });
     await expect(p).rejects.toBeInstanceOf(UserError);

@@ -264,13 +264,13 @@ function createProducer(options: ProduceSimulatedOptions): SimProducer {
  * later, so the rate drifts; a slow multiplicative correction holds it (and keeps event
  * time from lagging the clock when the rate cap would otherwise hold events back).
  */
-class RateControl {
+export class RateControl {
   private readonly history: { t: number; sent: number }[] = [];
   private lastUpdate = 0;
 
   constructor(private readonly target: number) {}
 
-  update(sim: Simulation, now: number, sentLive: number, lagMs: number): void {
+  update(sim: { usersPerHour: number }, now: number, sentLive: number, lagMs: number): void {
     this.history.push({ t: now, sent: sentLive });
     while (this.history.length > 1 && now - this.history[0]!.t > 5000) this.history.shift();
     if (now - this.lastUpdate < 1000) return;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type ClickEvent } from '../../../src/contracts.ts';
 import { ErrorCodes, UserError } from '../../../src/errors.ts';
 import { generate } from '../../../src/sim/generator.ts';
-import { type SimProducer, produceSimulated } from '../../../src/sim/produce.ts';
+import { type SimProducer, RateControl, produceSimulated } from '../../../src/sim/produce.ts';
 
 class FakeProducer implements SimProducer {
   connected = false;
@@ -138,5 +138,27 @@ describe('produceSimulated', () => {
     await expect(produceSimulated({ topic: 't', rate: 0, producer })).rejects.toThrow('--rate must be a positive number of events per second, got 0.');
     await expect(produceSimulated({ topic: '', rate: 5, producer })).rejects.toThrow('--topic is required');
     expect(producer.connected).toBe(false);
+  });
+});
+
+describe('RateControl', () => {
+  // Feeds a steady measured rate for `seconds`, one update per 100 ms.
+  function drive(target: number, measured: number, lagMs: number, seconds: number): number {
+    const control = new RateControl(target);
+    const sim = { usersPerHour: 1000 };
+    for (let t = 0; t <= seconds * 1000; t += 100) control.update(sim, t, Math.floor((measured * t) / 1000), lagMs);
+    return sim.usersPerHour;
+  }
+
+  it('raises arrivals when traffic is below target and lowers them when above, at most 5% a second', () => {
+    const up = drive(300, 150, 0, 10);
+    expect(up).toBeGreaterThan(1000);
+    expect(up).toBeLessThanOrEqual(1000 * 1.05 ** 7 + 1e-9);
+    expect(drive(300, 600, 0, 10)).toBeLessThan(1000);
+  });
+
+  it('leaves arrivals alone on target and backs off when events wait behind the rate cap', () => {
+    expect(drive(300, 300, 0, 10)).toBeCloseTo(1000, 0);
+    expect(drive(300, 300, 2000, 10)).toBeLessThan(1000 * 0.95 ** 5);
   });
 });

@@ -128,12 +128,12 @@ export const ARCHETYPE_MODELS: Record<Archetype, ArchetypeModel> = {
   comparison_shopper: {
     name: 'comparison_shopper',
     label: 'Comparison shopper',
-    start: { search: 0.7, home: 0.2, category: 0.1 },
+    start: { search: 0.8, home: 0.2 },
     transitions: {
-      home: { search: 0.75, category: 0.25 },
+      home: { search: 0.9, category: 0.1 },
       search: { product: 0.8, search: 0.17, exit: 0.03 },
-      category: { product: 0.8, search: 0.2 },
-      product: { product: 0.32, search: 0.28, add_to_cart: 0.22, category: 0.04, cart: 0.1, exit: 0.04 },
+      category: { product: 0.7, search: 0.3 },
+      product: { product: 0.32, search: 0.3, add_to_cart: 0.22, category: 0.02, cart: 0.1, exit: 0.04 },
       add_to_cart: { product: 0.4, search: 0.25, cart: 0.35 },
       cart: { remove_from_cart: 0.5, checkout: 0.15, product: 0.2, search: 0.1, exit: 0.05 },
       remove_from_cart: { search: 0.4, product: 0.4, cart: 0.15, exit: 0.05 },

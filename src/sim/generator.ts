@@ -50,6 +50,8 @@ export interface SimItem {
   archetype: Archetype;
   /** Index of the event within its session (0 = session start). */
   step: number;
+  /** True on the session's last event. */
+  last: boolean;
   /** False on the user's first session. */
   returning: boolean;
   /** The user's churn outcome. */
@@ -119,10 +121,22 @@ export class Simulation {
   readonly options: ReturnType<typeof resolveSimulationOptions>;
   private plannedUsers: PlannedUser[] | undefined;
   private endlessUsers: SimUser[] = [];
+  private arrivalsPerHour: number;
 
   constructor(options: SimulationOptions = {}) {
     this.options = resolveSimulationOptions(options);
+    this.arrivalsPerHour = this.options.usersPerHour;
     if (this.options.sessions !== undefined) this.plannedUsers = this.planFinite();
+  }
+
+  /** New users per peak hour (endless mode); changes apply to arrivals not yet generated. */
+  get usersPerHour(): number {
+    return this.arrivalsPerHour;
+  }
+
+  set usersPerHour(value: number) {
+    if (!(value > 0)) bad(`usersPerHour must be positive, got ${value}`);
+    this.arrivalsPerHour = value;
   }
 
   get users(): readonly SimUser[] {
@@ -159,7 +173,7 @@ export class Simulation {
           device: planned.device,
         });
         events.forEach((event, step) => {
-          eventHeap.push(event.timestamp, { event, archetype, step, returning: ordinal > 0, churned: planned.user.churned });
+          eventHeap.push(event.timestamp, { event, archetype, step, last: step === events.length - 1, returning: ordinal > 0, churned: planned.user.churned });
         });
       } else {
         const planned = nextUser.value as PlannedUser;
@@ -214,7 +228,7 @@ export class Simulation {
     let t = o.start;
     for (let i = 0; ; i++) {
       // Thinning of a Poisson process at the peak rate gives the daily rhythm.
-      do t += rng.exponential(HOUR / o.usersPerHour);
+      do t += rng.exponential(HOUR / this.arrivalsPerHour);
       while (!rng.chance(rhythmAt(t) / peak));
       const d = this.draftUser(rng);
       const sessions = 1 + Math.floor(rng.exponential(Math.max(0.1, ARCHETYPE_MODELS[d.archetype].loyalty - 0.5)));
@@ -259,6 +273,11 @@ export class Simulation {
       times,
     };
   }
+}
+
+/** Relative traffic (0..1 of the daily peak) at time t, from HOURLY_TRAFFIC. */
+export function trafficAt(t: number): number {
+  return rhythmAt(t) / Math.max(...HOURLY_TRAFFIC);
 }
 
 function rhythmAt(t: number): number {

@@ -136,6 +136,7 @@ export async function importKddCup2015(options: KddImportOptions): Promise<KddIm
   const byDay = new Map<string, KddDayRow[]>();
   const order: string[] = [];
   const activity = new Map<string, number>();
+  const seen = new Set<string>();
   await readCsv(options.courseFile, '--course', KDD_COURSE_HEADER, (fields, where) => {
     const [enrollmentId, date, ...rest] = fields;
     if (!enrollmentId || !/^\d+$/.test(enrollmentId)) throw bad(`${where}: enrollment_id must be an integer, got "${enrollmentId ?? ''}"`);
@@ -146,6 +147,9 @@ export async function importKddCup2015(options: KddImportOptions): Promise<KddIm
     if (counts.length !== KDD_EVENT_TYPES.length || counts.some((n) => !Number.isInteger(n) || n < 0)) {
       throw bad(`${where}: expected ${KDD_EVENT_TYPES.length} non-negative integer counts after the date, got "${rest.join(',')}"`);
     }
+    const key = `${enrollmentId}|${date}`;
+    if (seen.has(key)) throw bad(`${where}: a second row for enrollment ${enrollmentId} on ${date}; each enrollment has one row per day`);
+    seen.add(key);
     if (!activity.has(enrollmentId)) order.push(enrollmentId);
     activity.set(enrollmentId, (activity.get(enrollmentId) ?? 0) + counts.reduce((a, b) => a + b, 0));
     if (!labels.has(enrollmentId)) return;

@@ -43,6 +43,9 @@ export interface SimulationSummary {
   eventsPerSession: { mean: number; p50: number; p90: number; max: number };
   dwellMs: { p10: number; p50: number; p90: number; p99: number };
   eventTypes: Record<string, number>;
+  /** Share of sessions with at least one purchase, and the summed purchase value. */
+  conversionRate: number;
+  revenue: number;
 }
 
 /** Feed every generated item to `add`, then call `summary` with the simulation's users. */
@@ -56,6 +59,8 @@ export class SimulationStats {
   private readonly perSession = new Map<string, number>();
   private readonly dwell = new LogHistogram();
   private readonly types = new Map<string, number>();
+  private readonly converted = new Set<string>();
+  private revenue = 0;
 
   add(item: SimItem): void {
     const e = item.event;
@@ -70,6 +75,10 @@ export class SimulationStats {
     this.perSession.set(e.sessionId, (this.perSession.get(e.sessionId) ?? 0) + 1);
     if (e.durationMs !== null) this.dwell.add(e.durationMs);
     this.types.set(e.type, (this.types.get(e.type) ?? 0) + 1);
+    if (e.type === 'purchase') {
+      this.converted.add(e.sessionId);
+      this.revenue += e.value ?? 0;
+    }
   }
 
   summary(users: readonly SimUser[]): SimulationSummary {
@@ -101,7 +110,9 @@ export class SimulationStats {
         max: lengths[lengths.length - 1] ?? 0,
       },
       dwellMs: { p10: this.dwell.percentile(10), p50: this.dwell.percentile(50), p90: this.dwell.percentile(90), p99: this.dwell.percentile(99) },
-      eventTypes: Object.fromEntries([...this.types.entries()].sort((a, b) => b[1] - a[1])),
+      eventTypes: Object.fromEntries([...this.types.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))),
+      conversionRate: lengths.length ? this.converted.size / lengths.length : 0,
+      revenue: Math.round(this.revenue * 100) / 100,
     };
   }
 }
@@ -125,6 +136,7 @@ export function formatSummary(s: SimulationSummary): string {
   lines.push(`events per session: mean ${e.mean.toFixed(1)}, p50 ${e.p50}, p90 ${e.p90}, max ${e.max}`);
   const d = s.dwellMs;
   lines.push(`dwell time (ms): p10 ${d.p10}, p50 ${d.p50}, p90 ${d.p90}, p99 ${d.p99}`);
+  lines.push(`conversion: ${pct(s.conversionRate)} of sessions end in a purchase; revenue ${s.revenue.toFixed(2)}`);
   lines.push(`event types: ${Object.entries(s.eventTypes).map(([t, n]) => `${t} ${n}`).join(', ')}`);
   return `${lines.join('\n')}\n`;
 }

@@ -46,7 +46,10 @@ describe('journeylens simulate', () => {
     expect(bad.stderr).toContain('--start must be an ISO 8601 time such as 2026-01-05T00:00:00Z, got "yesterday".');
     const mixed = await run('simulate', '--out', tmp(), '--topic', 'clicks');
     expect(mixed.code).toBe(2);
-    expect(mixed.stderr).toContain('--topic and --duration apply to Kafka output only');
+    expect(mixed.stderr).toContain('--topic, --duration and --replay apply to Kafka output only');
+    const liveStart = await run('simulate', '--brokers', 'localhost:1', '--topic', 't', '--start', '2026-01-01T00:00:00Z');
+    expect(liveStart.code).toBe(2);
+    expect(liveStart.stderr).toContain('--start applies to files and --replay; live traffic (the default for Kafka) starts now.');
     const noTopic = await run('simulate', '--brokers', 'localhost:1');
     expect(noTopic.code).toBe(2);
     expect(noTopic.stderr).toContain('--topic is required with --brokers.');

@@ -92,5 +92,8 @@ describe('writeSimulationFiles', () => {
     expect(s.dwellMs.p10).toBeLessThan(s.dwellMs.p50);
     expect(s.dwellMs.p50).toBeLessThan(s.dwellMs.p90);
     expect(s.eventsPerSession.mean).toBeCloseTo(s.events / 300, 10);
+    const purchases = lines.map((l) => JSON.parse(l) as ClickEvent).filter((e) => e.type === 'purchase');
+    expect(s.conversionRate).toBeCloseTo(new Set(purchases.map((e) => e.sessionId)).size / 300, 10);
+    expect(s.revenue).toBeCloseTo(purchases.reduce((x, e) => x + (e.value ?? 0), 0), 2);
   });
 });

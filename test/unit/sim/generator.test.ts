@@ -104,6 +104,19 @@ describe('generate', () => {
     expect(got[0]!.event.timestamp).toBeGreaterThanOrEqual(Date.UTC(2026, 2, 1));
   });
 
+  it('lets an endless run change the arrival rate of new users on the fly', () => {
+    const count = (boost: number): number => {
+      const s = createSimulation({ seed: 6, usersPerHour: 100 });
+      s.usersPerHour = s.usersPerHour * boost;
+      for (const it of s.events()) if (it.event.timestamp > Date.UTC(2026, 0, 5, 6)) break;
+      return s.users.length;
+    };
+    expect(count(4)).toBeGreaterThan(3 * count(1));
+    expect(() => {
+      createSimulation({ seed: 6 }).usersPerHour = 0;
+    }).toThrow('simulation option usersPerHour must be positive, got 0.');
+  });
+
   it('follows the requested archetype mix', () => {
     const only = collect(generate({ sessions: 200, seed: 1, mix: { bouncer: 1 }, stability: 1 }));
     expect(new Set(only.map((i) => i.archetype))).toEqual(new Set(['bouncer']));

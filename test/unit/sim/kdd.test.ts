@@ -151,6 +151,10 @@ describe('importKddCup2015 edge cases', () => {
     await expect(importKddCup2015({ courseFile: course, labelsFile: labels, outDir: d })).rejects.toThrow(
       `--course ${course}:2: expected 7 non-negative integer counts after the date, got "1,0,x,0,0,0,0".`,
     );
+    writeFileSync(course, `${KDD_COURSE_HEADER}\n1,2014-05-01,1,0,0,0,0,0,0\n1,2014-05-01,2,0,0,0,0,0,0\n`);
+    await expect(importKddCup2015({ courseFile: course, labelsFile: labels, outDir: d })).rejects.toThrow(
+      `--course ${course}:3: a second row for enrollment 1 on 2014-05-01; each enrollment has one row per day.`,
+    );
     await expect(importKddCup2015({ courseFile: join(d, 'missing.csv'), labelsFile: labels, outDir: d })).rejects.toThrow(/--course .*missing\.csv: cannot read it/);
   });
 });

@@ -8,6 +8,8 @@ export class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     for (const m of testModules) {
+      // a file that fails to load has no tests but is a failure
+      if (m.state() === 'failed' && [...m.children.allTests()].length === 0) failed++;
       for (const t of m.children.allTests()) {
         const state = t.result().state;
         if (state === 'passed') passed++;

@@ -44,7 +44,28 @@ export function fnv1a32(s: string): number {
   return h >>> 0;
 }
 
-/** Page → bucket index in [0, buckets). */
+/**
+ * The page's category: its first path segment ("/product/123?x=1" → "product", "/" → ""), so
+ * all product pages share a column instead of landing in random ones by their ids.
+ */
+export function pageCategory(page: string): string {
+  let start = 0;
+  const scheme = page.indexOf('://');
+  if (scheme >= 0) {
+    const slash = page.indexOf('/', scheme + 3);
+    start = slash < 0 ? page.length : slash;
+  }
+  while (start < page.length && page.charCodeAt(start) === 47 /* / */) start++;
+  let end = start;
+  while (end < page.length) {
+    const c = page.charCodeAt(end);
+    if (c === 47 || c === 63 /* ? */ || c === 35 /* # */) break;
+    end++;
+  }
+  return page.slice(start, end).toLowerCase();
+}
+
+/** Page → the bucket of its category (see pageCategory), in [0, buckets). */
 export function pageBucket(page: string, buckets: number): number {
-  return fnv1a32(page) % buckets;
+  return fnv1a32(pageCategory(page)) % buckets;
 }

@@ -155,7 +155,8 @@ export class Processor {
       this.subscription = this.input
         .pipe(
           journeySessions({ store, tickMs, maxBatch, closeOnComplete: false }),
-          bufferTime(tickMs),
+          // A tick is also cut when it holds many outcomes, so one tick's outputs stay bounded.
+          bufferTime(tickMs, null, maxBatch * 8),
           // The plan is taken when the tick is cut, before later records can move the store on:
           // it then covers exactly the records whose outcomes are in this tick or an earlier one.
           map((outcomes): Tick => {
@@ -191,11 +192,15 @@ export class Processor {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    const log = this.options.log;
+    log.info('stopping: no more records taken; delivering and committing the ticks in flight');
     this.input.complete();
     await this.drained.catch(() => undefined);
     this.subscription?.unsubscribe();
+    log.info('pipeline drained; leaving the consumer group');
     await this.source.stop();
     await this.sink.disconnect();
+    log.info('disconnected from Kafka');
   }
 
   /** Partitions lost in a rebalance: their sessions are rebuilt by the new owner. */
@@ -366,10 +371,25 @@ export class Processor {
       } catch (err) {
         attempt++;
         const wait = Math.min(10_000, 200 * 2 ** Math.min(attempt, 6));
-        this.options.log.warn({ err, attempt, retryInMs: wait }, 'could not deliver a tick’s outputs; retrying (the consumer stays paused meanwhile)');
-        if (attempt >= 60) throw err;
+        const retriable = isRetriable(err);
+        this.options.log.warn({ err, attempt, retryInMs: wait, retriable }, 'could not deliver a tick’s outputs; retrying (the consumer stays paused meanwhile)');
+        if (!retriable || attempt >= 60) throw err;
         await new Promise((r) => setTimeout(r, wait));
       }
     }
   }
+}
+
+/**
+ * A broker that is down or a leader that moved is worth waiting for; a protocol error the broker
+ * says is final (a record too large, not authorized) is not. kafkajs wraps the broker's error
+ * in "retries exceeded" errors, so the cause chain is searched for it.
+ */
+export function isRetriable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 10; depth++) {
+    const k = e as { name?: string; type?: string; retriable?: boolean; cause?: unknown; originalError?: unknown };
+    if (k.name === 'KafkaJSProtocolError' && k.retriable === false) return false;
+    e = k.cause ?? k.originalError;
+  }
+  return true;
 }

@@ -22,6 +22,28 @@ export interface KafkaSinkOptions {
   transactionalId?: string;
 }
 
+/**
+ * Splits records into requests well under the broker's default message.max.bytes (1 MiB per
+ * record batch): a burst of signals must not become one request the broker refuses.
+ */
+export function chunkRecords(records: OutRecord[], maxBytes = 512 * 1024, maxCount = 2000): OutRecord[][] {
+  const chunks: OutRecord[][] = [];
+  let cur: OutRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const size = (r.value?.length ?? 0) + (typeof r.key === 'string' ? Buffer.byteLength(r.key) : (r.key?.length ?? 0)) + 64;
+    if (cur.length > 0 && (bytes + size > maxBytes || cur.length >= maxCount)) {
+      chunks.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(r);
+    bytes += size;
+  }
+  if (cur.length > 0) chunks.push(cur);
+  return chunks;
+}
+
 function byTopic(records: OutRecord[]): TopicMessages[] {
   const groups = new Map<string, OutRecord[]>();
   for (const r of records) {
@@ -57,8 +79,9 @@ export class KafkaSink {
 
   /** At-least-once: resolves when every record is acknowledged. */
   async send(records: OutRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: byTopic(records) });
+    for (const chunk of chunkRecords(records)) {
+      await this.producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: byTopic(chunk) });
+    }
   }
 
   /** Exactly-once: the records and the consumer offsets commit atomically, or not at all. */
@@ -67,7 +90,7 @@ export class KafkaSink {
     if (records.length === 0 && offsets.offsets.length === 0) return;
     const txn = await this.producer.transaction();
     try {
-      if (records.length > 0) await txn.sendBatch({ acks: -1, topicMessages: byTopic(records) });
+      for (const chunk of chunkRecords(records)) await txn.sendBatch({ acks: -1, topicMessages: byTopic(chunk) });
       if (offsets.offsets.length > 0) {
         const topics = new Map<string, { partition: number; offset: string }[]>();
         for (const o of offsets.offsets) topics.set(o.topic, [...(topics.get(o.topic) ?? []), { partition: o.partition, offset: o.offset }]);

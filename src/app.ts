@@ -2,7 +2,7 @@
 // alerts, webhook, metrics and the ops HTTP server. Used by `journeylens run` and the demo.
 import { type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { type RunConfig, configSection, inputTopics } from './config.ts';
+import { type RunConfig, checkRunConfig, configSection, inputTopics } from './config.ts';
 import { type ChurnAlert, type JourneySignal } from './contracts.ts';
 import { compileIngestion } from './consumers/ingest.ts';
 import { assertBrokersReachable, createKafka } from './consumers/kafka-client.ts';
@@ -39,7 +39,8 @@ export interface AppHooks {
   scorer?: () => SessionScorer;
 }
 
-export async function startApp(config: RunConfig, hooks: AppHooks = {}): Promise<App> {
+export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Promise<App> {
+  const config = checkRunConfig(rawConfig);
   const log = hooks.log ?? createLogger({ level: config.logLevel, component: 'run' });
   const flags = hooks.flags ?? {};
   const section = configSection('ingestion', flags);
@@ -53,17 +54,27 @@ export async function startApp(config: RunConfig, hooks: AppHooks = {}): Promise
   ops.setReadinessCheck('consumerJoined', () => joined);
   ops.setReadinessCheck('brokerReachable', () => brokerOk);
 
+  const security = {
+    ssl: config.ssl,
+    ...(config.sslCaFile ? { sslCaFile: config.sslCaFile } : {}),
+    ...(config.sslCertFile ? { sslCertFile: config.sslCertFile } : {}),
+    ...(config.sslKeyFile ? { sslKeyFile: config.sslKeyFile } : {}),
+    ...(config.saslMechanism ? { saslMechanism: config.saslMechanism } : {}),
+    ...(config.saslUsername ? { saslUsername: config.saslUsername } : {}),
+    ...(config.saslPassword !== undefined ? { saslPassword: config.saslPassword } : {}),
+  };
   const kafka = createKafka({
     brokers: config.brokers,
     clientId: config.clientId,
     connectTimeoutMs: config.connectTimeoutMs,
+    security,
     onLog: (level, message, extra) => {
       if (level === 'error') log.warn({ kafkajs: extra }, message);
       else log.debug({ kafkajs: extra }, message);
     },
   });
   try {
-    await assertBrokersReachable(config.brokers, config.connectTimeoutMs);
+    await assertBrokersReachable(config.brokers, config.connectTimeoutMs, security);
   } catch (err) {
     await ops.stop();
     throw err;

@@ -7,6 +7,7 @@ import { registerDemoCommand } from './commands/demo.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerImportCommand } from './commands/import.ts';
 import { registerRenderCommand } from './commands/render.ts';
+import { registerConfigCommand } from './commands/config.ts';
 import { JourneylensError, UserError } from './errors.ts';
 import { version } from './version.ts';
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerSimulateCommand(program);
   registerImportCommand(program);
   registerRenderCommand(program);
+  registerConfigCommand(program);
   return program;
 }
 

@@ -41,6 +41,13 @@ export const runOptions = [
   { key: 'clientId', flag: '--client-id <id>', env: 'JOURNEYLENS_CLIENT_ID', kind: 'string', default: 'journeylens', description: 'Kafka client id' },
   { key: 'fromBeginning', flag: '--from-beginning', env: 'JOURNEYLENS_FROM_BEGINNING', kind: 'boolean', default: true, description: 'start from the earliest offset when the group has no committed offset' },
   { key: 'tickMs', flag: '--tick-ms <ms>', env: 'JOURNEYLENS_TICK_MS', kind: 'int', min: 10, max: 60_000, default: 250, description: 'micro-batch tick: a changed session is re-scored at most once per tick' },
+  { key: 'ssl', flag: '--ssl', env: 'JOURNEYLENS_SSL', kind: 'boolean', default: false, description: 'connect to Kafka over TLS (system CAs unless --ssl-ca-file)' },
+  { key: 'sslCaFile', flag: '--ssl-ca-file <path>', env: 'JOURNEYLENS_SSL_CA_FILE', kind: 'string', description: 'PEM file with the CA certificate(s) that signed the brokers’ certificates (implies --ssl)' },
+  { key: 'sslCertFile', flag: '--ssl-cert-file <path>', env: 'JOURNEYLENS_SSL_CERT_FILE', kind: 'string', description: 'PEM client certificate for mutual TLS (implies --ssl)' },
+  { key: 'sslKeyFile', flag: '--ssl-key-file <path>', env: 'JOURNEYLENS_SSL_KEY_FILE', kind: 'string', description: 'PEM private key of the client certificate' },
+  { key: 'saslMechanism', flag: '--sasl-mechanism <mechanism>', env: 'JOURNEYLENS_SASL_MECHANISM', kind: 'enum', choices: ['plain', 'scram-sha-256', 'scram-sha-512'], description: 'SASL authentication mechanism' },
+  { key: 'saslUsername', flag: '--sasl-username <user>', env: 'JOURNEYLENS_SASL_USERNAME', kind: 'string', description: 'SASL user name' },
+  { key: 'saslPassword', flag: '--sasl-password <password>', env: 'JOURNEYLENS_SASL_PASSWORD', kind: 'string', secret: true, description: 'SASL password (prefer JOURNEYLENS_SASL_PASSWORD or JOURNEYLENS_SASL_PASSWORD_FILE: flags show up in process lists)' },
   { key: 'maxBatch', flag: '--max-batch <n>', env: 'JOURNEYLENS_MAX_BATCH', kind: 'int', min: 1, max: 4096, default: 256, description: 'most sessions scored in one micro-batch' },
   { key: 'maxInFlight', flag: '--max-in-flight <n>', env: 'JOURNEYLENS_MAX_IN_FLIGHT', kind: 'int', min: 100, max: 10_000_000, default: 50_000, description: 'records consumed but not yet committed above which partitions are paused' },
   { key: 'metricsPort', flag: '--metrics-port <port>', env: 'JOURNEYLENS_METRICS_PORT', kind: 'int', min: 0, max: 65535, default: 9464, description: 'port of /metrics, /healthz and /readyz (0 = any free port)' },
@@ -192,6 +199,36 @@ function secretFromFile(spec: OptionSpec, env: NodeJS.ProcessEnv): string | unde
   } catch (err) {
     throw new UserError(ErrorCodes.CONFIG_INVALID, `${spec.env}_FILE: cannot read ${path}: ${(err as Error).message}`, { exitCode: 2 });
   }
+}
+
+/** Cross-option rules that one option alone cannot express; messages name both options. */
+export function checkRunConfig(config: RunConfig): RunConfig {
+  const fail2 = (message: string): never => {
+    throw new UserError(ErrorCodes.CONFIG_INVALID, message, { exitCode: 2 });
+  };
+  if (config.saslMechanism && (!config.saslUsername || config.saslPassword === undefined)) {
+    fail2(`--sasl-mechanism ${config.saslMechanism} needs --sasl-username (env JOURNEYLENS_SASL_USERNAME) and a password (env JOURNEYLENS_SASL_PASSWORD or JOURNEYLENS_SASL_PASSWORD_FILE).`);
+  }
+  if (!config.saslMechanism && (config.saslUsername || config.saslPassword !== undefined)) {
+    fail2('--sasl-username/--sasl-password are set but --sasl-mechanism (env JOURNEYLENS_SASL_MECHANISM) is not; choose plain, scram-sha-256 or scram-sha-512.');
+  }
+  if (Boolean(config.sslCertFile) !== Boolean(config.sslKeyFile)) {
+    fail2('--ssl-cert-file and --ssl-key-file (env JOURNEYLENS_SSL_CERT_FILE / JOURNEYLENS_SSL_KEY_FILE) go together: give both for mutual TLS, or neither.');
+  }
+  if (config.webhookUrl) {
+    let url: URL | undefined;
+    try {
+      url = new URL(config.webhookUrl);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !/^https?:$/.test(url.protocol)) fail2(`--webhook-url (env JOURNEYLENS_WEBHOOK_URL) must be an http:// or https:// URL, got "${config.webhookUrl}".`);
+    if (!config.webhookSecret) fail2('--webhook-url needs a signing secret: set JOURNEYLENS_WEBHOOK_SECRET or JOURNEYLENS_WEBHOOK_SECRET_FILE (or --webhook-secret).');
+    if (!config.alertsTopic) fail2('--webhook-url delivers alerts, so it needs --alerts-topic (env JOURNEYLENS_ALERTS_TOPIC) too.');
+  }
+  // With --exactly-once a webhook call still cannot be rolled back with a Kafka transaction:
+  // webhook alerts stay at-least-once with an Idempotency-Key, as docs/webhook.md says.
+  return config;
 }
 
 /** `--input` entries: plain topic names, or `/regex/` for a pattern subscription. */

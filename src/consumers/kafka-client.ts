@@ -1,12 +1,24 @@
 // Builds the kafkajs client from config and turns its connection failures into UserErrors that
 // name the brokers and the option to fix.
+import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import { ErrorCodes, UserError } from '../errors.ts';
+
+export interface KafkaSecurityOptions {
+  ssl?: boolean;
+  sslCaFile?: string;
+  sslCertFile?: string;
+  sslKeyFile?: string;
+  saslMechanism?: string;
+  saslUsername?: string;
+  saslPassword?: string;
+}
 
 export interface KafkaClientOptions {
   brokers: string[];
   clientId: string;
   connectTimeoutMs: number;
+  security?: KafkaSecurityOptions;
   /** Receives kafkajs' own log lines (warn and above). */
   onLog?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, extra: Record<string, unknown>) => void;
 }
@@ -14,10 +26,43 @@ export interface KafkaClientOptions {
 const levelName = (l: logLevel): 'error' | 'warn' | 'info' | 'debug' =>
   l === logLevel.ERROR || l === logLevel.NOTHING ? 'error' : l === logLevel.WARN ? 'warn' : l === logLevel.INFO ? 'info' : 'debug';
 
+function readPem(path: string, option: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UserError(ErrorCodes.CONFIG_INVALID, `${option}: cannot read ${path}: ${(err as Error).message}`, { exitCode: 2 });
+  }
+}
+
+/** kafkajs `ssl` and `sasl` settings from the config (certificates read from their files). */
+export function securityConfig(s: KafkaSecurityOptions = {}): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const out: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
+  if (s.ssl || s.sslCaFile || s.sslCertFile) {
+    out.ssl = {
+      rejectUnauthorized: true,
+      ...(s.sslCaFile ? { ca: [readPem(s.sslCaFile, '--ssl-ca-file')] } : {}),
+      ...(s.sslCertFile ? { cert: readPem(s.sslCertFile, '--ssl-cert-file') } : {}),
+      ...(s.sslKeyFile ? { key: readPem(s.sslKeyFile, '--ssl-key-file') } : {}),
+    };
+  }
+  if (s.saslMechanism) {
+    const username = s.saslUsername ?? '';
+    const password = s.saslPassword ?? '';
+    out.sasl =
+      s.saslMechanism === 'plain'
+        ? { mechanism: 'plain', username, password }
+        : s.saslMechanism === 'scram-sha-256'
+          ? { mechanism: 'scram-sha-256', username, password }
+          : { mechanism: 'scram-sha-512', username, password };
+  }
+  return out;
+}
+
 export function createKafka(options: KafkaClientOptions): Kafka {
   const config: KafkaConfig = {
     clientId: options.clientId,
     brokers: options.brokers,
+    ...securityConfig(options.security),
     connectionTimeout: Math.min(options.connectTimeoutMs, 10_000),
     requestTimeout: 30_000,
     retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
@@ -36,10 +81,11 @@ export function createKafka(options: KafkaClientOptions): Kafka {
  * Fails fast with a clear message when no broker answers within timeoutMs, instead of kafkajs'
  * retry loop and stack trace. Uses its own quiet client so the probe's failures are not logged.
  */
-export async function assertBrokersReachable(brokers: string[], timeoutMs: number): Promise<void> {
+export async function assertBrokersReachable(brokers: string[], timeoutMs: number, security: KafkaSecurityOptions = {}): Promise<void> {
   const probe = new Kafka({
     clientId: 'journeylens-probe',
     brokers,
+    ...securityConfig(security),
     connectionTimeout: Math.min(timeoutMs, 3_000),
     retry: { retries: 0 },
     logLevel: logLevel.NOTHING,
@@ -56,6 +102,12 @@ export async function assertBrokersReachable(brokers: string[], timeoutMs: numbe
     } catch (err) {
       lastError = err;
       await admin.disconnect().catch(() => undefined);
+      if (isAuthError(err)) {
+        throw new UserError(
+          ErrorCodes.KAFKA_AUTH,
+          `Kafka at ${brokers.join(',')} refused the credentials (${(err as Error).message}). Check --sasl-mechanism, --sasl-username and the password (env JOURNEYLENS_SASL_PASSWORD or JOURNEYLENS_SASL_PASSWORD_FILE).`,
+        );
+      }
       await new Promise((r) => setTimeout(r, Math.min(500, Math.max(0, deadline - Date.now()))));
     }
   }
@@ -64,6 +116,11 @@ export async function assertBrokersReachable(brokers: string[], timeoutMs: numbe
     ErrorCodes.BROKER_UNREACHABLE,
     `cannot reach Kafka at ${brokers.join(',')} within ${Math.round(timeoutMs / 1000)}s (${reason}). Check --brokers (env JOURNEYLENS_BROKERS) and that the brokers are up; for a local broker run \`journeylens kafka start\`.`,
   );
+}
+
+function isAuthError(err: unknown): boolean {
+  const e = err as { name?: string; type?: string; message?: string };
+  return e?.name === 'KafkaJSSASLAuthenticationError' || /SASL|authentication/i.test(e?.message ?? '') || e?.type === 'SASL_AUTHENTICATION_FAILED';
 }
 
 /** Creates missing topics (the demo and tests; production clusters usually manage topics). */

@@ -59,3 +59,41 @@ describe('input topics', () => {
     expect(() => inputTopics(['/(/'])).toThrow(/^--input \(env JOURNEYLENS_INPUT\): \/\(\/ is not a valid regular expression/);
   });
 });
+
+describe('journeylens config print', () => {
+  it('prints the effective config with secrets redacted, and the ingestion defaults', async () => {
+    const { main } = await import('../../src/cli.ts');
+    const { vi } = await import('vitest');
+    let out = '';
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => {
+      out += String(c);
+      return true;
+    });
+    const prev = { ...process.env };
+    process.env.JOURNEYLENS_SASL_PASSWORD = 'hunter2-secret';
+    try {
+      const code = await main(['node', 'journeylens', 'config', 'print', '--brokers', 'k:9092', '--input', 'clicks', '--sasl-mechanism', 'scram-sha-512', '--sasl-username', 'svc']);
+      expect(code).toBe(0);
+    } finally {
+      spy.mockRestore();
+      process.env = prev;
+    }
+    expect(out).not.toContain('hunter2-secret');
+    const printed = JSON.parse(out) as Record<string, unknown>;
+    expect(printed).toMatchObject({ brokers: ['k:9092'], input: ['clicks'], saslMechanism: 'scram-sha-512', saslPassword: '***', outputFormat: 'avro', tickMs: 250 });
+    expect(printed.ingestion).toMatchObject({ format: 'json' });
+  });
+
+  it('refuses a SASL mechanism without credentials, naming the options', async () => {
+    const { checkRunConfig } = await import('../../src/config.ts');
+    const cfg = resolveConfig(runOptions, { brokers: 'k:1', input: 'x', saslMechanism: 'plain' }, {});
+    expect(() => checkRunConfig(cfg)).toThrow('--sasl-mechanism plain needs --sasl-username (env JOURNEYLENS_SASL_USERNAME) and a password (env JOURNEYLENS_SASL_PASSWORD or JOURNEYLENS_SASL_PASSWORD_FILE).');
+  });
+
+  it('reads a secret from the file named by <ENV>_FILE', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jl-secret-'));
+    writeFileSync(join(dir, 'pw'), 's3cret\n');
+    const cfg = resolveConfig(runOptions, { brokers: 'k:1', input: 'x' }, { JOURNEYLENS_SASL_PASSWORD_FILE: join(dir, 'pw') });
+    expect(cfg.saslPassword).toBe('s3cret');
+  });
+});

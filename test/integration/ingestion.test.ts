@@ -187,3 +187,49 @@ describe('ingestion on the real broker', () => {
     process.stderr.write(`[reconcile] ${total} records: ${JSON.stringify(expected)}\n`);
   });
 });
+
+describe('a foreign clickstream through a mapping given only in config (real broker)', () => {
+  it('reads nested fields and seconds timestamps into sessions, with no code', async () => {
+    const kafka = testKafka(brokers);
+    const [input, signals] = [uniqueName('foreign'), uniqueName('signals')];
+    await createTopics(kafka, [input, signals], 1);
+    const t0s = T0 / 1000;
+    const foreign = Array.from({ length: 30 }, (_, i) => ({
+      id: `x-${i}`,
+      session: `sess-${i % 3}`,
+      ts: t0s + i * 2.5,
+      event: { action: i % 2 === 0 ? 'view' : 'tap', screen: `/screen/${i % 4}` },
+      user: { id: 1000 + (i % 3) },
+    }));
+    await produce(kafka, input, foreign.map((f) => ({ key: f.session, value: JSON.stringify(f) })));
+
+    const dir = mkdtempSync(join(tmpdir(), 'jl-foreign-'));
+    const configFile = join(dir, 'config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        brokers,
+        input,
+        signalsTopic: signals,
+        outputFormat: 'json',
+        ingestion: { mapping: { eventId: 'id', sessionId: 'session', userId: 'user.id', timestamp: { path: 'ts', unit: 's' }, type: 'event.action', page: 'event.screen' } },
+      }),
+    );
+    const flags = { config: configFile, group: uniqueName('g'), metricsPort: '0', metricsHost: '127.0.0.1' };
+    const app = await startApp(resolveConfig(runOptions, flags, {}), { flags, log: createLogger({ level: 'error' }) });
+    onTestFinished(() => app.stop());
+    const out = await collect(kafka, signals);
+    onTestFinished(() => out.stop());
+    await out.waitFor((ms) => ms.filter((m) => JSON.parse(String(m.value)).eventCount === 10).length >= 3, 30_000, 'a 10-event signal for each of the 3 sessions');
+
+    expect(app.processor.stats.dead).toBe(0);
+    const last = new Map<string, { userId: string; windowStart: number; windowEnd: number; eventCount: number }>();
+    for (const m of out.messages) {
+      const s = JSON.parse(String(m.value));
+      if (s.eventCount === 10) last.set(s.sessionId, s);
+    }
+    expect([...last.keys()].sort()).toEqual(['sess-0', 'sess-1', 'sess-2']);
+    // seconds were read as seconds: session 0 spans events 0, 3, …, 27 → 27 × 2.5 s
+    expect(last.get('sess-0')).toMatchObject({ userId: '1000', windowStart: T0, windowEnd: T0 + 27 * 2500 });
+  });
+});

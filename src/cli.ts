@@ -7,6 +7,7 @@ import { registerDemoCommand } from './commands/demo.ts';
 import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerImportCommand } from './commands/import.ts';
 import { registerRenderCommand } from './commands/render.ts';
+import { registerTrainCommand } from './commands/train.ts';
 import { JourneylensError, UserError } from './errors.ts';
 import { version } from './version.ts';
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerSimulateCommand(program);
   registerImportCommand(program);
   registerRenderCommand(program);
+  registerTrainCommand(program);
   return program;
 }
 

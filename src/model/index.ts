@@ -27,3 +27,4 @@ export * from './training-data.ts';
 export * from './trainer.ts';
 export * from './bundle.ts';
 export * from './bundle-manifest.ts';
+export * from './evaluate.ts';

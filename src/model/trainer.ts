@@ -21,6 +21,7 @@ import { imageWidth } from './image-spec.ts';
 import { kmeans } from './kmeans.ts';
 import { adjustedRandIndex, rocAuc } from './metrics-quality.ts';
 import { fitLogistic, predictLogisticBatch, readoutFeatureNames, readoutFeatures, type LogisticModel } from './readout.ts';
+import { seededPermutation, seededRandom } from './seeded-random.ts';
 import { sessionStatWords } from './session-summary.ts';
 import { type TrainProgress, trainAutoencoder } from './train.ts';
 import { type TrainingData, rasterizeViews } from './training-data.ts';
@@ -47,6 +48,8 @@ export interface TrainerOptions {
   minClusterSize?: number;
   /** Neighbours for the readout's kNN churn-rate feature. */
   knnK?: number;
+  /** Labelled sessions in the neighbour index at most (a seeded sample beyond; keeps the bundle small). */
+  maxNeighbours?: number;
   onTrainProgress?: (p: TrainProgress) => void;
   /** One-line stage messages (the CLI prints them on stderr). */
   onStage?: (message: string) => void;
@@ -60,6 +63,7 @@ export const trainerDefaults = {
   clusterer: 'hdbscan',
   k: 8,
   knnK: 25,
+  maxNeighbours: 10_000,
 } satisfies TrainerOptions;
 
 /** One row of clusters.json: the description plus where its prototype image sits in prototypes.bin. */
@@ -166,23 +170,26 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
       { statWords: sessionStatWords },
     );
     const centroids = CentroidIndex.build(centroidModel, labels, { seed: o.seed });
-    const neighbours = NeighbourIndex.build(finals, churn, { seed: o.seed });
+    // The neighbour index holds at most maxNeighbours labelled sessions (seeded sample).
+    const labelledIdx = sessions.map((_, i) => i).filter((i) => !Number.isNaN(churn[i]!));
+    const inIndex = new Float64Array(n).fill(Number.NaN);
+    const perm = seededPermutation(labelledIdx.length, seededRandom(o.seed));
+    for (let r = 0; r < Math.min(o.maxNeighbours, labelledIdx.length); r++) inIndex[labelledIdx[perm[r]!]!] = churn[labelledIdx[perm[r]!]!]!;
+    const neighbours = NeighbourIndex.build(finals, inIndex, { seed: o.seed });
 
     // Readout on final and prefix images of labelled sessions. The kNN feature excludes the
     // session's own final image, so no row sees its own outcome.
     stage('fitting the churn readout');
-    const labelledPos = new Int32Array(n).fill(-1);
+    const indexPos = new Int32Array(n).fill(-1);
     let pos = 0;
-    sessions.forEach((s, i) => {
-      if (!Number.isNaN(s.label)) labelledPos[i] = pos++;
-    });
+    for (let i = 0; i < n; i++) if (!Number.isNaN(inIndex[i]!)) indexPos[i] = pos++;
     const xs: number[][] = [];
     const ys: number[] = [];
     const isFinal: boolean[] = [];
     emb.forEach((e, j) => {
       const i = owner[j]!;
-      if (labelledPos[i]! < 0) return;
-      xs.push(readoutRow(e, centroids, neighbours, o.knnK, labelledPos[i]!));
+      if (Number.isNaN(sessions[i]!.label)) return;
+      xs.push(readoutRow(e, centroids, neighbours, o.knnK, indexPos[i]! >= 0 ? indexPos[i]! : undefined));
       ys.push(sessions[i]!.label);
       isFinal.push(j < n);
     });
@@ -234,7 +241,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
       return { ...c, prototype: k, labelled: stats.labelled, churned: stats.churned };
     });
 
-    const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK };
+    const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK, maxNeighbours: o.maxNeighbours };
     const modelVersion = createHash('sha256').update(data.dataHash).update(stableJson(config)).update(backend).digest('hex').slice(0, 12);
 
     stage(`writing the bundle to ${outDir}`);

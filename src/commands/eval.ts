@@ -33,7 +33,6 @@ export function registerEvalCommand(program: Command): void {
     .action(async (opts: EvalCommandOptions) => {
       const table = await runEval(opts);
       process.stdout.write(`${table}\n`);
-      if (opts.out !== undefined) writeFileSync(opts.out, `# Model quality\n\n${table}\n`);
     });
 }
 
@@ -50,7 +49,9 @@ export async function runEval(opts: EvalCommandOptions): Promise<string> {
     }
     const baselineTrain = opts.baselineEvents !== undefined ? await loadTrainingData({ events: opts.baselineEvents, labels: opts.baselineLabels!, ...horizon }) : undefined;
     const result = await evaluateBundle(bundle, data, baselineTrain ? { baselineTrain } : {});
-    return formatEvalTable(result, `${opts.bundle} on ${opts.events}${opts.days !== undefined ? `, first ${opts.days} days` : ''}`);
+    const table = formatEvalTable(result, `${opts.bundle} on ${opts.events}${opts.days !== undefined ? `, first ${opts.days} days` : ''}`);
+    if (opts.out !== undefined) writeFileSync(opts.out, `# Model quality\n\n${table}\n`);
+    return table;
   } finally {
     await bundle.scorer.close();
   }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { from } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runRender } from '../../../src/commands/render.ts';
 import { type ClickEvent } from '../../../src/contracts.ts';
 import { loadBundle } from '../../../src/model/bundle.ts';
 import { defaultImageSpec } from '../../../src/model/image-spec.ts';
@@ -138,5 +139,14 @@ describe('training data, trainer and bundle', () => {
 
   it('refuses a bundle whose image spec differs from the running pipeline', async () => {
     await expect(loadBundle(bundleA, { expectSpec: { ...defaultImageSpec, rows: 16 } })).rejects.toThrow(/image spec differs/);
+  });
+
+  it("renders a cluster's prototype with its label, and names the valid ids for an unknown one", async () => {
+    const clusters = (JSON.parse(readFileSync(join(bundleA, 'clusters.json'), 'utf8')) as { clusters: { id: number; label: string }[] }).clusters;
+    const out = join(tempDir(), 'c.png');
+    const r = await runRender({ bundle: bundleA, cluster: clusters[0]!.id, out, scale: 8 });
+    expect(readFileSync(out).subarray(1, 4).toString()).toBe('PNG');
+    expect(r.summary).toContain(clusters[0]!.label);
+    await expect(runRender({ bundle: bundleA, cluster: 999, out, scale: 8 })).rejects.toThrow(/no such cluster; its clusters are 0, 1/);
   });
 });

@@ -14,8 +14,9 @@ import { type BundleManifest, readBundleJson, verifyBundle } from './bundle-mani
 import { ChurnScorer, type ChurnScore } from './churn-scorer.ts';
 import { type BatchInfo, EncoderClient } from './encoder-client.ts';
 import { type AutoencoderModel } from './encoder-model.ts';
-import { type ImageSpec, type SessionizationSpec, validateImageSpec, validateSessionizationSpec } from './image-spec.ts';
-import { parseLogisticModel, type LogisticModel, type RiskThresholds } from './readout.ts';
+import { type ImageSpec, type SessionizationSpec, imageColumns, validateImageSpec, validateSessionizationSpec } from './image-spec.ts';
+import { checkRiskThresholds, parseLogisticModel, predictLogistic, riskBand, riskThresholdDefaults, type LogisticModel, type RiskThresholds } from './readout.ts';
+import { buildReadoutRow, IMAGE_FEATURE_PREFIX } from './readout-row.ts';
 import { type BundleCluster, BUNDLE_FILES } from './trainer.ts';
 import { ENCODER_JSON, ENCODER_WEIGHTS, loadEncoder, readEncoderWeights } from './weights-io.ts';
 
@@ -66,13 +67,19 @@ export class BundleScorer implements SessionScorer {
   onEncode?: (batchSize: number, seconds: number) => void;
   onAssign?: (seconds: number) => void;
 
+  private readonly columns: string[];
+
   constructor(
     readonly modelVersion: string,
     private readonly spec: ImageSpec,
     private readonly encoder: Encoder,
+    /** Assignment and the kNN rate; the readout (when present) is applied here, see readout-row.ts. */
     private readonly churn: ChurnScorer,
     readonly dim: number,
-  ) {}
+    private readonly readout: { model: LogisticModel; thresholds: RiskThresholds; globalChurnRate: number } | undefined,
+  ) {
+    this.columns = imageColumns(spec);
+  }
 
   async score(views: readonly SessionView[]): Promise<SessionScore[]> {
     return (await this.scoreDetailed(views)).map((s) => ({
@@ -99,9 +106,26 @@ export class BundleScorer implements SessionScorer {
     const t1 = performance.now();
     this.onEncode?.(n, (t1 - t0) / 1000);
     const out: (ChurnScore & { embedding: Float32Array })[] = [];
+    const rows = this.spec.rows;
+    const cols = size / rows;
     for (let i = 0; i < n; i++) {
       const embedding = flat.subarray(i * this.dim, (i + 1) * this.dim);
-      out.push({ ...this.churn.score(embedding), embedding });
+      const s = this.churn.score(embedding);
+      if (this.readout) {
+        const { model, thresholds, globalChurnRate } = this.readout;
+        const row = buildReadoutRow(model.featureNames, this.columns, {
+          embedding,
+          clusterChurnRate: s.assignment.churnRate,
+          knnChurnRate: s.knnChurnRate ?? globalChurnRate,
+          image: images.subarray(i * size, (i + 1) * size),
+          rows,
+          cols,
+        });
+        s.churnRisk = predictLogistic(model, row);
+        s.riskBand = riskBand(s.churnRisk, thresholds);
+        s.source = 'readout';
+      }
+      out.push({ ...s, embedding });
     }
     this.onAssign?.((performance.now() - t1) / 1000);
     return out;
@@ -197,12 +221,17 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
       refuse(dir, `${BUNDLE_FILES.readout}: ${(err as Error).message}`);
     }
   }
-  const churn = new ChurnScorer({
-    centroids,
-    ...(neighbours ? { neighbours } : {}),
-    ...(readout ? { readout } : {}),
-    ...(options.thresholds ? { thresholds: options.thresholds } : {}),
-  });
+  const columns = imageColumns(imageSpec);
+  for (const name of readout?.featureNames ?? []) {
+    const ok =
+      (/^emb\d+$/.test(name) && Number(name.slice(3)) < dim) ||
+      name === 'clusterChurnRate' ||
+      (name === 'knnChurnRate' && neighbours !== undefined) ||
+      (name.startsWith(IMAGE_FEATURE_PREFIX) && columns.includes(name.slice(IMAGE_FEATURE_PREFIX.length)));
+    if (!ok) refuse(dir, `${BUNDLE_FILES.readout} uses the feature "${name}", which this bundle cannot provide (embedding dimension ${dim}, image columns of its spec${neighbours ? '' : ', no neighbour index'}); retrain the bundle.`);
+  }
+  const thresholds = checkRiskThresholds(options.thresholds ?? riskThresholdDefaults);
+  const churn = new ChurnScorer({ centroids, ...(neighbours ? { neighbours } : {}), thresholds });
 
   let encoder: Encoder;
   let backend: BackendName;
@@ -225,6 +254,6 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
     sessionization,
     clusters: clustersFile.clusters,
     backend,
-    scorer: new BundleScorer(manifest.modelVersion, imageSpec, encoder, churn, dim),
+    scorer: new BundleScorer(manifest.modelVersion, imageSpec, encoder, churn, dim, readout ? { model: readout, thresholds, globalChurnRate: centroids.globalChurnRate } : undefined),
   };
 }

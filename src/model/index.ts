@@ -28,3 +28,4 @@ export * from './trainer.ts';
 export * from './bundle.ts';
 export * from './bundle-manifest.ts';
 export * from './evaluate.ts';
+export * from './readout-row.ts';

@@ -17,10 +17,11 @@ import { buildCentroids, describeClusters, type ClusterDescription } from './cen
 import { labelClusters } from './cluster-labels.ts';
 import { type AutoencoderModel, type EncoderKind } from './encoder-model.ts';
 import { hdbscan } from './hdbscan.ts';
-import { imageWidth } from './image-spec.ts';
+import { imageColumns, imageWidth } from './image-spec.ts';
 import { kmeans } from './kmeans.ts';
 import { adjustedRandIndex, rocAuc } from './metrics-quality.ts';
-import { fitLogistic, predictLogisticBatch, readoutFeatureNames, readoutFeatures, type LogisticModel } from './readout.ts';
+import { fitLogistic, predictLogisticBatch, readoutFeatureNames, type LogisticModel } from './readout.ts';
+import { buildReadoutRow, imageFeatureNames } from './readout-row.ts';
 import { seededPermutation, seededRandom } from './seeded-random.ts';
 import { sessionStatWords } from './session-summary.ts';
 import { type TrainProgress, trainAutoencoder } from './train.ts';
@@ -48,6 +49,8 @@ export interface TrainerOptions {
   minClusterSize?: number;
   /** Neighbours for the readout's kNN churn-rate feature. */
   knnK?: number;
+  /** Add the image's column means to the readout (see readout-row.ts). */
+  imageFeatures?: boolean;
   /** Labelled sessions in the neighbour index at most (a seeded sample beyond; keeps the bundle small). */
   maxNeighbours?: number;
   onTrainProgress?: (p: TrainProgress) => void;
@@ -64,6 +67,7 @@ export const trainerDefaults = {
   k: 8,
   knnK: 25,
   maxNeighbours: 10_000,
+  imageFeatures: true,
 } satisfies TrainerOptions;
 
 /** One row of clusters.json: the description plus where its prototype image sits in prototypes.bin. */
@@ -106,11 +110,11 @@ function rowsOf(flat: Float32Array, dim: number): Float32Array[] {
   return out;
 }
 
-/** Readout feature rows exactly as ChurnScorer builds them when serving. */
-export function readoutRow(e: Vector, centroids: CentroidIndex, neighbours: NeighbourIndex, knnK: number, excludeId?: number): number[] {
+/** The readout's inputs for one embedding, as BundleScorer computes them when serving. */
+function readoutRates(e: Vector, centroids: CentroidIndex, neighbours: NeighbourIndex, knnK: number, excludeId?: number): { clusterChurnRate: number; knnChurnRate: number } {
   const cluster = centroids.assign(e).churnRate;
   const knn = neighbours.churnRate(e, knnK, excludeId).rate;
-  return readoutFeatures(e, { clusterChurnRate: cluster, knnChurnRate: Number.isNaN(knn) ? centroids.globalChurnRate : knn });
+  return { clusterChurnRate: cluster, knnChurnRate: Number.isNaN(knn) ? centroids.globalChurnRate : knn };
 }
 
 /** Trains everything and writes the bundle to `outDir` (created; files of an older bundle are replaced). */
@@ -183,13 +187,16 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
     const indexPos = new Int32Array(n).fill(-1);
     let pos = 0;
     for (let i = 0; i < n; i++) if (!Number.isNaN(inIndex[i]!)) indexPos[i] = pos++;
+    const featureNames = [...readoutFeatureNames(o.dim, { cluster: true, knn: true }), ...(o.imageFeatures ? imageFeatureNames(image) : [])];
+    const columns = imageColumns(image);
     const xs: number[][] = [];
     const ys: number[] = [];
     const isFinal: boolean[] = [];
     emb.forEach((e, j) => {
       const i = owner[j]!;
       if (Number.isNaN(sessions[i]!.label)) return;
-      xs.push(readoutRow(e, centroids, neighbours, o.knnK, indexPos[i]! >= 0 ? indexPos[i]! : undefined));
+      const rates = readoutRates(e, centroids, neighbours, o.knnK, indexPos[i]! >= 0 ? indexPos[i]! : undefined);
+      xs.push(buildReadoutRow(featureNames, columns, { embedding: e, ...rates, image: images.subarray(j * size, (j + 1) * size), rows: h, cols: w }));
       ys.push(sessions[i]!.label);
       isFinal.push(j < n);
     });
@@ -197,7 +204,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
     let inSampleAuc = Number.NaN;
     const positives = ys.reduce((a, b) => a + b, 0);
     if (positives > 0 && positives < ys.length) {
-      readout = fitLogistic(xs, ys, { featureNames: readoutFeatureNames(o.dim, { cluster: true, knn: true }), seed: o.seed });
+      readout = fitLogistic(xs, ys, { featureNames, seed: o.seed });
       const p = predictLogisticBatch(readout, xs.filter((_, r) => isFinal[r]));
       inSampleAuc = rocAuc(ys.filter((_, r) => isFinal[r]), p);
     } else {
@@ -241,7 +248,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
       return { ...c, prototype: k, labelled: stats.labelled, churned: stats.churned };
     });
 
-    const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK, maxNeighbours: o.maxNeighbours };
+    const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK, maxNeighbours: o.maxNeighbours, imageFeatures: o.imageFeatures };
     const modelVersion = createHash('sha256').update(data.dataHash).update(stableJson(config)).update(backend).digest('hex').slice(0, 12);
 
     stage(`writing the bundle to ${outDir}`);

@@ -49,6 +49,10 @@ export interface TrainerOptions {
   minClusterSize?: number;
   /** Neighbours for the readout's kNN churn-rate feature. */
   knnK?: number;
+  /** Fit the readout on final states only, or on final and prefix states (live sessions are scored mid-way). */
+  readoutOn?: 'final' | 'final+prefixes';
+  /** L2 penalty of the readout (on standardised weights). */
+  readoutL2?: number;
   /** Add the image's column means to the readout (see readout-row.ts). */
   imageFeatures?: boolean;
   /** Labelled sessions in the neighbour index at most (a seeded sample beyond; keeps the bundle small). */
@@ -68,6 +72,8 @@ export const trainerDefaults = {
   knnK: 25,
   maxNeighbours: 10_000,
   imageFeatures: true,
+  readoutOn: 'final+prefixes',
+  readoutL2: 30,
 } satisfies TrainerOptions;
 
 /** One row of clusters.json: the description plus where its prototype image sits in prototypes.bin. */
@@ -194,7 +200,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
     const isFinal: boolean[] = [];
     emb.forEach((e, j) => {
       const i = owner[j]!;
-      if (Number.isNaN(sessions[i]!.label)) return;
+      if (Number.isNaN(sessions[i]!.label) || (j >= n && o.readoutOn === 'final')) return;
       const rates = readoutRates(e, centroids, neighbours, o.knnK, indexPos[i]! >= 0 ? indexPos[i]! : undefined);
       xs.push(buildReadoutRow(featureNames, columns, { embedding: e, ...rates, image: images.subarray(j * size, (j + 1) * size), rows: h, cols: w }));
       ys.push(sessions[i]!.label);
@@ -204,7 +210,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
     let inSampleAuc = Number.NaN;
     const positives = ys.reduce((a, b) => a + b, 0);
     if (positives > 0 && positives < ys.length) {
-      readout = fitLogistic(xs, ys, { featureNames, seed: o.seed });
+      readout = fitLogistic(xs, ys, { featureNames, seed: o.seed, l2: o.readoutL2 });
       const p = predictLogisticBatch(readout, xs.filter((_, r) => isFinal[r]));
       inSampleAuc = rocAuc(ys.filter((_, r) => isFinal[r]), p);
     } else {
@@ -248,7 +254,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
       return { ...c, prototype: k, labelled: stats.labelled, churned: stats.churned };
     });
 
-    const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK, maxNeighbours: o.maxNeighbours, imageFeatures: o.imageFeatures };
+    const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK, maxNeighbours: o.maxNeighbours, imageFeatures: o.imageFeatures, readoutOn: o.readoutOn, readoutL2: o.readoutL2 };
     const modelVersion = createHash('sha256').update(data.dataHash).update(stableJson(config)).update(backend).digest('hex').slice(0, 12);
 
     stage(`writing the bundle to ${outDir}`);

@@ -35,7 +35,7 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--epochs <n>', 'most training epochs (early stopping may end sooner)').argParser(parseIntOption('--epochs', 1, 10_000)).default(trainerDefaults.epochs))
     .addOption(new Option('--clusterer <name>', 'clustering of the embeddings').choices(['hdbscan', 'kmeans']).default(trainerDefaults.clusterer))
     .addOption(new Option('--k <n>', 'clusters for --clusterer kmeans').argParser(parseIntOption('--k', 1, 10_000)).default(trainerDefaults.k))
-    .addOption(new Option('--min-cluster-size <n>', 'HDBSCAN smallest cluster (default: 1% of the sessions, at least 10)').argParser(parseIntOption('--min-cluster-size', 2, 1_000_000)))
+    .addOption(new Option('--min-cluster-size <n>', 'HDBSCAN smallest cluster (default: 1% of the sessions HDBSCAN samples, at most 5,000; at least 10)').argParser(parseIntOption('--min-cluster-size', 2, 1_000_000)))
     .option('--no-progress', 'no progress bar')
     .action(async (opts: TrainCommandOptions) => {
       const report = await runTrain(opts);

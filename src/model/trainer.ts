@@ -16,7 +16,7 @@ import { type BundleManifest, writeManifest } from './bundle-manifest.ts';
 import { buildCentroids, describeClusters, type ClusterDescription } from './centroids.ts';
 import { labelClusters } from './cluster-labels.ts';
 import { type AutoencoderModel, type EncoderKind } from './encoder-model.ts';
-import { hdbscan } from './hdbscan.ts';
+import { hdbscan, hdbscanDefaults } from './hdbscan.ts';
 import { imageColumns, imageWidth } from './image-spec.ts';
 import { kmeans } from './kmeans.ts';
 import { adjustedRandIndex, rocAuc } from './metrics-quality.ts';
@@ -45,7 +45,7 @@ export interface TrainerOptions {
   clusterer?: 'hdbscan' | 'kmeans';
   /** k for k-means. */
   k?: number;
-  /** HDBSCAN's smallest cluster, default max(10, 1 % of the sessions). */
+  /** HDBSCAN's smallest cluster, default max(10, 1 % of the sessions it clusters: at most its 5,000-point sample). */
   minClusterSize?: number;
   /** Neighbours for the readout's kNN churn-rate feature. */
   knnK?: number;
@@ -166,7 +166,8 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
     if (o.clusterer === 'kmeans') {
       clusterOf = kmeans(finals, { k: o.k, seed: o.seed }).labels;
     } else {
-      const minClusterSize = o.minClusterSize ?? Math.max(10, Math.round(n * 0.01));
+      // 1 % of the points HDBSCAN actually builds its hierarchy on (it subsamples large sets).
+      const minClusterSize = o.minClusterSize ?? Math.max(10, Math.round(Math.min(n, hdbscanDefaults.maxPoints) * 0.01));
       clusterOf = hdbscan(finals, { minClusterSize, seed: o.seed }).labels;
     }
     const churn = Float64Array.from(sessions, (s) => s.label);

@@ -125,6 +125,7 @@ try {
     await writeSimulationFiles({ sessions: 5000, seed: 7, outDir: simDir });
     const bundle = await loadBundle(defaultBundle, { encoder: 'inline' });
     try {
+      log(`generator: scoring with ${defaultBundle} (model ${bundle.modelVersion})`);
       const sim = await loadTrainingData({ events: join(simDir, 'events.jsonl'), labels: join(simDir, 'labels.csv') });
       const r = await evaluateBundle(bundle, sim);
       rows.push({ setting: 'generator (5,000 fresh sessions, seed 7), models/default', encoder: String(bundle.manifest.training.encoder), result: r });

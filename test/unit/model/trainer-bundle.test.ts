@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRender } from '../../../src/commands/render.ts';
 import { type ClickEvent } from '../../../src/contracts.ts';
 import { loadBundle } from '../../../src/model/bundle.ts';
+import { type BundleManifest, writeManifest } from '../../../src/model/bundle-manifest.ts';
 import { defaultImageSpec } from '../../../src/model/image-spec.ts';
 import { trainBundle } from '../../../src/model/trainer.ts';
 import { loadTrainingData } from '../../../src/model/training-data.ts';
@@ -135,6 +136,18 @@ describe('training data, trainer and bundle', () => {
     writeFileSync(join(copy, 'encoder.weights.bin'), w);
     await expect(loadBundle(copy)).rejects.toThrow(/encoder\.weights\.bin does not match its checksum/);
     await expect(loadBundle(copy)).rejects.toMatchObject({ code: 'BUNDLE_INVALID' });
+  });
+
+  it('refuses a readout that asks for a feature the bundle cannot compute, naming readout.json', async () => {
+    const copy = tempDir();
+    for (const f of readdirSync(bundleA)) writeFileSync(join(copy, f), readFileSync(join(bundleA, f)));
+    const readout = JSON.parse(readFileSync(join(copy, 'readout.json'), 'utf8')) as { featureNames: string[] };
+    readout.featureNames[0] = 'emb99';
+    writeFileSync(join(copy, 'readout.json'), JSON.stringify(readout));
+    const { files: _f, formatVersion: _v, ...rest } = JSON.parse(readFileSync(join(copy, 'manifest.json'), 'utf8')) as BundleManifest;
+    rmSync(join(copy, 'manifest.json'));
+    writeManifest(copy, rest);
+    await expect(loadBundle(copy)).rejects.toThrow(/readout\.json uses the feature "emb99"/);
   });
 
   it('refuses a bundle whose image spec differs from the running pipeline', async () => {

@@ -8,6 +8,8 @@ import { registerSimulateCommand } from './commands/simulate.ts';
 import { registerImportCommand } from './commands/import.ts';
 import { registerRenderCommand } from './commands/render.ts';
 import { registerConfigCommand } from './commands/config.ts';
+import { registerTrainCommand } from './commands/train.ts';
+import { registerEvalCommand } from './commands/eval.ts';
 import { JourneylensError, UserError } from './errors.ts';
 import { version } from './version.ts';
 
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerImportCommand(program);
   registerRenderCommand(program);
   registerConfigCommand(program);
+  registerTrainCommand(program);
+  registerEvalCommand(program);
   return program;
 }
 

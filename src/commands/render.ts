@@ -12,11 +12,15 @@ import { renderJourneyPng } from '../streams/image-png.ts';
 import { SessionStore } from '../streams/session-store.ts';
 import { type SessionClose } from '../streams/session-view.ts';
 import { sessionize } from '../streams/sessionize.ts';
+import { readBundleJson, verifyBundle } from '../model/bundle-manifest.ts';
+import { type BundleCluster, BUNDLE_FILES } from '../model/trainer.ts';
 import { parseIntOption } from './parse.ts';
 
 export interface RenderOptions {
   events?: string;
   session?: string;
+  bundle?: string;
+  cluster?: number;
   out: string;
   spec?: string;
   scale: number;
@@ -25,9 +29,11 @@ export interface RenderOptions {
 export function registerRenderCommand(program: Command): void {
   program
     .command('render')
-    .description('write a journey image as a PNG (scaled up, with column labels): a session from an events file')
+    .description("write a journey image as a PNG (scaled up, with column labels): a session from an events file, or a cluster's prototype from a model bundle")
     .option('--events <file>', 'click events, one JSON object per line')
     .option('--session <id>', 'the session to render: its sessionId, or u:<userId>:<start ms> for a session keyed by user')
+    .option('--bundle <dir>', 'model bundle whose cluster prototype to draw (with --cluster)')
+    .addOption(new Option('--cluster <id>', "cluster id (see the bundle's clusters.json or the train summary)").argParser(parseIntOption('--cluster', 0, 1_000_000)))
     .requiredOption('--out <file>', 'the PNG file to write')
     .option('--spec <file>', 'spec.json with the image and sessionization spec (default: spec.json beside --events, else the built-in defaults)')
     .addOption(new Option('--scale <n>', 'pixels per image cell').default(14).argParser(parseIntOption('--scale', 8, 64)))
@@ -39,8 +45,9 @@ export function registerRenderCommand(program: Command): void {
 
 /** Chooses the image source from the options; each source ends in renderJourneyPng. */
 export async function runRender(opts: RenderOptions): Promise<{ png: Buffer; summary: string }> {
+  if (opts.bundle !== undefined || opts.cluster !== undefined) return renderCluster(opts);
   if (opts.events === undefined || opts.session === undefined) {
-    throw new UserError(ErrorCodes.CONFIG_INVALID, 'render needs --events FILE and --session ID (the session to draw).', { exitCode: 2 });
+    throw new UserError(ErrorCodes.CONFIG_INVALID, 'render needs --events FILE and --session ID (the session to draw), or --bundle DIR and --cluster ID (a cluster prototype).', { exitCode: 2 });
   }
   const spec = loadSpec(opts.spec, opts.events);
   const session = await sessionFromEvents(opts.events, opts.session, spec);
@@ -50,6 +57,30 @@ export async function runRender(opts: RenderOptions): Promise<{ png: Buffer; sum
   });
   writeFileSync(opts.out, png);
   return { png, summary: `wrote ${opts.out}: session ${session.sessionId}, ${session.eventCount} events, ${spec.image.rows}x${imageWidth(spec.image)} image` };
+}
+
+/** A cluster's prototype: the mean image of its training sessions, titled with its label. */
+function renderCluster(opts: RenderOptions): { png: Buffer; summary: string } {
+  if (opts.bundle === undefined || opts.cluster === undefined) {
+    throw new UserError(ErrorCodes.CONFIG_INVALID, 'render: give --bundle DIR and --cluster ID together to draw a cluster prototype.', { exitCode: 2 });
+  }
+  const manifest = verifyBundle(opts.bundle, { requiredFiles: [BUNDLE_FILES.clusters, BUNDLE_FILES.prototypes] });
+  const file = readBundleJson<{ rows: number; cols: number; clusters: BundleCluster[] }>(opts.bundle, BUNDLE_FILES.clusters);
+  const cluster = file.clusters.find((c) => c.id === opts.cluster);
+  if (!cluster) {
+    const ids = file.clusters.map((c) => c.id).join(', ');
+    throw new UserError(ErrorCodes.CONFIG_INVALID, `--cluster ${opts.cluster}: the bundle ${opts.bundle} has no such cluster; its clusters are ${ids}.`, { exitCode: 2 });
+  }
+  const size = file.rows * file.cols;
+  const bytes = readFileSync(join(opts.bundle, BUNDLE_FILES.prototypes));
+  const all = new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
+  const image = all.slice(cluster.prototype * size, (cluster.prototype + 1) * size);
+  const png = renderJourneyPng(image, manifest.imageSpec, {
+    scale: opts.scale,
+    title: `cluster ${cluster.id}: ${cluster.label} - ${cluster.size} sessions, churn ${(cluster.churnRate * 100).toFixed(0)}%`,
+  });
+  writeFileSync(opts.out, png);
+  return { png, summary: `wrote ${opts.out}: cluster ${cluster.id} (${cluster.label}), prototype = mean of ${cluster.size} training images` };
 }
 
 function loadSpec(specPath: string | undefined, eventsPath: string): DataSpec {

@@ -22,3 +22,10 @@ export * from './weights-io.ts';
 export * from './encoder-protocol.ts';
 export * from './encoder-client.ts';
 export * from './synthetic.ts';
+// Training pipeline, bundle loading and evaluation:
+export * from './training-data.ts';
+export * from './trainer.ts';
+export * from './bundle.ts';
+export * from './bundle-manifest.ts';
+export * from './evaluate.ts';
+export * from './readout-row.ts';

@@ -1,0 +1,58 @@
+// `journeylens eval`: quality of a bundle on labelled history, as one markdown table.
+import { writeFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import { ErrorCodes, UserError } from '../errors.ts';
+import { loadBundle } from '../model/bundle.ts';
+import { evaluateBundle, formatEvalTable } from '../model/evaluate.ts';
+import { loadTrainingData } from '../model/training-data.ts';
+import { parseIntOption } from './parse.ts';
+
+export interface EvalCommandOptions {
+  bundle: string;
+  events: string;
+  labels: string;
+  out?: string;
+  spec?: string;
+  days?: number;
+  baselineEvents?: string;
+  baselineLabels?: string;
+}
+
+export function registerEvalCommand(program: Command): void {
+  program
+    .command('eval')
+    .description('evaluate a model bundle on labelled click events: churn ROC/PR AUC next to a per-type-count logistic baseline, ARI vs archetypes')
+    .requiredOption('--bundle <dir>', 'model bundle directory')
+    .requiredOption('--events <file>', 'click events (JSONL, event-time order); archetypes.csv beside it adds the ARI')
+    .requiredOption('--labels <file>', 'labels.csv with the header "userId,churned"')
+    .option('--out <file>', 'also write the table to this markdown file (e.g. docs/quality.md)')
+    .option('--spec <file>', "spec.json for the events (default: beside --events); must match the bundle's image spec")
+    .addOption(new Option('--days <n>', 'use only the first N days of the events (early warning)').argParser(parseIntOption('--days', 1, 10_000)))
+    .option('--baseline-events <file>', "train the count baseline on these events (the bundle's training data); default: 5-fold CV on --events")
+    .option('--baseline-labels <file>', 'labels for --baseline-events')
+    .action(async (opts: EvalCommandOptions) => {
+      const table = await runEval(opts);
+      process.stdout.write(`${table}\n`);
+    });
+}
+
+export async function runEval(opts: EvalCommandOptions): Promise<string> {
+  if ((opts.baselineEvents === undefined) !== (opts.baselineLabels === undefined)) {
+    throw new UserError(ErrorCodes.CONFIG_INVALID, 'eval: give --baseline-events and --baseline-labels together (or neither, for a cross-validated baseline).', { exitCode: 2 });
+  }
+  const horizon = opts.days !== undefined ? { horizonMs: opts.days * 86_400_000 } : {};
+  const bundle = await loadBundle(opts.bundle, { encoder: 'inline' });
+  try {
+    const data = await loadTrainingData({ events: opts.events, labels: opts.labels, ...(opts.spec !== undefined ? { spec: opts.spec } : {}), ...horizon });
+    if (JSON.stringify(data.spec.image) !== JSON.stringify(bundle.imageSpec)) {
+      throw new UserError(ErrorCodes.CONFIG_INVALID, `eval: the image spec of ${opts.events} (spec.json beside it, or --spec) differs from the bundle's; evaluate data of the kind the bundle was trained on.`, { exitCode: 2 });
+    }
+    const baselineTrain = opts.baselineEvents !== undefined ? await loadTrainingData({ events: opts.baselineEvents, labels: opts.baselineLabels!, ...horizon }) : undefined;
+    const result = await evaluateBundle(bundle, data, baselineTrain ? { baselineTrain } : {});
+    const table = formatEvalTable(result, `${opts.bundle} on ${opts.events}${opts.days !== undefined ? `, first ${opts.days} days` : ''}`);
+    if (opts.out !== undefined) writeFileSync(opts.out, `# Model quality\n\n${table}\n`);
+    return table;
+  } finally {
+    await bundle.scorer.close();
+  }
+}

@@ -1,0 +1,46 @@
+// The churn readout's feature row, built the same way in training and serving: the embedding,
+// the assigned centroid's churn rate, the labelled-neighbour churn rate, and optionally the
+// image's column means ("img:<column>": per event type the mean of its log-scaled per-row
+// value, plus mean dwell/gap/value). The column means are cheap pooled statistics of the very
+// image the encoder sees; they carry per-type volume, which a reconstruction-trained embedding
+// keeps only loosely (see docs/quality.md). Which features a bundle uses is read from the
+// readout's featureNames, so older readouts without image features keep working.
+import { imageColumns, type ImageSpec } from './image-spec.ts';
+import { type Vector } from './vectors.ts';
+
+export const IMAGE_FEATURE_PREFIX = 'img:';
+
+export function imageFeatureNames(spec: ImageSpec): string[] {
+  return imageColumns(spec).map((c) => `${IMAGE_FEATURE_PREFIX}${c}`);
+}
+
+export interface ReadoutInputs {
+  embedding: Vector;
+  clusterChurnRate: number;
+  knnChurnRate: number;
+  /** The rasterized image, row-major [rows, cols]. */
+  image: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+/** One feature row in `featureNames` order (emb<j>, clusterChurnRate, knnChurnRate, img:<column>). */
+export function buildReadoutRow(featureNames: readonly string[], columns: readonly string[], x: ReadoutInputs): number[] {
+  let means: Float64Array | undefined;
+  return featureNames.map((name) => {
+    if (name.startsWith('emb')) return x.embedding[Number(name.slice(3))]!;
+    if (name === 'clusterChurnRate') return x.clusterChurnRate;
+    if (name === 'knnChurnRate') return x.knnChurnRate;
+    if (name.startsWith(IMAGE_FEATURE_PREFIX)) {
+      if (!means) {
+        means = new Float64Array(x.cols);
+        for (let r = 0; r < x.rows; r++) for (let c = 0; c < x.cols; c++) means[c]! += x.image[r * x.cols + c]!;
+        for (let c = 0; c < x.cols; c++) means[c]! /= x.rows;
+      }
+      const j = columns.indexOf(name.slice(IMAGE_FEATURE_PREFIX.length));
+      if (j < 0) throw new Error(`readout feature ${name} names no image column`);
+      return means[j]!;
+    }
+    throw new Error(`unknown readout feature ${name}`);
+  });
+}

@@ -1,0 +1,311 @@
+// The training pipeline behind `journeylens train`: training sessions (training-data.ts) →
+// autoencoder → embeddings → clusters → centroids with churn rates → readable labels → HNSW
+// centroid and neighbour indexes → a logistic readout → the bundle directory and its manifest.
+//
+// Reproducibility: every random choice is seeded from `seed`, files are written in a fixed
+// order with fixed key order, and the model version is a hash of the data, seed and config, so
+// the same inputs give the same files on the same backend. Only manifest.json's createdAt and
+// timing figures (seconds, images/s) differ between runs.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorCodes, UserError } from '../errors.ts';
+import { CentroidIndex, NeighbourIndex } from './assign.ts';
+import { initBackend } from './backend.ts';
+import { type BundleManifest, writeManifest } from './bundle-manifest.ts';
+import { buildCentroids, describeClusters, type ClusterDescription } from './centroids.ts';
+import { labelClusters } from './cluster-labels.ts';
+import { type AutoencoderModel, type EncoderKind } from './encoder-model.ts';
+import { hdbscan, hdbscanDefaults } from './hdbscan.ts';
+import { imageColumns, imageWidth } from './image-spec.ts';
+import { kmeans } from './kmeans.ts';
+import { adjustedRandIndex, rocAuc } from './metrics-quality.ts';
+import { fitLogistic, predictLogisticBatch, readoutFeatureNames, type LogisticModel } from './readout.ts';
+import { buildReadoutRow, imageFeatureNames } from './readout-row.ts';
+import { seededPermutation, seededRandom } from './seeded-random.ts';
+import { sessionStatWords } from './session-summary.ts';
+import { type TrainProgress, trainAutoencoder } from './train.ts';
+import { type TrainingData, rasterizeViews } from './training-data.ts';
+import { type Vector } from './vectors.ts';
+import { saveEncoder } from './weights-io.ts';
+
+export const BUNDLE_FILES = {
+  clusters: 'clusters.json',
+  prototypes: 'prototypes.bin',
+  readout: 'readout.json',
+  centroids: 'centroids',
+  neighbours: 'neighbours',
+} as const;
+
+export interface TrainerOptions {
+  seed?: number;
+  dim?: number;
+  encoder?: EncoderKind;
+  epochs?: number;
+  clusterer?: 'hdbscan' | 'kmeans';
+  /** k for k-means. */
+  k?: number;
+  /** HDBSCAN's smallest cluster, default max(10, 1 % of the sessions it clusters: at most its 5,000-point sample). */
+  minClusterSize?: number;
+  /** Neighbours for the readout's kNN churn-rate feature. */
+  knnK?: number;
+  /** Fit the readout on final states only, or on final and prefix states (live sessions are scored mid-way). */
+  readoutOn?: 'final' | 'final+prefixes';
+  /** L2 penalty of the readout (on standardised weights). */
+  readoutL2?: number;
+  /** Add the image's column means to the readout (see readout-row.ts). */
+  imageFeatures?: boolean;
+  /** Labelled sessions in the neighbour index at most (a seeded sample beyond; keeps the bundle small). */
+  maxNeighbours?: number;
+  onTrainProgress?: (p: TrainProgress) => void;
+  /** One-line stage messages (the CLI prints them on stderr). */
+  onStage?: (message: string) => void;
+}
+
+export const trainerDefaults = {
+  seed: 42,
+  dim: 16,
+  encoder: 'temporal',
+  epochs: 10,
+  clusterer: 'hdbscan',
+  k: 8,
+  knnK: 25,
+  maxNeighbours: 10_000,
+  imageFeatures: true,
+  readoutOn: 'final+prefixes',
+  readoutL2: 30,
+} satisfies TrainerOptions;
+
+/** One row of clusters.json: the description plus where its prototype image sits in prototypes.bin. */
+export interface BundleCluster extends ClusterDescription {
+  /** Offset (in images) of the mean member image in prototypes.bin (float32, [H, W] each). */
+  prototype: number;
+  /** Members that churned / were labelled. */
+  labelled: number;
+  churned: number;
+}
+
+export interface TrainReport {
+  dir: string;
+  manifest: BundleManifest;
+  clusters: BundleCluster[];
+}
+
+/** Stable JSON: object keys sorted, so the same content gives the same bytes. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v)) {
+      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+    return v;
+  });
+}
+
+function encodeAll(model: AutoencoderModel, images: Float32Array, n: number, size: number, dim: number): Float32Array {
+  const out = new Float32Array(n * dim);
+  for (let from = 0; from < n; from += 512) {
+    const to = Math.min(n, from + 512);
+    out.set(model.encodeImages(images.subarray(from * size, to * size), to - from), from * dim);
+  }
+  return out;
+}
+
+function rowsOf(flat: Float32Array, dim: number): Float32Array[] {
+  const out: Float32Array[] = [];
+  for (let i = 0; i < flat.length / dim; i++) out.push(flat.subarray(i * dim, (i + 1) * dim));
+  return out;
+}
+
+/** The readout's inputs for one embedding, as BundleScorer computes them when serving. */
+function readoutRates(e: Vector, centroids: CentroidIndex, neighbours: NeighbourIndex, knnK: number, excludeId?: number): { clusterChurnRate: number; knnChurnRate: number } {
+  const cluster = centroids.assign(e).churnRate;
+  const knn = neighbours.churnRate(e, knnK, excludeId).rate;
+  return { clusterChurnRate: cluster, knnChurnRate: Number.isNaN(knn) ? centroids.globalChurnRate : knn };
+}
+
+/** Trains everything and writes the bundle to `outDir` (created; files of an older bundle are replaced). */
+export async function trainBundle(data: TrainingData, outDir: string, options: TrainerOptions = {}): Promise<TrainReport> {
+  const o = { ...trainerDefaults, ...options };
+  const stage = o.onStage ?? (() => {});
+  const t0 = performance.now();
+  const backend = await initBackend();
+  const { image } = data.spec;
+  const h = image.rows;
+  const w = imageWidth(image);
+  const size = h * w;
+  const sessions = data.sessions;
+  const n = sessions.length;
+
+  // Images: every session's final state, then all prefixes (the autoencoder sees what live
+  // scoring sees: partial journeys as well as complete ones).
+  const views = [...sessions.map((s) => s.final)];
+  const owner: number[] = sessions.map((_, i) => i);
+  sessions.forEach((s, i) => {
+    for (const p of s.prefixes) {
+      views.push(p);
+      owner.push(i);
+    }
+  });
+  const images = rasterizeViews(views, size);
+  stage(`sessionized ${data.events} events into ${n} sessions (${views.length - n} prefix images); backend ${backend}`);
+
+  const trained = await trainAutoencoder(images, views.length, h, w, {
+    config: { kind: o.encoder, embeddingDim: o.dim },
+    seed: o.seed,
+    epochs: o.epochs,
+    ...(o.onTrainProgress ? { onProgress: o.onTrainProgress } : {}),
+  });
+  const model = trained.model;
+  try {
+    const flat = encodeAll(model, images, views.length, size, o.dim);
+    const emb = rowsOf(flat, o.dim);
+    const finals = emb.slice(0, n);
+
+    stage(`clustering ${n} embeddings (${o.clusterer})`);
+    let clusterOf: Int32Array;
+    if (o.clusterer === 'kmeans') {
+      clusterOf = kmeans(finals, { k: o.k, seed: o.seed }).labels;
+    } else {
+      // 1 % of the points HDBSCAN actually builds its hierarchy on (it subsamples large sets).
+      const minClusterSize = o.minClusterSize ?? Math.max(10, Math.round(Math.min(n, hdbscanDefaults.maxPoints) * 0.01));
+      clusterOf = hdbscan(finals, { minClusterSize, seed: o.seed }).labels;
+    }
+    const churn = Float64Array.from(sessions, (s) => s.label);
+    const centroidModel = buildCentroids(finals, clusterOf, churn, { seed: o.seed });
+    if (centroidModel.centroids.length === 0) {
+      throw new UserError(ErrorCodes.INPUT_INVALID, 'train: clustering found no clusters (every session is noise); use --clusterer kmeans or train on more sessions.', { exitCode: 2 });
+    }
+    const labels = labelClusters(
+      sessions.map((s) => s.summary),
+      clusterOf,
+      { statWords: sessionStatWords },
+    );
+    const centroids = CentroidIndex.build(centroidModel, labels, { seed: o.seed });
+    // The neighbour index holds at most maxNeighbours labelled sessions (seeded sample).
+    const labelledIdx = sessions.map((_, i) => i).filter((i) => !Number.isNaN(churn[i]!));
+    const inIndex = new Float64Array(n).fill(Number.NaN);
+    const perm = seededPermutation(labelledIdx.length, seededRandom(o.seed));
+    for (let r = 0; r < Math.min(o.maxNeighbours, labelledIdx.length); r++) inIndex[labelledIdx[perm[r]!]!] = churn[labelledIdx[perm[r]!]!]!;
+    const neighbours = NeighbourIndex.build(finals, inIndex, { seed: o.seed });
+
+    // Readout on final and prefix images of labelled sessions. The kNN feature excludes the
+    // session's own final image, so no row sees its own outcome.
+    stage('fitting the churn readout');
+    const indexPos = new Int32Array(n).fill(-1);
+    let pos = 0;
+    for (let i = 0; i < n; i++) if (!Number.isNaN(inIndex[i]!)) indexPos[i] = pos++;
+    const featureNames = [...readoutFeatureNames(o.dim, { cluster: true, knn: true }), ...(o.imageFeatures ? imageFeatureNames(image) : [])];
+    const columns = imageColumns(image);
+    const xs: number[][] = [];
+    const ys: number[] = [];
+    const isFinal: boolean[] = [];
+    emb.forEach((e, j) => {
+      const i = owner[j]!;
+      if (Number.isNaN(sessions[i]!.label) || (j >= n && o.readoutOn === 'final')) return;
+      const rates = readoutRates(e, centroids, neighbours, o.knnK, indexPos[i]! >= 0 ? indexPos[i]! : undefined);
+      xs.push(buildReadoutRow(featureNames, columns, { embedding: e, ...rates, image: images.subarray(j * size, (j + 1) * size), rows: h, cols: w }));
+      ys.push(sessions[i]!.label);
+      isFinal.push(j < n);
+    });
+    let readout: LogisticModel | undefined;
+    let inSampleAuc = Number.NaN;
+    const positives = ys.reduce((a, b) => a + b, 0);
+    if (positives > 0 && positives < ys.length) {
+      readout = fitLogistic(xs, ys, { featureNames, seed: o.seed, l2: o.readoutL2 });
+      const p = predictLogisticBatch(readout, xs.filter((_, r) => isFinal[r]));
+      inSampleAuc = rocAuc(ys.filter((_, r) => isFinal[r]), p);
+    } else {
+      stage('no churn readout: the labels have a single class (risk falls back to cluster and kNN rates)');
+    }
+
+    let ari: number | null = null;
+    if (data.hasArchetypes) {
+      const codes = new Map<string, number>();
+      const truth: number[] = [];
+      const found: number[] = [];
+      sessions.forEach((s, i) => {
+        if (s.archetype === undefined) return;
+        if (!codes.has(s.archetype)) codes.set(s.archetype, codes.size);
+        truth.push(codes.get(s.archetype)!);
+        found.push(clusterOf[i]!);
+      });
+      ari = adjustedRandIndex(truth, found);
+    }
+
+    // Prototypes: mean member image per cluster, for `journeylens render --cluster`.
+    const described = describeClusters(centroidModel, labels);
+    const protos = new Float32Array(described.length * size);
+    const count = new Map<number, number>();
+    const slot = new Map(described.map((c, i) => [c.id, i]));
+    for (let i = 0; i < n; i++) {
+      const k = slot.get(clusterOf[i]!);
+      if (k === undefined) continue;
+      count.set(k, (count.get(k) ?? 0) + 1);
+      const dst = protos.subarray(k * size, (k + 1) * size);
+      const src = images.subarray(i * size, (i + 1) * size);
+      for (let t = 0; t < size; t++) dst[t]! += src[t]!;
+    }
+    described.forEach((_, k) => {
+      const c = count.get(k) ?? 1;
+      const dst = protos.subarray(k * size, (k + 1) * size);
+      for (let t = 0; t < size; t++) dst[t]! /= c;
+    });
+    const clusters: BundleCluster[] = described.map((c, k) => {
+      const stats = centroidModel.clusters.find((x) => x.clusterId === c.id)!;
+      return { ...c, prototype: k, labelled: stats.labelled, churned: stats.churned };
+    });
+
+    const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK, maxNeighbours: o.maxNeighbours, imageFeatures: o.imageFeatures, readoutOn: o.readoutOn, readoutL2: o.readoutL2 };
+    const modelVersion = createHash('sha256').update(data.dataHash).update(stableJson(config)).update(backend).digest('hex').slice(0, 12);
+
+    stage(`writing the bundle to ${outDir}`);
+    mkdirSync(outDir, { recursive: true });
+    for (const f of readdirSync(outDir)) rmSync(join(outDir, f), { recursive: true, force: true });
+    await saveEncoder(model, outDir);
+    writeFileSync(join(outDir, BUNDLE_FILES.clusters), `${JSON.stringify({ version: 1, rows: h, cols: w, prototypesFile: BUNDLE_FILES.prototypes, clusters }, null, 2)}\n`);
+    writeFileSync(join(outDir, BUNDLE_FILES.prototypes), Buffer.from(protos.buffer, protos.byteOffset, protos.byteLength));
+    centroids.save(outDir, BUNDLE_FILES.centroids);
+    neighbours.save(outDir, BUNDLE_FILES.neighbours);
+    if (readout) writeFileSync(join(outDir, BUNDLE_FILES.readout), `${JSON.stringify(readout, null, 2)}\n`);
+
+    const seconds = (performance.now() - t0) / 1000;
+    const noise = clusterOf.reduce((a, c) => a + (c < 0 ? 1 : 0), 0);
+    const manifest = writeManifest(outDir, {
+      modelVersion,
+      createdAt: new Date().toISOString(),
+      imageSpec: image,
+      sessionization: data.spec.sessionization,
+      training: {
+        sessions: n,
+        events: data.events,
+        prefixImages: views.length - n,
+        lateEvents: data.late,
+        duplicateEvents: data.duplicates,
+        labelRate: data.labelRate,
+        churnRate: centroidModel.globalChurnRate,
+        dataSha256: data.dataHash,
+        ...config,
+        backend,
+        epochsRun: trained.history.length,
+        bestEpoch: trained.bestEpoch,
+        stoppedEarly: trained.stoppedEarly,
+        trainImages: trained.trainCount,
+        validationImages: trained.validationCount,
+        encoderSeconds: Number(trained.seconds.toFixed(1)),
+        imagesPerSecond: Math.round(trained.imagesPerSecond),
+        trainSeconds: Number(seconds.toFixed(1)),
+      },
+      metrics: {
+        valLoss: trained.bestValLoss,
+        clusters: clusters.length,
+        centroids: centroidModel.centroids.length,
+        noiseShare: noise / n,
+        ari,
+        inSampleAuc: Number.isNaN(inSampleAuc) ? null : inSampleAuc,
+      },
+    });
+    return { dir: outDir, manifest, clusters };
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,256 @@
+// History → training sessions, through the SAME SessionStore and `sessionize` operator as live
+// traffic (no training/serving skew): events are streamed from the JSONL file in file order
+// (event time, as `simulate` and `import` write them) into the operator on one partition, and
+// `closeOnComplete` gives every session its final close. Each session keeps:
+//
+// - its final state (a SessionView: packed rows, a few hundred bytes; rasterized on demand),
+// - prefix states: a live session is scored long before it ends, so the readout also learns
+//   from prefixes. While a session is open we snapshot it at event counts on a geometric
+//   schedule (1, 2, 3, … 8, then ~+19 % each), and at its close keep the snapshots nearest to
+//   `prefixFractions` (default 25/50/75 %) of its final event count, i.e. what a live
+//   session looked like a quarter, half and three quarters of the way through,
+// - a summary (summariseSession over its events, for cluster labels and count baselines),
+// - the label of its user from labels.csv (NaN when the user is unlabelled: such sessions train
+//   the autoencoder but not the readout), and its archetype when archetypes.csv is beside the
+//   events (ground truth for the adjusted Rand index).
+//
+// Only open sessions hold their events; a closed session keeps views and a summary.
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Subject } from 'rxjs';
+import { type ClickEvent } from '../contracts.ts';
+import { ErrorCodes, UserError } from '../errors.ts';
+import { toClickEvent } from '../streams/events-jsonl.ts';
+import { type ClickEnvelope, type SessionEvent } from '../streams/outcomes.ts';
+import { SessionStore } from '../streams/session-store.ts';
+import { type SessionView } from '../streams/session-view.ts';
+import { sessionize } from '../streams/sessionize.ts';
+import { type SessionSummary } from './cluster-labels.ts';
+import { type DataSpec, defaultImageSpec, defaultSessionizationSpec, parseDataSpec } from './image-spec.ts';
+import { summariseSession } from './session-summary.ts';
+
+export interface TrainingSession {
+  sessionId: string;
+  userId: string | null;
+  eventCount: number;
+  final: SessionView;
+  /** Earlier states of the session (fewer events), oldest first; may be empty for short sessions. */
+  prefixes: SessionView[];
+  summary: SessionSummary;
+  /** 1 churned, 0 retained, NaN unlabelled. */
+  label: number;
+  /** Ground-truth archetype (from archetypes.csv), when known. */
+  archetype?: string;
+}
+
+export interface TrainingData {
+  spec: DataSpec;
+  sessions: TrainingSession[];
+  /** Events read from the file (after the horizon filter). */
+  events: number;
+  late: number;
+  duplicates: number;
+  /** Sessions with a label / all sessions. */
+  labelRate: number;
+  /** sha256 over the events, labels and spec actually used: part of the model version. */
+  dataHash: string;
+  /** Time of the first event in the file (ms), the origin of `horizonMs`. */
+  firstEventTime: number;
+  hasArchetypes: boolean;
+}
+
+export interface TrainingDataOptions {
+  events: string;
+  /** labels.csv (`userId,churned`); without it every session is unlabelled. */
+  labels?: string;
+  /** spec.json; default: spec.json beside the events file, else the built-in defaults. */
+  spec?: string;
+  /** archetypes.csv; default: beside the events file when present. */
+  archetypes?: string;
+  prefixFractions?: readonly number[];
+  /** Keep only events earlier than first event + horizonMs (early-warning evaluation). */
+  horizonMs?: number;
+  /** Keep only these users' events (e.g. a train/test split); applied before sessionizing. */
+  users?: ReadonlySet<string>;
+  onProgress?: (events: number) => void;
+}
+
+export const defaultPrefixFractions = [0.25, 0.5, 0.75] as const;
+
+/** Reads `spec.json` (explicit, or beside the events), else the defaults. */
+export function loadDataSpec(specPath: string | undefined, eventsPath: string): DataSpec {
+  const path = specPath ?? join(dirname(eventsPath), 'spec.json');
+  if (!existsSync(path)) {
+    if (specPath !== undefined) throw new UserError(ErrorCodes.CONFIG_INVALID, `--spec ${specPath}: no such file.`, { exitCode: 2 });
+    return { image: defaultImageSpec, sessionization: defaultSessionizationSpec };
+  }
+  return parseDataSpec(readFileSync(path, 'utf8'), path);
+}
+
+function readCsvPairs(path: string, header: string, option: string): Map<string, string> {
+  if (!existsSync(path)) throw new UserError(ErrorCodes.INPUT_INVALID, `${option} ${path}: no such file.`, { exitCode: 2 });
+  const lines = readFileSync(path, 'utf8').split(/\r?\n/);
+  if (lines[0]?.trim() !== header) {
+    throw new UserError(ErrorCodes.INPUT_INVALID, `${option} ${path}: the first line must be the header "${header}", got ${JSON.stringify(lines[0])}.`, { exitCode: 2 });
+  }
+  const out = new Map<string, string>();
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    const comma = line.lastIndexOf(',');
+    if (comma <= 0) throw new UserError(ErrorCodes.INPUT_INVALID, `${option} ${path}:${i + 1}: expected two comma-separated fields, got ${JSON.stringify(line)}.`, { exitCode: 2 });
+    out.set(line.slice(0, comma), line.slice(comma + 1));
+  }
+  return out;
+}
+
+/** labels.csv → userId → 1/0. */
+export function readLabels(path: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [user, v] of readCsvPairs(path, 'userId,churned', '--labels')) {
+    if (v !== '0' && v !== '1') throw new UserError(ErrorCodes.INPUT_INVALID, `--labels ${path}: churned must be 0 or 1 for user ${user}, got ${JSON.stringify(v)}.`, { exitCode: 2 });
+    out.set(user, Number(v));
+  }
+  return out;
+}
+
+/** Event counts at which an open session is snapshotted: 1..8, then ~19 % apart. */
+function isSnapshotPoint(count: number): boolean {
+  if (count <= 8) return true;
+  const k = Math.round(Math.log(count / 8) / Math.log(1.19));
+  return Math.max(9, Math.round(8 * 1.19 ** k)) === count;
+}
+
+interface OpenSession {
+  generation: number;
+  sessionId: string;
+  events: ClickEvent[];
+  snapshots: SessionView[];
+}
+
+function choosePrefixes(snapshots: readonly SessionView[], total: number, fractions: readonly number[]): SessionView[] {
+  const chosen = new Set<SessionView>();
+  for (const f of fractions) {
+    const want = f * total;
+    let best: SessionView | undefined;
+    for (const s of snapshots) {
+      if (s.eventCount >= total) continue;
+      if (!best || Math.abs(s.eventCount - want) < Math.abs(best.eventCount - want)) best = s;
+    }
+    if (best) chosen.add(best);
+  }
+  return [...chosen].sort((a, b) => a.eventCount - b.eventCount);
+}
+
+/** Streams the events file through the live sessionizer; see the file comment. */
+export async function loadTrainingData(options: TrainingDataOptions): Promise<TrainingData> {
+  const spec = loadDataSpec(options.spec, options.events);
+  const fractions = options.prefixFractions ?? defaultPrefixFractions;
+  const hash = createHash('sha256');
+  hash.update(JSON.stringify(spec));
+  const labels = options.labels !== undefined ? readLabels(options.labels) : new Map<string, number>();
+  if (options.labels !== undefined) hash.update(readFileSync(options.labels));
+  const archetypePath = options.archetypes ?? join(dirname(options.events), 'archetypes.csv');
+  const archetypes = existsSync(archetypePath) ? readCsvPairs(archetypePath, 'sessionId,archetype', '--archetypes') : undefined;
+
+  const store = new SessionStore(spec.image, spec.sessionization);
+  const open = new Map<number, OpenSession>();
+  const byId = new Map<string, OpenSession>();
+  const sessions: TrainingSession[] = [];
+  let current: ClickEvent | undefined;
+  let late = 0;
+  let duplicates = 0;
+  let failure: unknown;
+
+  const onOutcome = (o: SessionEvent): void => {
+    if (o.kind === 'late') {
+      late++;
+    } else if (o.kind === 'duplicate') {
+      duplicates++;
+    } else if (o.kind === 'changed') {
+      let s = open.get(o.slot);
+      if (!s || s.generation !== o.generation) {
+        const view = store.view(o.slot);
+        s = { generation: o.generation, sessionId: view.sessionId, events: [], snapshots: [] };
+        open.set(o.slot, s);
+        byId.set(s.sessionId, s);
+      }
+      s.events.push(current!);
+      if (isSnapshotPoint(s.events.length)) s.snapshots.push(store.view(o.slot));
+    } else {
+      const s = byId.get(o.sessionId);
+      byId.delete(o.sessionId);
+      const userLabel = o.userId !== null ? labels.get(o.userId) : undefined;
+      const archetype = archetypes?.get(o.sessionId);
+      sessions.push({
+        sessionId: o.sessionId,
+        userId: o.userId,
+        eventCount: o.eventCount,
+        final: o,
+        prefixes: s ? choosePrefixes(s.snapshots, o.eventCount, fractions) : [],
+        summary: summariseSession(s?.events ?? []),
+        label: userLabel ?? Number.NaN,
+        ...(archetype !== undefined ? { archetype } : {}),
+      });
+      if (s) s.events = [];
+    }
+  };
+
+  const input = new Subject<ClickEnvelope>();
+  input.pipe(sessionize({ store, closeOnComplete: true })).subscribe({ next: onOutcome, error: (err: unknown) => (failure = err) });
+
+  let events = 0;
+  let lineNo = 0;
+  let firstEventTime = Number.NaN;
+  if (!existsSync(options.events)) throw new UserError(ErrorCodes.INPUT_INVALID, `--events ${options.events}: no such file.`, { exitCode: 2 });
+  const stream = createReadStream(options.events, { encoding: 'utf8' });
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  try {
+    for await (const line of lines) {
+      lineNo++;
+      if (line.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch (err) {
+        throw new UserError(ErrorCodes.INPUT_INVALID, `${options.events}:${lineNo}: not valid JSON (${(err as Error).message})`);
+      }
+      const event = toClickEvent(value, `${options.events}:${lineNo}`);
+      if (Number.isNaN(firstEventTime)) firstEventTime = event.timestamp;
+      if (options.horizonMs !== undefined && event.timestamp >= firstEventTime + options.horizonMs) continue;
+      if (options.users && !options.users.has(event.userId ?? '')) continue;
+      hash.update(line);
+      events++;
+      current = event;
+      input.next({ event, partition: 0, offset: String(events) });
+      if (failure !== undefined) throw failure;
+      if (options.onProgress && events % 10_000 === 0) options.onProgress(events);
+    }
+  } finally {
+    lines.close();
+    stream.destroy();
+  }
+  input.complete();
+  if (failure !== undefined) throw failure;
+  if (sessions.length === 0) throw new UserError(ErrorCodes.INPUT_INVALID, `--events ${options.events}: no sessions (the file holds no usable events).`, { exitCode: 2 });
+  const labelled = sessions.filter((s) => !Number.isNaN(s.label)).length;
+  return {
+    spec,
+    sessions,
+    events,
+    late,
+    duplicates,
+    labelRate: labelled / sessions.length,
+    dataHash: hash.digest('hex'),
+    firstEventTime,
+    hasArchetypes: archetypes !== undefined && sessions.some((s) => s.archetype !== undefined),
+  };
+}
+
+/** Rasterizes views into one row-major [n, H, W] buffer. */
+export function rasterizeViews(views: readonly SessionView[], size: number, out = new Float32Array(views.length * size)): Float32Array {
+  views.forEach((v, i) => v.rasterize(out.subarray(i * size, (i + 1) * size)));
+  return out;
+}

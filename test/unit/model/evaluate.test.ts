@@ -1,0 +1,63 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runEval } from '../../../src/commands/eval.ts';
+import { loadBundle } from '../../../src/model/bundle.ts';
+import { countFeatures, evaluateBundle, formatEvalTable } from '../../../src/model/evaluate.ts';
+import { rocAuc } from '../../../src/model/metrics-quality.ts';
+import { trainBundle } from '../../../src/model/trainer.ts';
+import { type TrainingSession, loadTrainingData } from '../../../src/model/training-data.ts';
+import { writeSimulationFiles } from '../../../src/sim/files.ts';
+
+describe('evaluate', () => {
+  let dir: string;
+  let bundle: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'jl-eval-'));
+    await writeSimulationFiles({ sessions: 300, seed: 21, outDir: join(dir, 'train') });
+    await writeSimulationFiles({ sessions: 200, seed: 22, outDir: join(dir, 'test') });
+    bundle = join(dir, 'bundle');
+    const td = await loadTrainingData({ events: join(dir, 'train', 'events.jsonl'), labels: join(dir, 'train', 'labels.csv') });
+    await trainBundle(td, bundle, { seed: 1, epochs: 2, clusterer: 'kmeans', k: 5 });
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('counts features are log1p per known type, unknown types pooled as other, plus the total', () => {
+    const s = { summary: { types: { search: 3, page_view: 1, wishlist_add: 2 } } } as unknown as TrainingSession;
+    expect(countFeatures(s, ['page_view', 'search'])).toEqual([Math.log1p(1), Math.log1p(3), Math.log1p(2), Math.log1p(6)]);
+  });
+
+  it('scores held-out sessions: AUCs of the served churnRisk, the count baseline and ARI, in one table', async () => {
+    const loaded = await loadBundle(bundle, { encoder: 'inline' });
+    try {
+      const test = await loadTrainingData({ events: join(dir, 'test', 'events.jsonl'), labels: join(dir, 'test', 'labels.csv') });
+      const train = await loadTrainingData({ events: join(dir, 'train', 'events.jsonl'), labels: join(dir, 'train', 'labels.csv') });
+      const r = await evaluateBundle(loaded, test, { baselineTrain: train });
+      expect(r.sessions).toBe(test.sessions.length);
+      expect(r.labelled).toBe(test.sessions.length);
+      // The reported AUC is the AUC of exactly what the scorer serves.
+      const served = await loaded.scorer.score(test.sessions.map((s) => s.final));
+      expect(r.churnRisk.rocAuc).toBeCloseTo(rocAuc(test.sessions.map((s) => s.label), served.map((s) => s.churnRisk)), 10);
+      for (const v of [r.churnRisk.rocAuc, r.churnRisk.prAuc, r.baseline.rocAuc, r.clusterRate.rocAuc, r.ari!]) expect(Number.isFinite(v)).toBe(true);
+      expect(r.baseline.how).toMatch(/trained on the \d+ labelled training sessions/);
+      const table = formatEvalTable(r, 'held out');
+      expect(table).toContain(`ROC AUC: ${r.churnRisk.rocAuc.toFixed(3)}`);
+      expect(table).toContain('ARI vs archetypes');
+      const cv = await evaluateBundle(loaded, test);
+      expect(cv.baseline.how).toMatch(/5-fold/);
+      expect(cv.churnRisk).toEqual(r.churnRisk);
+    } finally {
+      await loaded.scorer.close();
+    }
+  });
+
+  it('eval --out writes the table; --days keeps the first days only', async () => {
+    const out = join(dir, 'quality.md');
+    const table = await runEval({ bundle, events: join(dir, 'test', 'events.jsonl'), labels: join(dir, 'test', 'labels.csv'), out, days: 1 });
+    expect(table).toMatch(/^ROC AUC: \d\.\d{3}$/m);
+    expect(table).toContain('first 1 days');
+    expect(readFileSync(out, 'utf8')).toContain(table);
+  });
+});

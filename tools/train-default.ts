@@ -1,0 +1,56 @@
+// `npm run train:default`: the shipped bundle models/default/, from the project's own generator
+// with fixed seeds: simulate 20,000 sessions into a temp dir, train 10 epochs, write the bundle.
+// Prints the training time and images/s (recorded in docs/model.md, "Default bundle").
+//
+//   npx tsx tools/train-default.ts [--out models/default] [--sessions 20000] [--encoder temporal]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runTrain } from '../src/commands/train.ts';
+import { type EncoderKind } from '../src/model/encoder-model.ts';
+import { writeSimulationFiles } from '../src/sim/files.ts';
+
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+};
+const out = arg('--out', join(import.meta.dirname, '..', 'models', 'default'));
+const sessions = Number(arg('--sessions', '20000'));
+const encoder = arg('--encoder', 'temporal') as EncoderKind;
+const SIM_SEED = 2026;
+const TRAIN_SEED = 42;
+
+const dir = mkdtempSync(join(tmpdir(), 'journeylens-default-'));
+try {
+  process.stderr.write(`simulating ${sessions} sessions (seed ${SIM_SEED}) into ${dir}\n`);
+  await writeSimulationFiles({ sessions, seed: SIM_SEED, outDir: dir });
+  const t0 = performance.now();
+  const report = await runTrain({
+    events: join(dir, 'events.jsonl'),
+    labels: join(dir, 'labels.csv'),
+    out,
+    seed: TRAIN_SEED,
+    dim: 16,
+    encoder,
+    epochs: 10,
+    clusterer: 'hdbscan',
+    k: 8,
+  });
+  const t = report.manifest.training;
+  const result = {
+    out,
+    modelVersion: report.manifest.modelVersion,
+    sessions: t.sessions,
+    events: t.events,
+    images: Number(t.trainImages) + Number(t.validationImages),
+    backend: t.backend,
+    epochsRun: t.epochsRun,
+    encoderSeconds: t.encoderSeconds,
+    imagesPerSecond: t.imagesPerSecond,
+    totalTrainSeconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
+    metrics: report.manifest.metrics,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,5 +1,6 @@
 // Wires a processor from a resolved config: Kafka client, source, sinks, sessionizer, model,
 // alerts, webhook, metrics and the ops HTTP server. Used by `journeylens run` and the demo.
+import { existsSync } from 'node:fs';
 import { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { type RunConfig, checkRunConfig, configSection, inputTopics } from './config.ts';
@@ -12,6 +13,7 @@ import { startConsumerLagPoller } from './consumer-lag.ts';
 import { startOpsServer, type OpsServer } from './http.ts';
 import { createLogger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { ModelRuntime, defaultBundleDir } from './model-runtime.ts';
 import { defaultImageSpec, defaultSessionizationSpec } from './model/image-spec.ts';
 import { Processor, type SessionScorer, type TickHook, unscoredScorer } from './pipeline.ts';
 import { churnAlertType } from './schemas.ts';
@@ -22,6 +24,7 @@ import { SessionStore } from './streams/session-store.ts';
 
 export interface App {
   processor: Processor;
+  model: ModelRuntime | undefined;
   log: Logger;
   metrics: Metrics;
   ops: OpsServer;
@@ -80,8 +83,21 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     throw err;
   }
 
-  const store = new SessionStore(defaultImageSpec, defaultSessionizationSpec);
-  const scorer = hooks.scorer ?? (() => unscoredScorer);
+  let model: ModelRuntime | undefined;
+  const bundleDir = config.bundle ?? (existsSync(defaultBundleDir()) ? defaultBundleDir() : undefined);
+  if (!hooks.scorer && bundleDir) {
+    try {
+      model = await ModelRuntime.start({ dir: bundleDir, log, metrics, registry, maxBatch: config.maxBatch });
+    } catch (err) {
+      await ops.stop();
+      throw err;
+    }
+  } else if (!hooks.scorer) {
+    log.warn('no model bundle (models/default is missing and --bundle is not set): signals carry no cluster or churn risk');
+  }
+  ops.setReadinessCheck('modelLoaded', () => model !== undefined || hooks.scorer !== undefined || !bundleDir);
+  const store = model ? new SessionStore(model.bundle.imageSpec, model.bundle.sessionization) : new SessionStore(defaultImageSpec, defaultSessionizationSpec);
+  const scorer = hooks.scorer ?? (model ? () => (model as ModelRuntime).scorer() : () => unscoredScorer);
   const sink = new KafkaSink(kafka, config.exactlyOnce ? { transactionalId: config.transactionalId ?? `${config.group}-${config.clientId}` } : {});
   const alertHooks: TickHook[] = [];
   if (config.alertsTopic) alertHooks.push(alertsHook(config, metrics, log, sink, hooks.onAlert));
@@ -137,6 +153,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
   const proc = processor;
   return {
     processor: proc,
+    model,
     log,
     metrics,
     ops,
@@ -147,6 +164,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
         await proc.stop();
         await lagAdmin.disconnect().catch(() => undefined);
         for (const h of alertHooks) await h.close?.();
+        await model?.close();
         await ops.stop();
         log.info(proc.stats, 'journeylens stopped');
       })();

@@ -1,0 +1,126 @@
+// The model the processor serves: a verified bundle, its metrics, and hot reload. A reload
+// (SIGHUP, or a change in the bundle directory) loads and verifies the new bundle beside the
+// old one; only a bundle that passed every check replaces it, so a refused bundle leaves the
+// old model serving. New micro-batches use the new scorer; open sessions are kept.
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { type Metrics, setModelInfo } from './metrics.ts';
+import { type LoadedBundle, loadBundle } from './model/bundle.ts';
+import { type ImageSpec } from './model/image-spec.ts';
+import { type SessionScorer } from './pipeline.ts';
+
+/** models/default of this package (works from src/ and from dist/src/). */
+export function defaultBundleDir(): string {
+  const rel = import.meta.url.includes('/dist/') ? '../../models/default' : '../models/default';
+  return fileURLToPath(new URL(rel, import.meta.url));
+}
+
+export interface ModelRuntimeOptions {
+  dir: string;
+  log: Logger;
+  metrics: Metrics;
+  registry: Registry;
+  /** Watch the directory for changes (besides SIGHUP). */
+  watch?: boolean;
+  maxBatch?: number;
+}
+
+export class ModelRuntime {
+  private current: LoadedBundle;
+  private watcher: FSWatcher | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private reloading: Promise<void> | undefined;
+  private readonly tensorTimer: NodeJS.Timeout;
+  private readonly reloads: Counter<'outcome'>;
+  private readonly onHup = () => void this.reload('SIGHUP');
+
+  private constructor(
+    bundle: LoadedBundle,
+    private readonly options: ModelRuntimeOptions,
+  ) {
+    this.current = bundle;
+    this.reloads =
+      (options.registry.getSingleMetric('journeylens_model_reloads_total') as Counter<'outcome'> | undefined) ??
+      new Counter({ name: 'journeylens_model_reloads_total', help: 'Model bundle reloads by outcome (loaded, refused).', labelNames: ['outcome'], registers: [options.registry] });
+    this.instrument(bundle);
+    this.tensorTimer = setInterval(() => options.metrics.tensors.set(this.current.scorer.tensorCount()), 2000);
+    this.tensorTimer.unref();
+    process.on('SIGHUP', this.onHup);
+    if (options.watch ?? true) {
+      try {
+        this.watcher = watch(options.dir, () => {
+          clearTimeout(this.debounce);
+          // a copy of a bundle is many file events: wait until it has settled
+          this.debounce = setTimeout(() => void this.reload('directory changed'), 1500);
+        });
+      } catch (err) {
+        options.log.warn({ err, dir: options.dir }, 'cannot watch the bundle directory; hot reload only on SIGHUP');
+      }
+    }
+  }
+
+  /** Loads and verifies the bundle; a bad bundle is a UserError naming the file (exit 1). */
+  static async start(options: ModelRuntimeOptions): Promise<ModelRuntime> {
+    const bundle = await loadBundle(options.dir, options.maxBatch ? { maxBatch: options.maxBatch } : {});
+    options.log.info({ dir: options.dir, modelVersion: bundle.modelVersion, backend: bundle.backend }, 'model bundle loaded');
+    return new ModelRuntime(bundle, options);
+  }
+
+  get bundle(): LoadedBundle {
+    return this.current;
+  }
+
+  get imageSpec(): ImageSpec {
+    return this.current.imageSpec;
+  }
+
+  /** The scorer for the next micro-batch. */
+  scorer(): SessionScorer {
+    return this.current.scorer;
+  }
+
+  private instrument(b: LoadedBundle): void {
+    const { metrics } = this.options;
+    b.scorer.onEncode = (n, seconds) => {
+      metrics.encodeBatchSize.observe(n);
+      metrics.encodeDurationSeconds.observe(seconds);
+    };
+    b.scorer.onAssign = (seconds) => metrics.assignDurationSeconds.observe(seconds);
+    setModelInfo(metrics, { version: b.modelVersion, backend: b.backend });
+  }
+
+  /** Loads the directory again; resolves either way (a refusal is logged and counted). */
+  reload(why: string): Promise<void> {
+    this.reloading ??= (async () => {
+      const { log, dir } = this.options;
+      try {
+        if (!existsSync(dir)) throw new Error(`${dir} does not exist`);
+        const next = await loadBundle(dir, { expectSpec: this.current.imageSpec, ...(this.options.maxBatch ? { maxBatch: this.options.maxBatch } : {}) });
+        const old = this.current;
+        this.instrument(next);
+        this.current = next;
+        this.reloads.inc({ outcome: 'loaded' });
+        log.info({ why, dir, modelVersion: next.modelVersion, previous: old.modelVersion }, 'model bundle reloaded');
+        // batches already handed to the old scorer finish on it
+        setTimeout(() => void old.scorer.close(), 5000).unref();
+      } catch (err) {
+        this.reloads.inc({ outcome: 'refused' });
+        log.error({ why, dir, err: (err as Error).message, modelVersion: this.current.modelVersion }, 'model bundle refused; the previous model keeps serving');
+      } finally {
+        this.reloading = undefined;
+      }
+    })();
+    return this.reloading;
+  }
+
+  async close(): Promise<void> {
+    process.removeListener('SIGHUP', this.onHup);
+    this.watcher?.close();
+    clearTimeout(this.debounce);
+    clearInterval(this.tensorTimer);
+    await this.reloading;
+    await this.current.scorer.close();
+  }
+}

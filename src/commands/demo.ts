@@ -76,6 +76,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     );
     const clusters = new Map<string, number>();
     const alerts: ChurnAlert[] = [];
+    let alertCount = 0;
     let latest: JourneySignal | undefined;
     app = await startApp(config, {
       log: createLogger({ level: opts.logLevel, component: 'demo' }),
@@ -84,8 +85,8 @@ async function runDemo(opts: DemoOptions): Promise<void> {
         if (s.final) clusters.set(s.clusterLabel, (clusters.get(s.clusterLabel) ?? 0) + 1);
       },
       onAlert: (a) => {
+        alertCount++;
         alerts.push(a);
-        if (alerts.length > 50) alerts.shift();
       },
     });
     say(`▶ processor running · metrics at ${app.ops.url}/metrics · health at ${app.ops.url}/readyz`);
@@ -96,18 +97,19 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     // it starts a week back: event times stay in the past and pass the future-skew check.
     const traffic = produceSimulated({ brokers: brokers.split(','), topic: TOPICS.clicks, rate: opts.rate, seed: opts.seed, start: Date.now() - 7 * 86_400_000, signal: abort.signal, durationMs: opts.duration * 1000, clientId: 'journeylens-demo-traffic' });
     const started = Date.now();
-    let shownAlerts = 0;
     const status = setInterval(() => {
       const s = app!.processor.stats;
       const secs = Math.max(1, (Date.now() - started) / 1000);
-      say(`[${String(Math.round(secs)).padStart(3)}s] events ${s.events} (${Math.round(s.events / secs)}/s) · active sessions ${app!.processor.activeSessions} · signals ${s.signals} · alerts ${alerts.length} · dead letters ${s.dead} · late ${s.late}`);
+      say(`[${String(Math.round(secs)).padStart(3)}s] events ${s.events} (${Math.round(s.events / secs)}/s) · active sessions ${app!.processor.activeSessions} · signals ${s.signals} · alerts ${alertCount} · dead letters ${s.dead} · late ${s.late}`);
       const total = [...clusters.values()].reduce((a, b) => a + b, 0);
       if (total > 0) {
         say('       cluster mix (closed sessions):');
         for (const [label, n] of [...clusters].sort((a, b) => b[1] - a[1]).slice(0, 8)) say(`         ${bar(n / total)} ${String(Math.round((100 * n) / total)).padStart(3)}%  ${label}`);
       }
-      for (const a of alerts.slice(shownAlerts)) say(`  ⚠ ${a.riskBand.toUpperCase()} churn risk ${a.churnRisk.toFixed(2)} · session ${a.sessionId} · ${a.reason}`);
-      shownAlerts = alerts.length;
+      // the latest few alerts since the last view, with the reason a CRM agent would read
+      const fresh = alerts.splice(0);
+      for (const a of fresh.slice(-4)) say(`  ⚠ ${a.riskBand.toUpperCase()} churn risk ${a.churnRisk.toFixed(2)} · user ${a.userId ?? '-'} · session ${a.sessionId} · ${a.reason}`);
+      if (fresh.length > 4) say(`    … and ${fresh.length - 4} more alerts in the last 5 s (topic ${TOPICS.alerts})`);
       if (latest) say(`       latest signal: session ${latest.sessionId} · ${latest.eventCount} events · cluster "${latest.clusterLabel}" · risk ${latest.churnRisk.toFixed(2)} (${latest.riskBand})`);
     }, 5000);
     const produced = await Promise.race([traffic, app.done.then(() => undefined)]);
@@ -118,7 +120,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     say('▶ shutting down…');
     await app.stop();
     const s = app.processor.stats;
-    say(`✔ demo finished: ${produced?.events ?? s.events} events produced, ${s.events} consumed, ${s.signals} signals, ${alerts.length} alerts (last 50 kept), ${s.dead} dead letters`);
+    say(`✔ demo finished: ${produced?.events ?? s.events} events produced, ${s.events} consumed, ${s.signals} signals, ${alertCount} alerts, ${s.dead} dead letters`);
     say('  see a journey as a picture: journeylens simulate --sessions 20 --seed 7 --out /tmp/jl && journeylens render --events /tmp/jl/events.jsonl --session <sessionId> --out session.png');
     if (s.signals === 0) throw new Error('the demo produced no signals');
   } finally {

@@ -15,7 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBundle } from '../src/model/bundle.ts';
 import { type EncoderKind } from '../src/model/encoder-model.ts';
-import { type EvalResult, evaluateBundle, formatEvalTable } from '../src/model/evaluate.ts';
+import { type EvalResult, countFeatures, evaluateBundle, formatEvalTable } from '../src/model/evaluate.ts';
+import { kmeans } from '../src/model/kmeans.ts';
+import { adjustedRandIndex } from '../src/model/metrics-quality.ts';
 import { seededPermutation, seededRandom } from '../src/model/seeded-random.ts';
 import { trainBundle } from '../src/model/trainer.ts';
 import { type TrainingData, loadTrainingData, readLabels } from '../src/model/training-data.ts';
@@ -47,6 +49,15 @@ interface Row {
   setting: string;
   encoder: string;
   result: EvalResult;
+}
+
+function standardise(rows: number[][]): number[][] {
+  const dim = rows[0]!.length;
+  const mean = new Float64Array(dim);
+  const sd = new Float64Array(dim);
+  for (const r of rows) r.forEach((v, j) => (mean[j]! += v / rows.length));
+  for (const r of rows) r.forEach((v, j) => (sd[j]! += (v - mean[j]!) ** 2 / rows.length));
+  return rows.map((r) => r.map((v, j) => (v - mean[j]!) / (Math.sqrt(sd[j]!) || 1)));
 }
 
 const work = mkdtempSync(join(tmpdir(), 'journeylens-eval-'));
@@ -130,6 +141,22 @@ try {
       const r = await evaluateBundle(bundle, sim);
       rows.push({ setting: 'generator (5,000 fresh sessions, seed 7), models/default', encoder: String(bundle.manifest.training.encoder), result: r });
       simSection = formatEvalTable(r, 'Generator data: models/default on 5,000 fresh simulated sessions (seed 7)');
+      // References for the ARI: k-means with k = number of archetypes on (1) the bundle's
+      // embeddings, (2) standardised per-type counts + mean dwell + duration, no encoder at all.
+      const codes = new Map<string, number>();
+      const truth = sim.sessions.map((x) => codes.get(x.archetype!) ?? (codes.set(x.archetype!, codes.size), codes.size - 1));
+      const det = await bundle.scorer.scoreDetailed(sim.sessions.map((x) => x.final));
+      const k = codes.size;
+      const embAri = adjustedRandIndex(truth, kmeans(standardise(det.map((d) => Array.from(d.embedding))), { k, seed: SEED }).labels);
+      const counts = sim.sessions.map((x) => [...countFeatures(x, sim.spec.image.eventTypes), Math.log1p(x.summary.stats?.dwellMs ?? 0), Math.log1p(x.summary.stats?.durationMs ?? 0)]);
+      const countAri = adjustedRandIndex(truth, kmeans(standardise(counts), { k, seed: SEED }).labels);
+      simSection += [
+        '',
+        `ARI references on the same sessions: k-means (k = ${k} archetypes) on the bundle's standardised embeddings ${embAri.toFixed(3)};`,
+        `k-means on standardised per-type counts + mean dwell + duration (no encoder) ${countAri.toFixed(3)}.`,
+        '',
+      ].join('\n');
+      log(`generator ARI references: embedding k-means ${embAri.toFixed(3)}, counts k-means ${countAri.toFixed(3)}`);
       log(`generator: ARI ${r.ari?.toFixed(3)}, churnRisk AUC ${r.churnRisk.rocAuc.toFixed(3)} vs counts ${r.baseline.rocAuc.toFixed(3)}`);
     } finally {
       await bundle.scorer.close();

@@ -214,10 +214,10 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
   const neighbours = `${BUNDLE_FILES.neighbours}.hnsw` in files ? NeighbourIndex.load(dir, BUNDLE_FILES.neighbours) : undefined;
   let readout: LogisticModel | undefined;
   if (BUNDLE_FILES.readout in files) {
+    const json = readBundleJson<unknown>(dir, BUNDLE_FILES.readout);
     try {
-      readout = parseLogisticModel(readBundleJson<unknown>(dir, BUNDLE_FILES.readout), join(dir, BUNDLE_FILES.readout));
+      readout = parseLogisticModel(json, join(dir, BUNDLE_FILES.readout));
     } catch (err) {
-      if (err instanceof UserError && err.message.includes('refused')) throw err;
       refuse(dir, `${BUNDLE_FILES.readout}: ${(err as Error).message}`);
     }
   }

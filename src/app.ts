@@ -108,12 +108,15 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     group: config.group,
     topics: inputTopics(config.input),
     fromBeginning: config.fromBeginning,
+    sessionTimeoutMs: config.sessionTimeoutMs,
     onJoin: (next) => {
       joined = true;
       brokerOk = true;
-      const kept = new Set(next.flatMap((a) => a.partitions.map((p) => `${a.topic}\u0000${p}`)));
-      const lost = assignment.flatMap((a) => a.partitions.filter((p) => !kept.has(`${a.topic}\u0000${p}`)).map((partition) => ({ topic: a.topic, partition })));
+      // kafkajs restarts every assigned partition from its committed offset after a rebalance,
+      // so all session state is rebuilt from there (replay marks keep it from publishing twice)
+      const lost = assignment.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })));
       if (lost.length > 0) processor?.revoke(lost);
+      processor?.assign(next);
       assignment = next;
       log.info({ group: config.group, assignment: next }, 'consumer joined the group');
     },
@@ -192,7 +195,7 @@ function alertsHook(config: RunConfig, metrics: Metrics, log: Logger, sink: Kafk
   return {
     onScored(items) {
       const out: OutRecord[] = [];
-      for (const { view, signal, final } of items) {
+      for (const { view, signal, final, replay } of items) {
         const alert = policy.observe({
           sessionId: signal.sessionId,
           userId: signal.userId,
@@ -206,7 +209,7 @@ function alertsHook(config: RunConfig, metrics: Metrics, log: Logger, sink: Kafk
           modelVersion: signal.modelVersion,
           steps: () => view.recentTypes(5),
         });
-        if (alert) {
+        if (alert && !replay) {
           metrics.alertsTotal.inc({ band: alert.riskBand });
           out.push({ topic, key: alert.userId ?? alert.sessionId, value: encode(alert) });
           webhook?.enqueue(alert);

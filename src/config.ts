@@ -52,6 +52,7 @@ export const runOptions = [
   { key: 'maxInFlight', flag: '--max-in-flight <n>', env: 'JOURNEYLENS_MAX_IN_FLIGHT', kind: 'int', min: 100, max: 10_000_000, default: 50_000, description: 'records consumed but not yet committed above which partitions are paused' },
   { key: 'metricsPort', flag: '--metrics-port <port>', env: 'JOURNEYLENS_METRICS_PORT', kind: 'int', min: 0, max: 65535, default: 9464, description: 'port of /metrics, /healthz and /readyz (0 = any free port)' },
   { key: 'metricsHost', flag: '--metrics-host <host>', env: 'JOURNEYLENS_METRICS_HOST', kind: 'string', default: '0.0.0.0', description: 'address the metrics/health server binds to' },
+  { key: 'sessionTimeoutMs', flag: '--session-timeout-ms <ms>', env: 'JOURNEYLENS_SESSION_TIMEOUT_MS', kind: 'int', min: 6000, max: 300_000, default: 30_000, description: 'Kafka group session timeout: how long a crashed member holds its partitions' },
   { key: 'connectTimeoutMs', flag: '--connect-timeout-ms <ms>', env: 'JOURNEYLENS_CONNECT_TIMEOUT_MS', kind: 'int', min: 100, max: 600_000, default: 10_000, description: 'how long to wait for the brokers at start-up before giving up' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'JOURNEYLENS_LOG_LEVEL', kind: 'enum', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'log level' },
 ] as const satisfies readonly OptionSpec[];

@@ -5,9 +5,9 @@
 // produced were acknowledged, or atomically with them in exactly-once mode.
 import { createHash } from 'node:crypto';
 import { type Logger } from 'pino';
-import { Subject, type Subscription, bufferTime, concatMap, filter, map } from 'rxjs';
+import { Subject, type Subscription, bufferTime, concatMap, filter, map, tap } from 'rxjs';
 import { type JourneySignal, type RiskBand } from './contracts.ts';
-import { CommitPlanner, type CommitPlan } from './consumers/commit-planner.ts';
+import { CommitPlanner, type CommitPlan, parseReplayMark } from './consumers/commit-planner.ts';
 import { FlowControl } from './consumers/flow-control.ts';
 import { ingest, type Ingestion } from './consumers/ingest.ts';
 import { type BatchContext, type RecordSource, type SourceRecord } from './consumers/source.ts';
@@ -45,7 +45,11 @@ export const unscoredScorer: SessionScorer = {
 
 /** Everything a tick produced besides signals, e.g. alerts; returns extra output records. */
 export interface TickHook {
-  onScored(items: { view: SessionView; score: SessionScore; signal: JourneySignal; final: boolean }[]): OutRecord[] | Promise<OutRecord[]>;
+  /**
+   * `replay` items re-read records whose outputs were already published before a restart: a
+   * hook updates its state from them but must not publish again.
+   */
+  onScored(items: { view: SessionView; score: SessionScore; signal: JourneySignal; final: boolean; replay: boolean }[]): OutRecord[] | Promise<OutRecord[]>;
   /** Called before the tick's commit: resolves once everything the hook holds was delivered. */
   flush?(): Promise<void>;
   /** Called once at shutdown, after the last tick. */
@@ -87,6 +91,8 @@ export interface ProcessorStats {
   late: number;
   duplicates: number;
   signals: number;
+  /** Outputs not published again while re-reading records that were published before a restart. */
+  suppressed: number;
   ticks: number;
   commits: number;
 }
@@ -109,7 +115,7 @@ export function signalIdFor(sessionId: string, lastEventId: string, modelVersion
 }
 
 export class Processor {
-  readonly stats: ProcessorStats = { records: 0, events: 0, processed: 0, tombstones: 0, dead: 0, late: 0, duplicates: 0, signals: 0, ticks: 0, commits: 0 };
+  readonly stats: ProcessorStats = { records: 0, events: 0, processed: 0, tombstones: 0, dead: 0, late: 0, duplicates: 0, signals: 0, suppressed: 0, ticks: 0, commits: 0 };
   private readonly planner = new CommitPlanner();
   private readonly flow: FlowControl;
   private readonly input = new Subject<ProcEnvelope>();
@@ -125,6 +131,12 @@ export class Processor {
   private drained: Promise<void> = Promise.resolve();
   private failed: Error | undefined;
   private stopping = false;
+  /** Per (topic, partition): records below this offset were published before (commit metadata). */
+  private readonly replayUntil = new Map<string, bigint>();
+  private replayReady: Promise<void> = Promise.resolve();
+  /** Offset of the record being handed to the sessionizer (closes it triggers are tagged with it). */
+  private currentOffset = -1n;
+  private readonly closeTrigger = new WeakMap<object, bigint>();
 
   constructor(
     private readonly source: RecordSource,
@@ -155,6 +167,10 @@ export class Processor {
       this.subscription = this.input
         .pipe(
           journeySessions({ store, tickMs, maxBatch, closeOnComplete: false }),
+          // closes are emitted while the record that moved the watermark is handed in
+          tap((o) => {
+            if (o.kind === 'close') this.closeTrigger.set(o, this.currentOffset);
+          }),
           // A tick is also cut when it holds many outcomes, so one tick's outputs stay bounded.
           bufferTime(tickMs, null, maxBatch * 8),
           // The plan is taken when the tick is cut, before later records can move the store on:
@@ -203,11 +219,41 @@ export class Processor {
     log.info('disconnected from Kafka');
   }
 
+  /**
+   * A new assignment: reads the group's commit metadata, so records that are re-read below the
+   * replay mark rebuild state without publishing their outputs again. Batches wait for it.
+   */
+  assign(assignment: { topic: string; partitions: number[] }[]): void {
+    const topics = assignment.map((a) => a.topic);
+    this.replayReady = this.source
+      .committed(topics)
+      .then((committed) => {
+        for (const c of committed) {
+          const mark = parseReplayMark(c.metadata);
+          const k = `${c.topic}\u0000${c.partition}`;
+          if (mark !== undefined) this.replayUntil.set(k, mark);
+          else this.replayUntil.delete(k);
+        }
+        const replaying = [...this.replayUntil.values()].filter((v) => v > 0n).length;
+        if (replaying > 0) this.options.log.info({ partitions: replaying }, 'rebuilding sessions from committed offsets; already-published outputs are not published again');
+      })
+      .catch((err: unknown) => {
+        // without the marks, replayed outputs are published again (at-least-once duplicates)
+        this.options.log.warn({ err }, 'could not read the commit metadata; replayed records will publish again');
+      });
+  }
+
+  private isReplay(topic: string, partition: number, offset: bigint): boolean {
+    const until = this.replayUntil.get(`${topic}\u0000${partition}`);
+    return until !== undefined && offset < until;
+  }
+
   /** Partitions lost in a rebalance: their sessions are rebuilt by the new owner. */
   revoke(partitions: { topic: string; partition: number }[]): void {
     for (const tp of partitions) {
       const slot = this.slotOf.get(`${tp.topic}\u0000${tp.partition}`);
       if (slot !== undefined) this.options.store.dropPartition(slot);
+      this.replayUntil.delete(`${tp.topic}\u0000${tp.partition}`);
     }
     this.planner.revoke(partitions);
   }
@@ -231,6 +277,7 @@ export class Processor {
   private async onBatch(records: SourceRecord[], ctx: BatchContext): Promise<void> {
     if (this.failed) throw this.failed;
     if (this.stopping) return;
+    await this.replayReady;
     const { ingestion, metrics } = this.options;
     const first = records[0];
     if (!first) return;
@@ -247,11 +294,15 @@ export class Processor {
         continue;
       }
       if (res.kind === 'dead') {
-        this.deadLetter(ir, res.reason, res.message);
+        if (this.isReplay(r.topic, r.partition, BigInt(r.offset))) {
+          this.stats.dead++;
+          this.stats.suppressed++;
+        } else this.deadLetter(ir, res.reason, res.message);
         continue;
       }
       this.stats.events++;
       this.eventsSinceTick.set(r.topic, (this.eventsSinceTick.get(r.topic) ?? 0) + 1);
+      this.currentOffset = BigInt(r.offset);
       this.input.next({ event: res.event, partition: slot, offset: r.offset, record: r });
     }
     this.flow.admit(first.topic, first.partition, records.length);
@@ -284,11 +335,17 @@ export class Processor {
     const { metrics, log } = this.options;
     const views: SessionView[] = [];
     const finals: boolean[] = [];
+    const replays: boolean[] = [];
     const out: OutRecord[] = [...tick.deadLetters];
     for (const o of tick.outcomes) {
       if (o.kind === 'update' || o.kind === 'close') {
         views.push(o);
         finals.push(o.kind === 'close');
+        const tp = this.slotTopic[o.partition];
+        // an update is a replay when its newest event was published before; a close when the
+        // record that closed it was
+        const offset = o.kind === 'close' ? (this.closeTrigger.get(o) ?? -1n) : BigInt(o.lastOffset || '-1');
+        replays.push(tp !== undefined && this.isReplay(tp.topic, tp.partition, offset));
         if (o.kind === 'close') metrics?.sessionsClosedTotal.inc();
       } else {
         const r = (o.envelope as ProcEnvelope).record;
@@ -303,8 +360,11 @@ export class Processor {
           metrics?.eventsTotal.inc({ topic: r.topic, outcome: EventOutcomes.late });
           const ir: IngestRecord = { topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers as IngestRecord['headers'], timestamp: r.timestamp };
           const message = o.reason === 'closed' ? `event time ${o.envelope.event.timestamp} is behind the partition watermark ${o.watermark}: its session is closed` : 'the event time is not a usable timestamp';
-          const dl = this.toDeadLetter(ir, 'late_event', message, this.options.lateTopic ?? this.options.dlqTopic);
-          if (dl) out.push(dl);
+          if (this.isReplay(r.topic, r.partition, BigInt(r.offset))) this.stats.suppressed++;
+          else {
+            const dl = this.toDeadLetter(ir, 'late_event', message, this.options.lateTopic ?? this.options.dlqTopic);
+            if (dl) out.push(dl);
+          }
         }
       }
     }
@@ -334,9 +394,12 @@ export class Processor {
         emittedAt,
         final,
       };
-      return { view, score, signal, final };
+      return { view, score, signal, final, replay: replays[i] as boolean };
     });
-    for (const it of items) out.push({ topic: this.options.signalsTopic, key: it.signal.userId ?? it.signal.sessionId, value: this.encodeSignal(it.signal) });
+    for (const it of items) {
+      if (it.replay) this.stats.suppressed++;
+      else out.push({ topic: this.options.signalsTopic, key: it.signal.userId ?? it.signal.sessionId, value: this.encodeSignal(it.signal) });
+    }
     for (const hook of this.options.hooks ?? []) out.push(...(await hook.onScored(items)));
     for (const hook of this.options.hooks ?? []) await hook.flush?.();
 
@@ -344,9 +407,10 @@ export class Processor {
     this.planner.applied(tick.plan);
     this.flow.release(tick.records);
     this.stats.ticks++;
-    this.stats.signals += items.length;
+    const published = items.filter((it) => !it.replay);
+    this.stats.signals += published.length;
     const ackedAt = this.now();
-    for (const it of items) {
+    for (const it of published) {
       metrics?.signalsTotal.inc({ cluster: String(it.signal.clusterId) });
       metrics?.eventToSignalSeconds.observe(Math.max(0, (ackedAt - it.signal.windowEnd) / 1000));
       this.options.onSignal?.(it.signal);

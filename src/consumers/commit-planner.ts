@@ -11,8 +11,29 @@ export interface PartitionKey {
 }
 
 export interface CommitPlan {
-  /** topic → partition → offset to commit (the next offset to read, as a decimal string). */
-  offsets: { topic: string; partition: number; offset: string }[];
+  /**
+   * Offsets to commit (the next offset to read, as a decimal string), each with metadata that
+   * records how far outputs were published (see replayMark): after a restart, re-read records
+   * below that mark rebuild state without publishing again.
+   */
+  offsets: { topic: string; partition: number; offset: string; metadata: string }[];
+}
+
+const MARK_PREFIX = 'jl1:';
+
+/** Commit metadata saying that the outputs of every record below `publishedUpTo` were published. */
+export function replayMark(publishedUpTo: bigint): string {
+  return `${MARK_PREFIX}${publishedUpTo}`;
+}
+
+/** The offset below which records were already published, from commit metadata (undefined if none). */
+export function parseReplayMark(metadata: string | null | undefined): bigint | undefined {
+  if (!metadata?.startsWith(MARK_PREFIX)) return undefined;
+  try {
+    return BigInt(metadata.slice(MARK_PREFIX.length));
+  } catch {
+    return undefined;
+  }
 }
 
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -22,6 +43,8 @@ export class CommitPlanner {
   private readonly received = new Map<string, { topic: string; partition: number; offset: bigint }>();
   /** Last committed offset per partition, so commits never go backwards. */
   private readonly committed = new Map<string, bigint>();
+  /** Last committed "published up to" mark per partition. */
+  private readonly marks = new Map<string, bigint>();
 
   /** Records that a record was handed to the pipeline (in partition order). */
   receive(topic: string, partition: number, offset: string): void {
@@ -39,12 +62,14 @@ export class CommitPlanner {
   plan(oldestHeld: (topic: string, partition: number) => string | undefined): CommitPlan {
     const offsets: CommitPlan['offsets'] = [];
     for (const [k, r] of this.received) {
-      let next = r.offset + 1n;
+      const published = r.offset + 1n;
+      let next = published;
       const held = oldestHeld(r.topic, r.partition);
       if (held !== undefined && BigInt(held) < next) next = BigInt(held);
       const prev = this.committed.get(k);
-      if (prev !== undefined && next <= prev) continue;
-      offsets.push({ topic: r.topic, partition: r.partition, offset: next.toString() });
+      const prevMark = this.marks.get(k);
+      if (prev !== undefined && next <= prev && prevMark !== undefined && published <= prevMark) continue;
+      offsets.push({ topic: r.topic, partition: r.partition, offset: (prev !== undefined && next < prev ? prev : next).toString(), metadata: replayMark(published) });
     }
     return { offsets };
   }
@@ -56,6 +81,8 @@ export class CommitPlanner {
       const v = BigInt(o.offset);
       const prev = this.committed.get(k);
       if (prev === undefined || v > prev) this.committed.set(k, v);
+      const mark = parseReplayMark(o.metadata);
+      if (mark !== undefined) this.marks.set(k, mark);
     }
   }
 
@@ -65,6 +92,7 @@ export class CommitPlanner {
       const k = keyOf(p.topic, p.partition);
       this.received.delete(k);
       this.committed.delete(k);
+      this.marks.delete(k);
     }
   }
 }

@@ -19,6 +19,8 @@ export interface TopicPartitionOffset {
   partition: number;
   /** The next offset to read (Kafka's commit convention). */
   offset: string;
+  /** Stored with the commit (journeylens records its replay mark here). */
+  metadata?: string;
 }
 
 export interface BatchContext {
@@ -32,6 +34,8 @@ export interface RecordSource {
   /** Joins the group and calls onBatch for each fetched batch, one partition at a time. */
   run(onBatch: (records: SourceRecord[], ctx: BatchContext) => Promise<void>): Promise<void>;
   commit(offsets: TopicPartitionOffset[]): Promise<void>;
+  /** The group's committed offsets and their metadata for these topics. */
+  committed(topics: string[]): Promise<TopicPartitionOffset[]>;
   pause(topics: { topic: string; partitions?: number[] }[]): void;
   resume(topics: { topic: string; partitions?: number[] }[]): void;
   stop(): Promise<void>;
@@ -45,6 +49,8 @@ export interface KafkajsSourceOptions {
   onJoin?: (assignment: { topic: string; partitions: number[] }[]) => void;
   /** Restarts of the consumer after a crash before giving up (then onCrash gets restart=false). */
   maxRestarts?: number;
+  /** Group session timeout (ms); heartbeats go every tenth of it. */
+  sessionTimeoutMs?: number;
   /** Called when kafkajs reports a crash; `restart` says whether kafkajs restarts by itself. */
   onCrash?: (error: Error, restart: boolean) => void;
 }
@@ -55,13 +61,13 @@ export class KafkajsSource implements RecordSource {
   private restarts = 0;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly options: KafkajsSourceOptions,
   ) {
     this.consumer = kafka.consumer({
       groupId: options.group,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 30_000) / 10)),
       maxWaitTimeInMs: 250,
       retry: {
         retries: 10,
@@ -105,7 +111,19 @@ export class KafkajsSource implements RecordSource {
   }
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
-    if (offsets.length > 0) await this.consumer.commitOffsets(offsets);
+    if (offsets.length > 0) await this.consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null })));
+  }
+
+  async committed(topics: string[]): Promise<TopicPartitionOffset[]> {
+    if (topics.length === 0) return [];
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const res = await admin.fetchOffsets({ groupId: this.options.group, topics });
+      return res.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset, ...(p.metadata ? { metadata: p.metadata } : {}) })));
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   pause(topics: { topic: string; partitions?: number[] }[]): void {

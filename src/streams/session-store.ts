@@ -63,6 +63,9 @@ export class SessionStore {
   #last = new Float64Array(0);
   #deadline = new Float64Array(0);
   #minOffset = new Float64Array(0);
+  // newest offset that changed the session: after a restart, an update whose newest offset was
+  // already covered by a committed tick is a replay of something already published
+  #maxOffset = new Float64Array(0);
   #partition = new Uint16Array(0);
   #heapPos = new Int32Array(0);
   #link = new Int32Array(0);
@@ -196,6 +199,7 @@ export class SessionStore {
     if (!this.#steps && ts > this.#last[slot]!) this.#last[slot] = ts;
     const off = Number(offset);
     if (off < this.#minOffset[slot]!) this.#minOffset[slot] = off;
+    if (off > this.#maxOffset[slot]!) this.#maxOffset[slot] = off;
     this.#lastEventIds[slot] = event.eventId;
     if (this.#userIds[slot] === null && event.userId !== null) this.#userIds[slot] = event.userId;
     this.#setDeadline(slot);
@@ -317,6 +321,7 @@ export class SessionStore {
     }
     this.#eventCount[into] = Math.min(this.#eventCount[into]! + this.#eventCount[from]!, NONE);
     if (this.#minOffset[from]! < this.#minOffset[into]!) this.#minOffset[into] = this.#minOffset[from]!;
+    if (this.#maxOffset[from]! > this.#maxOffset[into]!) this.#maxOffset[into] = this.#maxOffset[from]!;
     if (this.#userIds[into] === null) this.#userIds[into] = this.#userIds[from]!;
     this.#release(from);
     this.#setDeadline(into);
@@ -338,6 +343,7 @@ export class SessionStore {
     this.#base[slot] = ts;
     if (!this.#steps) this.#last[slot] = ts;
     this.#minOffset[slot] = Infinity;
+    this.#maxOffset[slot] = -1;
     this.#partition[slot] = partition;
     this.#len[slot] = 0;
     this.#dirty[slot] = 0;
@@ -412,6 +418,7 @@ export class SessionStore {
     this.#last = grow(this.#last, 1, !steps);
     this.#deadline = grow(this.#deadline, 1, true);
     this.#minOffset = grow(this.#minOffset, 1, true);
+    this.#maxOffset = grow(this.#maxOffset, 1, true);
     this.#partition = grow(this.#partition, 1, true);
     this.#heapPos = grow(this.#heapPos, 1, true);
     this.#link = grow(this.#link, 1, true);
@@ -675,6 +682,7 @@ export class SessionStore {
       lastEventId: this.#lastEventIds[slot] ?? '',
       partition: this.#partition[slot]!,
       firstOffset: offsetString(this.#minOffset[slot]!),
+      lastOffset: offsetString(this.#maxOffset[slot]!),
     };
   }
 

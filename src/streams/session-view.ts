@@ -21,6 +21,8 @@ export interface SessionFacts {
   partition: number;
   /** Kafka offset of the earliest event of the session (decimal string). */
   firstOffset: string;
+  /** Kafka offset of the newest event that changed the session (decimal string). */
+  lastOffset: string;
 }
 
 export class SessionView implements SessionFacts {
@@ -33,6 +35,7 @@ export class SessionView implements SessionFacts {
   readonly lastEventId: string;
   readonly partition: number;
   readonly firstOffset: string;
+  readonly lastOffset: string;
   readonly rows: PackedRows;
   readonly spec: ImageSpec;
   readonly #recent: readonly string[];
@@ -47,6 +50,7 @@ export class SessionView implements SessionFacts {
     this.lastEventId = facts.lastEventId;
     this.partition = facts.partition;
     this.firstOffset = facts.firstOffset;
+    this.lastOffset = facts.lastOffset;
     this.rows = rows;
     this.spec = spec;
     this.#recent = recentTypes;

@@ -6,14 +6,15 @@ describe('CommitPlanner (low-watermark commits)', () => {
     const p = new CommitPlanner();
     p.receive('t', 0, '0');
     p.receive('t', 0, '41');
-    expect(p.plan(() => undefined).offsets).toEqual([{ topic: 't', partition: 0, offset: '42' }]);
+    expect(p.plan(() => undefined).offsets).toEqual([{ topic: 't', partition: 0, offset: '42', metadata: 'jl1:42' }]);
   });
 
   it('never commits past the oldest offset still held by an open session', () => {
     const p = new CommitPlanner();
     for (let i = 0; i < 100; i++) p.receive('t', 1, String(i));
     const plan = p.plan((_t, part) => (part === 1 ? '17' : undefined));
-    expect(plan.offsets).toEqual([{ topic: 't', partition: 1, offset: '17' }]);
+    // the metadata still records that everything up to offset 99 was published
+    expect(plan.offsets).toEqual([{ topic: 't', partition: 1, offset: '17', metadata: 'jl1:100' }]);
   });
 
   it('does not move a commit backwards and skips partitions with nothing new', () => {
@@ -25,8 +26,9 @@ describe('CommitPlanner (low-watermark commits)', () => {
     // a session that starts at an older offset cannot exist after a commit, but even if a caller
     // reported one, the commit must not regress
     p.receive('t', 0, '12');
-    expect(p.plan(() => '5').offsets).toEqual([]);
-    expect(p.plan(() => '11').offsets).toEqual([{ topic: 't', partition: 0, offset: '11' }]);
+    // the offset stays where it was, but the published-up-to mark moves on
+    expect(p.plan(() => '5').offsets).toEqual([{ topic: 't', partition: 0, offset: '10', metadata: 'jl1:13' }]);
+    expect(p.plan(() => '11').offsets).toEqual([{ topic: 't', partition: 0, offset: '11', metadata: 'jl1:13' }]);
   });
 
   it('keeps partitions and topics apart and handles int64 offsets', () => {
@@ -35,8 +37,8 @@ describe('CommitPlanner (low-watermark commits)', () => {
     p.receive('b', 0, '3');
     const plan = p.plan((t) => (t === 'b' ? '2' : undefined));
     expect(plan.offsets).toEqual([
-      { topic: 'a', partition: 0, offset: '9007199254740994' },
-      { topic: 'b', partition: 0, offset: '2' },
+      { topic: 'a', partition: 0, offset: '9007199254740994', metadata: 'jl1:9007199254740994' },
+      { topic: 'b', partition: 0, offset: '2', metadata: 'jl1:4' },
     ]);
   });
 
@@ -46,5 +48,15 @@ describe('CommitPlanner (low-watermark commits)', () => {
     p.receive('t', 1, '1');
     p.revoke([{ topic: 't', partition: 0 }]);
     expect(p.plan(() => undefined).offsets.map((o) => o.partition)).toEqual([1]);
+  });
+});
+
+describe('replay marks', () => {
+  it('round-trips the published-up-to offset through commit metadata and ignores foreign metadata', async () => {
+    const { parseReplayMark, replayMark } = await import('../../src/consumers/commit-planner.ts');
+    expect(parseReplayMark(replayMark(123456789012345678n))).toBe(123456789012345678n);
+    expect(parseReplayMark(null)).toBeUndefined();
+    expect(parseReplayMark('some other tool')).toBeUndefined();
+    expect(parseReplayMark('jl1:not-a-number')).toBeUndefined();
   });
 });

@@ -1,0 +1,132 @@
+// --exactly-once on the real broker: the processor is SIGKILLed in the middle of its work
+// (transactions open) and restarted, several times. A read_committed reader then sees no
+// signal twice, and the same final signals and per-session event counts as a run without kills.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Kafka, type KafkaMessage } from 'kafkajs';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { parseReplayMark } from '../../src/consumers/commit-planner.ts';
+import { writeSimulationFiles } from '../../src/sim/files.ts';
+import { type CliProcess, startCli } from '../helpers/cli.ts';
+import { collect, createTopics, produce, testKafka, uniqueName } from '../helpers/kafka.ts';
+
+const brokers = inject('kafkaBrokers');
+
+interface Sig {
+  signalId: string;
+  sessionId: string;
+  eventCount: number;
+  final: boolean;
+}
+
+/** True once the group's replay marks say every record of every partition was published. */
+async function published(kafka: Kafka, group: string, topic: string): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const marks = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, parseReplayMark(p.metadata)]));
+    return ends.every((e) => (marks.get(e.partition) ?? -1n) >= BigInt(e.high));
+  } catch {
+    // the group's coordinator may still be loading right after the group appears
+    return false;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function waitPublished(kafka: Kafka, group: string, topic: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await published(kafka, group, topic))) {
+    if (Date.now() > deadline) throw new Error(`group ${group} did not publish all of ${topic} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+function runArgs(input: string, signals: string, group: string): string[] {
+  return ['run', '--brokers', brokers, '--input', input, '--signals-topic', signals, '--group', group, '--exactly-once', '--transactional-id', `${group}-tx`, '--output-format', 'json', '--metrics-port', '0', '--tick-ms', '100', '--log-level', 'info', '--session-timeout-ms', '6000'];
+}
+
+const parse = (ms: KafkaMessage[]): Sig[] => ms.map((m) => JSON.parse(String(m.value)) as Sig);
+
+describe('exactly-once delivery (real broker)', () => {
+  it('a read_committed reader sees every signal once, with the same final signals as a run without kills', { timeout: 300_000 }, async () => {
+    const kafka = testKafka(brokers);
+    const input = uniqueName('clicks');
+    await createTopics(kafka, [input]);
+    const dir = mkdtempSync(join(tmpdir(), 'jl-eos-'));
+    await writeSimulationFiles({ seed: 11, sessions: 2000, outDir: dir });
+    const lines = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n');
+    await produce(kafka, input, lines.map((l) => ({ key: (JSON.parse(l) as { sessionId: string }).sessionId, value: l })));
+
+    // reference: one run, no faults
+    const refSignals = uniqueName('signals-ref');
+    const refGroup = uniqueName('g-ref');
+    await createTopics(kafka, [refSignals]);
+    const ref = startCli(runArgs(input, refSignals, refGroup));
+    onTestFinished(() => ref.kill('SIGKILL'));
+    await ref.waitForOutput(/consumer joined the group/, 60_000);
+    await waitPublished(kafka, refGroup, input, 120_000);
+    ref.kill('SIGTERM');
+    expect(await ref.exited).toBe(0);
+    process.stderr.write(`[exactly-once] reference run done (${lines.length} events)\n`);
+
+    // the same input, killed with SIGKILL four times at varying points
+    const signals = uniqueName('signals-kill');
+    const group = uniqueName('g-kill');
+    await createTopics(kafka, [signals]);
+    let kills = 0;
+    let proc: CliProcess | undefined;
+    onTestFinished(() => proc?.kill('SIGKILL'));
+    // kill shortly after the processor starts working, while ticks (transactions) are in flight
+    for (const afterMs of [400, 900, 600, 300]) {
+      proc = startCli(runArgs(input, signals, group));
+      await proc.waitForOutput(/consumer joined the group/, 60_000);
+      await new Promise((r) => setTimeout(r, afterMs));
+      if (await published(kafka, group, input)) break;
+      proc.kill('SIGKILL');
+      await proc.exited;
+      proc = undefined;
+      kills++;
+      process.stderr.write(`[exactly-once] SIGKILL ${kills} after ${afterMs} ms\n`);
+    }
+    proc ??= startCli(runArgs(input, signals, group));
+    await proc.waitForOutput(/consumer joined the group/, 60_000);
+    await waitPublished(kafka, group, input, 120_000);
+    proc.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+
+    const refOut = await collect(kafka, refSignals, { readCommitted: true });
+    onTestFinished(() => refOut.stop());
+    const out = await collect(kafka, signals, { readCommitted: true });
+    onTestFinished(() => out.stop());
+    const settle = async (c: typeof out) => {
+      let n = -1;
+      while (n !== c.messages.length) {
+        n = c.messages.length;
+        await new Promise((r) => setTimeout(r, 1500));
+      }
+    };
+    await settle(refOut);
+    await settle(out);
+
+    const a = parse(refOut.messages);
+    const b = parse(out.messages);
+    const ids = b.map((s) => s.signalId);
+    const dupes = ids.length - new Set(ids).size;
+    process.stderr.write(`[exactly-once] ${lines.length} events, ${kills} SIGKILLs, reference ${a.length} signals (${a.filter((s) => s.final).length} final), with kills ${b.length} signals, ${dupes} duplicate ids\n`);
+    expect(kills).toBeGreaterThanOrEqual(2);
+    expect(dupes).toBe(0);
+    const finals = (xs: Sig[]) => new Set(xs.filter((s) => s.final).map((s) => s.signalId));
+    expect(finals(a).size).toBeGreaterThan(100);
+    expect([...finals(b)].sort()).toEqual([...finals(a)].sort());
+    const counts = (xs: Sig[]) => {
+      const m = new Map<string, number>();
+      for (const s of xs) m.set(s.sessionId, Math.max(m.get(s.sessionId) ?? 0, s.eventCount));
+      return m;
+    };
+    expect(counts(b)).toEqual(counts(a));
+  });
+});

@@ -20,6 +20,7 @@ import { churnAlertType } from './schemas.ts';
 import { AlertPolicy } from './sinks/alert-policy.ts';
 import { KafkaSink, type OutRecord } from './sinks/kafka-sink.ts';
 import { WebhookSink } from './sinks/webhook.ts';
+import { webhookMetrics } from './sinks/webhook-metrics.ts';
 import { SessionStore } from './streams/session-store.ts';
 
 export interface App {
@@ -100,7 +101,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
   const scorer = hooks.scorer ?? (model ? () => (model as ModelRuntime).scorer() : () => unscoredScorer);
   const sink = new KafkaSink(kafka, config.exactlyOnce ? { transactionalId: config.transactionalId ?? `${config.group}-${config.clientId}` } : {});
   const alertHooks: TickHook[] = [];
-  if (config.alertsTopic) alertHooks.push(alertsHook(config, metrics, log, sink, hooks.onAlert));
+  if (config.alertsTopic) alertHooks.push(alertsHook(config, metrics, registry, log, sink, hooks.onAlert));
 
   let assignment: { topic: string; partitions: number[] }[] = [];
   let processor: Processor | undefined = undefined;
@@ -177,7 +178,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
 }
 
 /** Alerts: the hysteresis policy per session, the alerts topic, and the CRM webhook if configured. */
-function alertsHook(config: RunConfig, metrics: Metrics, log: Logger, sink: KafkaSink, onAlert?: (a: ChurnAlert) => void): TickHook & { close?: () => Promise<void> } {
+function alertsHook(config: RunConfig, metrics: Metrics, registry: Registry, log: Logger, sink: KafkaSink, onAlert?: (a: ChurnAlert) => void): TickHook & { close?: () => Promise<void> } {
   const policy = new AlertPolicy({});
   const alertType = churnAlertType();
   const topic = config.alertsTopic as string;
@@ -186,6 +187,10 @@ function alertsHook(config: RunConfig, metrics: Metrics, log: Logger, sink: Kafk
     ? new WebhookSink<ChurnAlert>({
         url: config.webhookUrl,
         secret: config.webhookSecret ?? '',
+        timeoutMs: config.webhookTimeoutMs,
+        maxAttempts: config.webhookMaxAttempts,
+        concurrency: config.webhookConcurrency,
+        metrics: webhookMetrics(registry),
         log,
         park: async (alert, err) => {
           await sink.send([{ topic: config.parkedTopic ?? `${topic}.parked`, key: alert.sessionId, value: JSON.stringify(alert), headers: { 'x-journeylens-error-message': err.message } }]);

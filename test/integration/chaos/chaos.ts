@@ -53,3 +53,17 @@ export function maxCounts(signals: SignalLite[]): Map<string, number> {
   for (const s of signals) best.set(s.sessionId, Math.max(best.get(s.sessionId) ?? 0, s.eventCount));
   return best;
 }
+
+/** Session i starts at t0 + i·spacing and has `per` events 30 s apart: sessions close all along the stream. */
+export function sessionStream(sessions: number, per: number, t0: number): { key: string; value: string; ts: number }[] {
+  const spacing = 20_000;
+  const out: { key: string; value: string; ts: number }[] = [];
+  for (let s = 0; s < sessions; s++) {
+    for (let j = 0; j < per; j++) {
+      const ts = t0 + s * spacing + j * 30_000;
+      const e = { eventId: `e-${s}-${j}`, sessionId: `s-${s}`, userId: `u-${s % 97}`, timestamp: ts, type: j % 5 === 4 ? 'add_to_cart' : 'page_view', page: `/p/${(s + j) % 11}`, durationMs: 1000 + j, value: null, properties: {} };
+      out.push({ key: e.sessionId, value: JSON.stringify(e), ts });
+    }
+  }
+  return out.sort((a, b) => a.ts - b.ts);
+}

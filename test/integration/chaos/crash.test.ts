@@ -7,7 +7,7 @@ import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { Rng } from '../../../src/sim/prng.ts';
 import { startCli, type CliProcess } from '../../helpers/cli.ts';
 import { collect, createTopics, produce, testKafka, uniqueName } from '../../helpers/kafka.ts';
-import { LONG, report, size, sleep, type SignalLite } from './chaos.ts';
+import { LONG, report, sessionStream, size, sleep, type SignalLite } from './chaos.ts';
 
 const brokers = inject('kafkaBrokers');
 
@@ -19,20 +19,6 @@ interface Signal extends SignalLite {
   churnRisk: number;
   modelVersion: string;
   emittedAt: number;
-}
-
-/** Session i starts at t0 + i·spacing and has `per` events 30 s apart: sessions close all along the stream. */
-function streamEvents(sessions: number, per: number, t0: number): { key: string; value: string; ts: number }[] {
-  const spacing = 20_000;
-  const out: { key: string; value: string; ts: number }[] = [];
-  for (let s = 0; s < sessions; s++) {
-    for (let j = 0; j < per; j++) {
-      const ts = t0 + s * spacing + j * 30_000;
-      const e = { eventId: `e-${s}-${j}`, sessionId: `s-${s}`, userId: `u-${s % 97}`, timestamp: ts, type: j % 5 === 4 ? 'add_to_cart' : 'page_view', page: `/p/${(s + j) % 11}`, durationMs: 1000 + j, value: null, properties: {} };
-      out.push({ key: e.sessionId, value: JSON.stringify(e), ts });
-    }
-  }
-  return out.sort((a, b) => a.ts - b.ts);
 }
 
 async function copyOffsets(kafka: Kafka, from: string, to: string, topic: string): Promise<void> {
@@ -65,7 +51,7 @@ describe('chaos: crash (scenario 1)', () => {
     const kills = size(5, 8);
     const chunk = size(1_000, 5_000);
     const t0 = Date.UTC(2026, 10, 1);
-    const stream = streamEvents(sessions, per, t0);
+    const stream = sessionStream(sessions, per, t0);
     const lastTs = stream.at(-1)?.ts ?? t0;
     // events two hours after the last one, on every partition, close every session
     const closers = Array.from({ length: 60 }, (_, i) => ({ key: `closer-${i}`, value: JSON.stringify({ eventId: `c-${i}`, sessionId: `closer-${i}`, userId: null, timestamp: lastTs + 2 * 3600_000, type: 'page_view', page: '/', durationMs: null, value: null, properties: {} }) }));

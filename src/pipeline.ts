@@ -183,7 +183,10 @@ export class Processor {
             this.eventsSinceTick = new Map();
             return tick;
           }),
-          filter((t) => t.outcomes.length > 0 || t.deadLetters.length > 0 || t.plan.offsets.length > 0),
+          // A tick that only took records in (their outcomes come in a later tick) is kept too:
+          // dropping it lost their in-flight release (partitions ended up paused for good) and
+          // their `processed` count.
+          filter((t) => t.outcomes.length > 0 || t.deadLetters.length > 0 || t.plan.offsets.length > 0 || t.records > 0),
           concatMap((t) => this.processTick(t)),
         )
         .subscribe({ error: reject, complete: resolve });

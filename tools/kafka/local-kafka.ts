@@ -16,6 +16,8 @@ export const kafkaLibsDir = join(kafkaToolsDir, 'libs');
 export interface LocalKafkaOptions {
   /** Broker (client) port; a free one is picked when absent. */
   port?: number;
+  /** KRaft controller port; a free one is picked when absent (tests that set `listeners` need it). */
+  controllerPort?: number;
   /** JVM heap, e.g. "512m". */
   heap?: string;
   /** Extra server.properties entries (listeners for SASL/TLS tests, for example). */
@@ -31,6 +33,8 @@ export interface LocalKafkaOptions {
   startTimeoutMs?: number;
   /** Reuse this data directory (a restart of the same broker keeps its topics). */
   dataDir?: string;
+  /** Extra `kafka-storage format` arguments, e.g. `--add-scram` users for SASL/SCRAM tests. */
+  formatArgs?: string[];
 }
 
 export interface LocalKafkaHandle {
@@ -171,7 +175,7 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
   assertJars();
   const port = options.port ?? (await freePort());
   if (await portAnswers(port)) throw new LocalKafkaError(`port ${port} is already in use on 127.0.0.1; pick another with --port.`);
-  const controllerPort = await freePort();
+  const controllerPort = options.controllerPort ?? (await freePort());
   const reuse = options.dataDir !== undefined && existsSync(join(options.dataDir, 'logs', 'meta.properties'));
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'journeylens-kafka-'));
   mkdirSync(dataDir, { recursive: true });
@@ -192,7 +196,7 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
     ...(options.jvmArgs ?? []),
   ];
   if (!reuse) {
-    const fmt = spawnSync('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', configFile, '--ignore-formatted'], {
+    const fmt = spawnSync('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', configFile, '--ignore-formatted', ...(options.formatArgs ?? [])], {
       encoding: 'utf8',
     });
     if (fmt.status !== 0) throw new LocalKafkaError(`formatting the KRaft storage failed: ${fmt.stderr || fmt.stdout}`);

@@ -93,6 +93,8 @@ export interface ProcessorStats {
   signals: number;
   /** Outputs not published again while re-reading records that were published before a restart. */
   suppressed: number;
+  /** Records re-read below the replay mark (rebuilding sessions after a restart or rebalance). */
+  replayed: number;
   ticks: number;
   commits: number;
 }
@@ -115,7 +117,7 @@ export function signalIdFor(sessionId: string, lastEventId: string, modelVersion
 }
 
 export class Processor {
-  readonly stats: ProcessorStats = { records: 0, events: 0, processed: 0, tombstones: 0, dead: 0, late: 0, duplicates: 0, signals: 0, suppressed: 0, ticks: 0, commits: 0 };
+  readonly stats: ProcessorStats = { records: 0, events: 0, processed: 0, tombstones: 0, dead: 0, late: 0, duplicates: 0, signals: 0, suppressed: 0, replayed: 0, ticks: 0, commits: 0 };
   private readonly planner = new CommitPlanner();
   private readonly flow: FlowControl;
   private readonly input = new Subject<ProcEnvelope>();
@@ -137,6 +139,12 @@ export class Processor {
   /** Offset of the record being handed to the sessionizer (closes it triggers are tagged with it). */
   private currentOffset = -1n;
   private readonly closeTrigger = new WeakMap<object, bigint>();
+  /**
+   * Offset spans (first..last event) of closed sessions, per store partition, until commits
+   * pass them: a commit inside a closed session's span would make a restart rebuild only its
+   * tail and publish a wrong final signal.
+   */
+  private readonly closedSpans = new Map<number, { first: bigint; last: bigint }[]>();
 
   constructor(
     private readonly source: RecordSource,
@@ -169,14 +177,21 @@ export class Processor {
           journeySessions({ store, tickMs, maxBatch, closeOnComplete: false }),
           // closes are emitted while the record that moved the watermark is handed in
           tap((o) => {
-            if (o.kind === 'close') this.closeTrigger.set(o, this.currentOffset);
+            if (o.kind !== 'close') return;
+            this.closeTrigger.set(o, this.currentOffset);
+            if (o.firstOffset !== '' && o.lastOffset !== '' && o.lastOffset !== '-1') {
+              const spans = this.closedSpans.get(o.partition);
+              const span = { first: BigInt(o.firstOffset), last: BigInt(o.lastOffset) };
+              if (spans) spans.push(span);
+              else this.closedSpans.set(o.partition, [span]);
+            }
           }),
           // A tick is also cut when it holds many outcomes, so one tick's outputs stay bounded.
           bufferTime(tickMs, null, maxBatch * 8),
           // The plan is taken when the tick is cut, before later records can move the store on:
           // it then covers exactly the records whose outcomes are in this tick or an earlier one.
           map((outcomes): Tick => {
-            const plan = this.planner.plan((t, p) => this.oldestHeld(t, p));
+            const plan = this.planner.plan((t, p, next) => this.oldestHeld(t, p, next));
             const tick: Tick = { outcomes, deadLetters: this.pendingDeadLetters, plan, records: this.recordsSinceTick, events: this.eventsSinceTick };
             this.pendingDeadLetters = [];
             this.recordsSinceTick = 0;
@@ -255,7 +270,10 @@ export class Processor {
   revoke(partitions: { topic: string; partition: number }[]): void {
     for (const tp of partitions) {
       const slot = this.slotOf.get(`${tp.topic}\u0000${tp.partition}`);
-      if (slot !== undefined) this.options.store.dropPartition(slot);
+      if (slot !== undefined) {
+        this.options.store.dropPartition(slot);
+        this.closedSpans.delete(slot);
+      }
       this.replayUntil.delete(`${tp.topic}\u0000${tp.partition}`);
     }
     this.planner.revoke(partitions);
@@ -272,9 +290,34 @@ export class Processor {
     return s;
   }
 
-  private oldestHeld(topic: string, partition: number): string | undefined {
+  /**
+   * The offset to commit at most for a partition: no later than the first event of any open
+   * session, nor inside the span of a closed session whose events reach past it.
+   */
+  private oldestHeld(topic: string, partition: number, next: bigint): string | undefined {
     const slot = this.slotOf.get(`${topic}\u0000${partition}`);
-    return slot === undefined ? undefined : this.options.store.lowWatermark(slot);
+    if (slot === undefined) return undefined;
+    let c = next;
+    const lw = this.options.store.lowWatermark(slot);
+    if (lw !== undefined && lw !== '' && BigInt(lw) < c) c = BigInt(lw);
+    const spans = this.closedSpans.get(slot);
+    if (spans && spans.length > 0) {
+      for (let moved = true; moved; ) {
+        moved = false;
+        for (const span of spans) {
+          if (span.first < c && span.last >= c) {
+            c = span.first;
+            moved = true;
+          }
+        }
+      }
+      // commits only move forward, so spans wholly below this point never matter again
+      this.closedSpans.set(
+        slot,
+        spans.filter((span) => span.last >= c),
+      );
+    }
+    return c < next ? c.toString() : undefined;
   }
 
   private async onBatch(records: SourceRecord[], ctx: BatchContext): Promise<void> {
@@ -288,6 +331,7 @@ export class Processor {
     for (const r of records) {
       this.stats.records++;
       this.recordsSinceTick++;
+      if (this.isReplay(r.topic, r.partition, BigInt(r.offset))) this.stats.replayed++;
       this.planner.receive(r.topic, r.partition, r.offset);
       const ir: IngestRecord = { topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers as IngestRecord['headers'], timestamp: r.timestamp };
       const res = ingest(ir, ingestion);

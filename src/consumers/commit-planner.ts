@@ -59,12 +59,12 @@ export class CommitPlanner {
    * needed by an open session of that partition (after the tick closed what it closed), or
    * undefined when none. Call `applied(plan)` once the tick's outputs were acknowledged.
    */
-  plan(oldestHeld: (topic: string, partition: number) => string | undefined): CommitPlan {
+  plan(oldestHeld: (topic: string, partition: number, next: bigint) => string | undefined): CommitPlan {
     const offsets: CommitPlan['offsets'] = [];
     for (const [k, r] of this.received) {
       const published = r.offset + 1n;
       let next = published;
-      const held = oldestHeld(r.topic, r.partition);
+      const held = oldestHeld(r.topic, r.partition, published);
       if (held !== undefined && BigInt(held) < next) next = BigInt(held);
       const prev = this.committed.get(k);
       const prevMark = this.marks.get(k);

@@ -11,7 +11,7 @@ import { type SessionView } from '../streams/session-view.ts';
 import { CentroidIndex, NeighbourIndex } from './assign.ts';
 import { type BackendName, initBackend, liveTensorCount } from './backend.ts';
 import { type BundleManifest, readBundleJson, verifyBundle } from './bundle-manifest.ts';
-import { type ClusterSpace, clusterSpaceProblem, clusterVector } from './cluster-space.ts';
+import { type ClusterSpace, clusterPoints, clusterSpaceProblem } from './cluster-space.ts';
 import { ChurnScorer, type ChurnScore } from './churn-scorer.ts';
 import { type BatchInfo, EncoderClient } from './encoder-client.ts';
 import { type AutoencoderModel } from './encoder-model.ts';
@@ -95,8 +95,8 @@ export class BundleScorer implements SessionScorer {
     }));
   }
 
-  /** Like score(), with the embedding and the kNN rate (eval, explanations). */
-  async scoreDetailed(views: readonly SessionView[]): Promise<(ChurnScore & { embedding: Float32Array })[]> {
+  /** Like score(), with the embedding, the point assigned in the cluster space and the kNN rate (eval, explanations, parity tests). */
+  async scoreDetailed(views: readonly SessionView[]): Promise<(ChurnScore & { embedding: Float32Array; point: Float32Array })[]> {
     const n = views.length;
     if (n === 0) return [];
     const size = imageSize(this.spec);
@@ -108,13 +108,14 @@ export class BundleScorer implements SessionScorer {
     const flat = await this.encoder.encode(images, n);
     const t1 = performance.now();
     this.onEncode?.(n, (t1 - t0) / 1000);
-    const out: (ChurnScore & { embedding: Float32Array })[] = [];
+    const out: (ChurnScore & { embedding: Float32Array; point: Float32Array })[] = [];
     const rows = this.spec.rows;
     const cols = size / rows;
+    const points = this.clusterSpace ? clusterPoints(this.clusterSpace, images, views.map((v) => v.eventCount), flat, rows, cols) : undefined;
     for (let i = 0; i < n; i++) {
       const embedding = flat.subarray(i * this.dim, (i + 1) * this.dim);
       const image = images.subarray(i * size, (i + 1) * size);
-      const point = this.clusterSpace ? clusterVector(this.clusterSpace, { image, rows, cols, eventCount: views[i]!.eventCount, embedding }) : embedding;
+      const point = points ? points[i]! : embedding;
       const s = this.churn.score(embedding, point);
       if (this.readout) {
         const { model, thresholds, globalChurnRate } = this.readout;
@@ -130,7 +131,7 @@ export class BundleScorer implements SessionScorer {
         s.riskBand = riskBand(s.churnRisk, thresholds);
         s.source = 'readout';
       }
-      out.push({ ...s, embedding });
+      out.push({ ...s, embedding, point });
     }
     this.onAssign?.((performance.now() - t1) / 1000);
     return out;

@@ -114,3 +114,16 @@ export function clusterSpaceProblem(value: unknown, spec: ImageSpec, embeddingDi
   }
   return null;
 }
+
+/**
+ * Points of a batch: images [n, rows, cols] and embeddings [n, dim], flat, as the trainer and
+ * BundleScorer both hold them (one function for both, so they cannot drift apart).
+ */
+export function clusterPoints(space: ClusterSpace, images: Float32Array, eventCounts: ArrayLike<number>, embeddings: Float32Array, rows: number, cols: number): Float32Array[] {
+  const n = eventCounts.length;
+  const size = rows * cols;
+  const dim = embeddings.length / Math.max(1, n);
+  return Array.from({ length: n }, (_, i) =>
+    clusterVector(space, { image: images.subarray(i * size, (i + 1) * size), rows, cols, eventCount: eventCounts[i]!, embedding: embeddings.subarray(i * dim, (i + 1) * dim) }),
+  );
+}

@@ -16,7 +16,7 @@ import { type BundleManifest, writeManifest } from './bundle-manifest.ts';
 import { buildCentroids, describeClusters, type ClusterDescription } from './centroids.ts';
 import { chooseK, chooseKDefaults } from './choose-k.ts';
 import { labelClusters } from './cluster-labels.ts';
-import { CLUSTER_SPACE_FILE, type ClusterSpaceOptions, clusterSpaceDefaults, clusterVector, fitClusterSpace, rawClusterFeatures } from './cluster-space.ts';
+import { CLUSTER_SPACE_FILE, type ClusterSpaceOptions, clusterPoints, clusterSpaceDefaults, type ClusterInputs, fitClusterSpace, rawClusterFeatures } from './cluster-space.ts';
 import { type AutoencoderModel, type EncoderKind } from './encoder-model.ts';
 import { hdbscan, hdbscanDefaults } from './hdbscan.ts';
 import { imageColumns, imageWidth } from './image-spec.ts';
@@ -93,6 +93,9 @@ export interface TrainReport {
   dir: string;
   manifest: BundleManifest;
   clusters: BundleCluster[];
+  /** Per training session (final state): its point in the cluster space and its cluster (−1 noise). */
+  points: Float32Array[];
+  clusterOf: Int32Array;
 }
 
 /** Stable JSON: object keys sorted, so the same content gives the same bytes. */
@@ -167,14 +170,14 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
 
     // The cluster space (cluster-space.ts) is fitted on final states; every image (prefixes
     // too: the readout's cluster rate) gets its point the way BundleScorer computes it.
-    const clusterInputs = (j: number): Parameters<typeof clusterVector>[1] => ({ image: images.subarray(j * size, (j + 1) * size), rows: h, cols: w, eventCount: views[j]!.eventCount, embedding: emb[j]! });
+    const clusterInputs = (j: number): ClusterInputs => ({ image: images.subarray(j * size, (j + 1) * size), rows: h, cols: w, eventCount: views[j]!.eventCount, embedding: emb[j]! });
     const space = fitClusterSpace(
       image,
       finals.map((_, i) => rawClusterFeatures(clusterInputs(i), (o.clusterSpace?.embeddingWeight ?? clusterSpaceDefaults.embeddingWeight) > 0)),
       o.dim,
       o.clusterSpace,
     );
-    const points = views.map((_, j) => clusterVector(space, clusterInputs(j)));
+    const points = clusterPoints(space, images, views.map((v) => v.eventCount), flat, h, w);
     const finalPoints = points.slice(0, n);
     stage(`clustering ${n} sessions (${o.clusterer}, ${space.featureNames.length}-d cluster space)`);
     let clusterOf: Int32Array;
@@ -328,7 +331,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
         inSampleAuc: Number.isNaN(inSampleAuc) ? null : inSampleAuc,
       },
     });
-    return { dir: outDir, manifest, clusters };
+    return { dir: outDir, manifest, clusters, points: finalPoints, clusterOf };
   } finally {
     model.dispose();
   }

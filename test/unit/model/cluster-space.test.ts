@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBundle } from '../../../src/model/bundle.ts';
 import { writeManifest, type BundleManifest } from '../../../src/model/bundle-manifest.ts';
-import { chooseK } from '../../../src/model/choose-k.ts';
 import { CLUSTER_SPACE_FILE, clusterSpaceProblem, clusterVector, fitClusterSpace, rawClusterFeatures } from '../../../src/model/cluster-space.ts';
 import { evaluateBundle } from '../../../src/model/evaluate.ts';
 import { defaultImageSpec, imageColumns } from '../../../src/model/image-spec.ts';
@@ -51,15 +50,6 @@ describe('cluster space', () => {
     expect(clusterSpaceProblem({ ...space, featureNames: space.featureNames.slice(1) }, defaultImageSpec, 16)).toMatch(/not the ones/);
     expect(clusterSpaceProblem({ ...space, mean: space.mean.map(() => Number.NaN) }, defaultImageSpec, 16)).toMatch(/finite/);
     expect(clusterSpaceProblem({ version: 2 }, defaultImageSpec, 16)).toMatch(/version: 1/);
-  });
-
-  it('chooses k by silhouette: three separated blobs give k = 3', () => {
-    const random = seededRandom(9);
-    const centres = [[0, 0], [10, 0], [0, 10]];
-    const pts = Array.from({ length: 300 }, (_, i) => centres[i % 3]!.map((c) => c + random() - 0.5));
-    const r = chooseK(pts, { candidates: [2, 3, 4, 5], sample: 150 });
-    expect(r.k).toBe(3);
-    for (let i = 3; i < 300; i++) expect(r.labels[i]).toBe(r.labels[i % 3]);
   });
 });
 

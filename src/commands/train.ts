@@ -16,7 +16,7 @@ export interface TrainCommandOptions {
   encoder: EncoderKind;
   epochs: number;
   clusterer: 'hdbscan' | 'kmeans';
-  k: number;
+  k?: number;
   minClusterSize?: number;
   progress?: boolean;
 }
@@ -33,8 +33,8 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--dim <n>', 'embedding dimension').argParser(parseIntOption('--dim', 2, 256)).default(trainerDefaults.dim))
     .addOption(new Option('--encoder <kind>', 'encoder architecture').choices([...ENCODER_KINDS]).default(trainerDefaults.encoder))
     .addOption(new Option('--epochs <n>', 'most training epochs (early stopping may end sooner)').argParser(parseIntOption('--epochs', 1, 10_000)).default(trainerDefaults.epochs))
-    .addOption(new Option('--clusterer <name>', 'clustering of the embeddings').choices(['hdbscan', 'kmeans']).default(trainerDefaults.clusterer))
-    .addOption(new Option('--k <n>', 'clusters for --clusterer kmeans').argParser(parseIntOption('--k', 1, 10_000)).default(trainerDefaults.k))
+    .addOption(new Option('--clusterer <name>', 'clustering of the sessions (in the cluster space: image shares, length, optionally the embedding; see docs/quality.md)').choices(['hdbscan', 'kmeans']).default(trainerDefaults.clusterer))
+    .addOption(new Option('--k <n>', 'clusters for --clusterer kmeans (default: the k among 4–10 with the best silhouette)').argParser(parseIntOption('--k', 1, 10_000)))
     .addOption(new Option('--min-cluster-size <n>', 'HDBSCAN smallest cluster (default: 1% of the sessions HDBSCAN samples, at most 5,000; at least 10)').argParser(parseIntOption('--min-cluster-size', 2, 1_000_000)))
     .option('--no-progress', 'no progress bar')
     .action(async (opts: TrainCommandOptions) => {
@@ -71,7 +71,7 @@ export async function runTrain(opts: TrainCommandOptions): Promise<TrainReport> 
       encoder: opts.encoder,
       epochs: opts.epochs,
       clusterer: opts.clusterer,
-      k: opts.k,
+      ...(opts.k !== undefined ? { k: opts.k } : {}),
       ...(opts.minClusterSize !== undefined ? { minClusterSize: opts.minClusterSize } : {}),
       onStage: (m) => {
         if (started) bar.stop();

@@ -11,6 +11,7 @@ import { type SessionView } from '../streams/session-view.ts';
 import { CentroidIndex, NeighbourIndex } from './assign.ts';
 import { type BackendName, initBackend, liveTensorCount } from './backend.ts';
 import { type BundleManifest, readBundleJson, verifyBundle } from './bundle-manifest.ts';
+import { type ClusterSpace, clusterPoints, clusterSpaceProblem } from './cluster-space.ts';
 import { ChurnScorer, type ChurnScore } from './churn-scorer.ts';
 import { type BatchInfo, EncoderClient } from './encoder-client.ts';
 import { type AutoencoderModel } from './encoder-model.ts';
@@ -77,6 +78,8 @@ export class BundleScorer implements SessionScorer {
     private readonly churn: ChurnScorer,
     readonly dim: number,
     private readonly readout: { model: LogisticModel; thresholds: RiskThresholds; globalChurnRate: number } | undefined,
+    /** Where centroids live (cluster-space.json); absent in older bundles: the embedding itself. */
+    private readonly clusterSpace?: ClusterSpace,
   ) {
     this.columns = imageColumns(spec);
   }
@@ -92,8 +95,8 @@ export class BundleScorer implements SessionScorer {
     }));
   }
 
-  /** Like score(), with the embedding and the kNN rate (eval, explanations). */
-  async scoreDetailed(views: readonly SessionView[]): Promise<(ChurnScore & { embedding: Float32Array })[]> {
+  /** Like score(), with the embedding, the point assigned in the cluster space and the kNN rate (eval, explanations, parity tests). */
+  async scoreDetailed(views: readonly SessionView[]): Promise<(ChurnScore & { embedding: Float32Array; point: Float32Array })[]> {
     const n = views.length;
     if (n === 0) return [];
     const size = imageSize(this.spec);
@@ -105,19 +108,22 @@ export class BundleScorer implements SessionScorer {
     const flat = await this.encoder.encode(images, n);
     const t1 = performance.now();
     this.onEncode?.(n, (t1 - t0) / 1000);
-    const out: (ChurnScore & { embedding: Float32Array })[] = [];
+    const out: (ChurnScore & { embedding: Float32Array; point: Float32Array })[] = [];
     const rows = this.spec.rows;
     const cols = size / rows;
+    const points = this.clusterSpace ? clusterPoints(this.clusterSpace, images, views.map((v) => v.eventCount), flat, rows, cols) : undefined;
     for (let i = 0; i < n; i++) {
       const embedding = flat.subarray(i * this.dim, (i + 1) * this.dim);
-      const s = this.churn.score(embedding);
+      const image = images.subarray(i * size, (i + 1) * size);
+      const point = points ? points[i]! : embedding;
+      const s = this.churn.score(embedding, point);
       if (this.readout) {
         const { model, thresholds, globalChurnRate } = this.readout;
         const row = buildReadoutRow(model.featureNames, this.columns, {
           embedding,
           clusterChurnRate: s.assignment.churnRate,
           knnChurnRate: s.knnChurnRate ?? globalChurnRate,
-          image: images.subarray(i * size, (i + 1) * size),
+          image,
           rows,
           cols,
         });
@@ -125,7 +131,7 @@ export class BundleScorer implements SessionScorer {
         s.riskBand = riskBand(s.churnRisk, thresholds);
         s.source = 'readout';
       }
-      out.push({ ...s, embedding });
+      out.push({ ...s, embedding, point });
     }
     this.onAssign?.((performance.now() - t1) / 1000);
     return out;
@@ -210,7 +216,17 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
   const files = manifest.files;
   const centroids = CentroidIndex.load(dir, BUNDLE_FILES.centroids);
   const dim = weights.config.embeddingDim;
-  if (centroids.dim !== dim) refuse(dir, `${BUNDLE_FILES.centroids}.json is ${centroids.dim}-d but the encoder gives ${dim}-d embeddings; retrain the bundle.`);
+  let clusterSpace: ClusterSpace | undefined;
+  if (BUNDLE_FILES.clusterSpace in files) {
+    const json = readBundleJson<unknown>(dir, BUNDLE_FILES.clusterSpace);
+    const problem = clusterSpaceProblem(json, imageSpec, dim);
+    if (problem) refuse(dir, `${BUNDLE_FILES.clusterSpace}: ${problem}; retrain the bundle.`);
+    clusterSpace = json as ClusterSpace;
+  }
+  const pointDim = clusterSpace ? clusterSpace.featureNames.length : dim;
+  if (centroids.dim !== pointDim) {
+    refuse(dir, `${BUNDLE_FILES.centroids}.json is ${centroids.dim}-d but ${clusterSpace ? `${BUNDLE_FILES.clusterSpace} gives ${pointDim}-d points` : `the encoder gives ${dim}-d embeddings`}; retrain the bundle.`);
+  }
   const neighbours = `${BUNDLE_FILES.neighbours}.hnsw` in files ? NeighbourIndex.load(dir, BUNDLE_FILES.neighbours) : undefined;
   let readout: LogisticModel | undefined;
   if (BUNDLE_FILES.readout in files) {
@@ -254,6 +270,6 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
     sessionization,
     clusters: clustersFile.clusters,
     backend,
-    scorer: new BundleScorer(manifest.modelVersion, imageSpec, encoder, churn, dim, readout ? { model: readout, thresholds, globalChurnRate: centroids.globalChurnRate } : undefined),
+    scorer: new BundleScorer(manifest.modelVersion, imageSpec, encoder, churn, dim, readout ? { model: readout, thresholds, globalChurnRate: centroids.globalChurnRate } : undefined, clusterSpace),
   };
 }

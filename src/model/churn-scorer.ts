@@ -63,8 +63,9 @@ export class ChurnScorer {
     }
   }
 
-  score(embedding: Vector): ChurnScore {
-    const assignment = this.o.centroids.assign(embedding, this.o.assign);
+  /** `point`: where the centroid index lives (the bundle's cluster space); default the embedding. */
+  score(embedding: Vector, point: Vector = embedding): ChurnScore {
+    const assignment = this.o.centroids.assign(point, this.o.assign);
     const needKnn = this.o.neighbours !== undefined && (this.o.readout === undefined || this.readoutWants.knn);
     const knn = needKnn ? this.o.neighbours!.churnRate(embedding, this.o.knnK).rate : Number.NaN;
     const knnChurnRate = Number.isNaN(knn) ? null : knn;

@@ -1,6 +1,8 @@
 // Public surface of model/. Clustering, assignment, readout and quality metrics:
 export * from './hdbscan.ts';
 export * from './kmeans.ts';
+export * from './choose-k.ts';
+export * from './cluster-space.ts';
 export * from './centroids.ts';
 export * from './cluster-labels.ts';
 export * from './session-summary.ts';

@@ -14,7 +14,9 @@ import { CentroidIndex, NeighbourIndex } from './assign.ts';
 import { initBackend } from './backend.ts';
 import { type BundleManifest, writeManifest } from './bundle-manifest.ts';
 import { buildCentroids, describeClusters, type ClusterDescription } from './centroids.ts';
+import { chooseK, chooseKDefaults } from './choose-k.ts';
 import { labelClusters } from './cluster-labels.ts';
+import { CLUSTER_SPACE_FILE, type ClusterSpaceOptions, clusterPoints, clusterSpaceDefaults, type ClusterInputs, fitClusterSpace, rawClusterFeatures } from './cluster-space.ts';
 import { type AutoencoderModel, type EncoderKind } from './encoder-model.ts';
 import { hdbscan, hdbscanDefaults } from './hdbscan.ts';
 import { imageColumns, imageWidth } from './image-spec.ts';
@@ -31,6 +33,7 @@ import { saveEncoder } from './weights-io.ts';
 
 export const BUNDLE_FILES = {
   clusters: 'clusters.json',
+  clusterSpace: CLUSTER_SPACE_FILE,
   prototypes: 'prototypes.bin',
   readout: 'readout.json',
   centroids: 'centroids',
@@ -43,8 +46,10 @@ export interface TrainerOptions {
   encoder?: EncoderKind;
   epochs?: number;
   clusterer?: 'hdbscan' | 'kmeans';
-  /** k for k-means. */
+  /** k for k-means; default: chosen by silhouette (choose-k.ts). */
   k?: number;
+  /** Weights of the cluster space (cluster-space.ts). */
+  clusterSpace?: ClusterSpaceOptions;
   /** HDBSCAN's smallest cluster, default max(10, 1 % of the sessions it clusters: at most its 5,000-point sample). */
   minClusterSize?: number;
   /** Neighbours for the readout's kNN churn-rate feature. */
@@ -67,8 +72,7 @@ export const trainerDefaults = {
   dim: 16,
   encoder: 'temporal',
   epochs: 10,
-  clusterer: 'hdbscan',
-  k: 8,
+  clusterer: 'kmeans',
   knnK: 25,
   maxNeighbours: 10_000,
   imageFeatures: true,
@@ -89,6 +93,9 @@ export interface TrainReport {
   dir: string;
   manifest: BundleManifest;
   clusters: BundleCluster[];
+  /** Per training session (final state): its point in the cluster space and its cluster (−1 noise). */
+  points: Float32Array[];
+  clusterOf: Int32Array;
 }
 
 /** Stable JSON: object keys sorted, so the same content gives the same bytes. */
@@ -117,8 +124,8 @@ function rowsOf(flat: Float32Array, dim: number): Float32Array[] {
 }
 
 /** The readout's inputs for one embedding, as BundleScorer computes them when serving. */
-function readoutRates(e: Vector, centroids: CentroidIndex, neighbours: NeighbourIndex, knnK: number, excludeId?: number): { clusterChurnRate: number; knnChurnRate: number } {
-  const cluster = centroids.assign(e).churnRate;
+function readoutRates(e: Vector, point: Vector, centroids: CentroidIndex, neighbours: NeighbourIndex, knnK: number, excludeId?: number): { clusterChurnRate: number; knnChurnRate: number } {
+  const cluster = centroids.assign(point).churnRate;
   const knn = neighbours.churnRate(e, knnK, excludeId).rate;
   return { clusterChurnRate: cluster, knnChurnRate: Number.isNaN(knn) ? centroids.globalChurnRate : knn };
 }
@@ -161,17 +168,35 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
     const emb = rowsOf(flat, o.dim);
     const finals = emb.slice(0, n);
 
-    stage(`clustering ${n} embeddings (${o.clusterer})`);
+    // The cluster space (cluster-space.ts) is fitted on final states; every image (prefixes
+    // too: the readout's cluster rate) gets its point the way BundleScorer computes it.
+    const clusterInputs = (j: number): ClusterInputs => ({ image: images.subarray(j * size, (j + 1) * size), rows: h, cols: w, eventCount: views[j]!.eventCount, embedding: emb[j]! });
+    const space = fitClusterSpace(
+      image,
+      finals.map((_, i) => rawClusterFeatures(clusterInputs(i), (o.clusterSpace?.embeddingWeight ?? clusterSpaceDefaults.embeddingWeight) > 0)),
+      o.dim,
+      o.clusterSpace,
+    );
+    const points = clusterPoints(space, images, views.map((v) => v.eventCount), flat, h, w);
+    const finalPoints = points.slice(0, n);
+    stage(`clustering ${n} sessions (${o.clusterer}, ${space.featureNames.length}-d cluster space)`);
     let clusterOf: Int32Array;
+    let chosenK: number | null = null;
     if (o.clusterer === 'kmeans') {
-      clusterOf = kmeans(finals, { k: o.k, seed: o.seed }).labels;
+      if (o.k !== undefined) clusterOf = kmeans(finalPoints, { k: o.k, seed: o.seed, restarts: chooseKDefaults.restarts }).labels;
+      else {
+        const chosen = chooseK(finalPoints, { seed: o.seed });
+        clusterOf = chosen.labels;
+        chosenK = chosen.k;
+        stage(`k = ${chosen.k} by silhouette (${chosen.scores.map((x) => `${x.k}: ${x.silhouette.toFixed(3)}`).join(', ')})`);
+      }
     } else {
       // 1 % of the points HDBSCAN actually builds its hierarchy on (it subsamples large sets).
       const minClusterSize = o.minClusterSize ?? Math.max(10, Math.round(Math.min(n, hdbscanDefaults.maxPoints) * 0.01));
-      clusterOf = hdbscan(finals, { minClusterSize, seed: o.seed }).labels;
+      clusterOf = hdbscan(finalPoints, { minClusterSize, seed: o.seed }).labels;
     }
     const churn = Float64Array.from(sessions, (s) => s.label);
-    const centroidModel = buildCentroids(finals, clusterOf, churn, { seed: o.seed });
+    const centroidModel = buildCentroids(finalPoints, clusterOf, churn, { seed: o.seed });
     if (centroidModel.centroids.length === 0) {
       throw new UserError(ErrorCodes.INPUT_INVALID, 'train: clustering found no clusters (every session is noise); use --clusterer kmeans or train on more sessions.', { exitCode: 2 });
     }
@@ -202,7 +227,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
     emb.forEach((e, j) => {
       const i = owner[j]!;
       if (Number.isNaN(sessions[i]!.label) || (j >= n && o.readoutOn === 'final')) return;
-      const rates = readoutRates(e, centroids, neighbours, o.knnK, indexPos[i]! >= 0 ? indexPos[i]! : undefined);
+      const rates = readoutRates(e, points[j]!, centroids, neighbours, o.knnK, indexPos[i]! >= 0 ? indexPos[i]! : undefined);
       xs.push(buildReadoutRow(featureNames, columns, { embedding: e, ...rates, image: images.subarray(j * size, (j + 1) * size), rows: h, cols: w }));
       ys.push(sessions[i]!.label);
       isFinal.push(j < n);
@@ -255,13 +280,14 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
       return { ...c, prototype: k, labelled: stats.labelled, churned: stats.churned };
     });
 
-    const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK, maxNeighbours: o.maxNeighbours, imageFeatures: o.imageFeatures, readoutOn: o.readoutOn, readoutL2: o.readoutL2 };
+    const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k ?? null, clusterSpace: { ...clusterSpaceDefaults, ...o.clusterSpace }, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK, maxNeighbours: o.maxNeighbours, imageFeatures: o.imageFeatures, readoutOn: o.readoutOn, readoutL2: o.readoutL2 };
     const modelVersion = createHash('sha256').update(data.dataHash).update(stableJson(config)).update(backend).digest('hex').slice(0, 12);
 
     stage(`writing the bundle to ${outDir}`);
     mkdirSync(outDir, { recursive: true });
     for (const f of readdirSync(outDir)) rmSync(join(outDir, f), { recursive: true, force: true });
     await saveEncoder(model, outDir);
+    writeFileSync(join(outDir, BUNDLE_FILES.clusterSpace), `${JSON.stringify(space, null, 2)}\n`);
     writeFileSync(join(outDir, BUNDLE_FILES.clusters), `${JSON.stringify({ version: 1, rows: h, cols: w, prototypesFile: BUNDLE_FILES.prototypes, clusters }, null, 2)}\n`);
     writeFileSync(join(outDir, BUNDLE_FILES.prototypes), Buffer.from(protos.buffer, protos.byteOffset, protos.byteLength));
     centroids.save(outDir, BUNDLE_FILES.centroids);
@@ -301,10 +327,11 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
         centroids: centroidModel.centroids.length,
         noiseShare: noise / n,
         ari,
+        chosenK,
         inSampleAuc: Number.isNaN(inSampleAuc) ? null : inSampleAuc,
       },
     });
-    return { dir: outDir, manifest, clusters };
+    return { dir: outDir, manifest, clusters, points: finalPoints, clusterOf };
   } finally {
     model.dispose();
   }

@@ -1,0 +1,129 @@
+// The feature space clusters live in: per-column means of the journey image over its occupied
+// rows (event-type and page-category shares, mean dwell/gap/value), log1p of the session's
+// event count, and optionally the encoder's embedding — each standardised over the training
+// sessions and multiplied by a weight. Training clusters these vectors and builds the centroid
+// HNSW index on them; BundleScorer computes the same vector from the served SessionView's
+// image, its eventCount and the embedding (`clusterVector`), so assignment and training agree.
+//
+// Why not the embedding alone: on the generator's data the reconstruction-trained embedding
+// separates archetypes poorly (k-means ARI ≈ 0.2), while the shares over occupied rows recover
+// them (ARI ≈ 0.8–0.9; docs/quality.md). Means over *occupied* rows, not all H rows, so a
+// short session is not just a scaled-down copy of a long one; length enters once, as log1p.
+import { imageColumns, type ImageSpec } from './image-spec.ts';
+import { type Vector } from './vectors.ts';
+
+export const CLUSTER_SPACE_FILE = 'cluster-space.json';
+
+export interface ClusterSpace {
+  version: 1;
+  /** "occ:<column>", "logEvents", "emb<j>", in vector order. */
+  featureNames: string[];
+  /** Standardisation: (x − mean) / sd · weight, folded into mean and factor. */
+  mean: number[];
+  factor: number[];
+}
+
+export interface ClusterSpaceOptions {
+  /** Weight of each embedding coordinate (0 leaves the embedding out of the space). */
+  embeddingWeight?: number;
+  /** Weight of log1p(event count). */
+  lengthWeight?: number;
+  /** Weight of the mean dwell column (length and dwell are a few numbers against ~20 shares). */
+  dwellWeight?: number;
+}
+
+/** Chosen on generator data (docs/quality.md): the embedding adds nothing there at 0.3 or 0.5. */
+export const clusterSpaceDefaults = { embeddingWeight: 0, lengthWeight: 1, dwellWeight: 2.5 } satisfies Required<ClusterSpaceOptions>;
+
+export interface ClusterInputs {
+  /** The rasterized image, row-major [rows, cols]. */
+  image: Float32Array;
+  rows: number;
+  cols: number;
+  eventCount: number;
+  embedding: Vector;
+}
+
+const OCCUPIED_PREFIX = 'occ:';
+
+export function clusterFeatureNames(spec: ImageSpec, embeddingDim: number, embeddingWeight: number): string[] {
+  const names = [...imageColumns(spec).map((c) => `${OCCUPIED_PREFIX}${c}`), 'logEvents'];
+  if (embeddingWeight > 0) for (let j = 0; j < embeddingDim; j++) names.push(`emb${j}`);
+  return names;
+}
+
+/** Unstandardised features in `clusterFeatureNames` order. */
+export function rawClusterFeatures(x: ClusterInputs, withEmbedding: boolean): number[] {
+  const sums = new Float64Array(x.cols);
+  let occupied = 0;
+  for (let r = 0; r < x.rows; r++) {
+    let any = false;
+    for (let c = 0; c < x.cols; c++) {
+      const v = x.image[r * x.cols + c]!;
+      sums[c]! += v;
+      if (v !== 0) any = true;
+    }
+    if (any) occupied++;
+  }
+  const out = Array.from(sums, (s) => s / Math.max(1, occupied));
+  out.push(Math.log1p(x.eventCount));
+  if (withEmbedding) for (let j = 0; j < x.embedding.length; j++) out.push(x.embedding[j]!);
+  return out;
+}
+
+/** Fits the standardisation and weights on the training sessions' raw features. */
+export function fitClusterSpace(spec: ImageSpec, rows: readonly number[][], embeddingDim: number, options: ClusterSpaceOptions = {}): ClusterSpace {
+  const o = { ...clusterSpaceDefaults, ...options };
+  const featureNames = clusterFeatureNames(spec, embeddingDim, o.embeddingWeight);
+  const d = featureNames.length;
+  const mean = new Array<number>(d).fill(0);
+  const sq = new Array<number>(d).fill(0);
+  for (const r of rows) for (let j = 0; j < d; j++) mean[j]! += r[j]! / rows.length;
+  for (const r of rows) for (let j = 0; j < d; j++) sq[j]! += (r[j]! - mean[j]!) ** 2 / rows.length;
+  const factor = featureNames.map((name, j) => {
+    const weight = name === 'logEvents' ? o.lengthWeight : name === `${OCCUPIED_PREFIX}dwell` ? o.dwellWeight : name.startsWith('emb') ? o.embeddingWeight : 1;
+    const sd = Math.sqrt(sq[j]!);
+    // A constant column carries nothing; 0 keeps it from turning float noise into distance.
+    return sd > 1e-12 ? weight / sd : 0;
+  });
+  return { version: 1, featureNames, mean, factor };
+}
+
+/** The point clustered at training time and assigned at serving time. */
+export function clusterVector(space: ClusterSpace, x: ClusterInputs): Float32Array {
+  const raw = rawClusterFeatures(x, space.featureNames.some((n) => n.startsWith('emb')));
+  if (raw.length !== space.featureNames.length) {
+    throw new Error(`cluster space has ${space.featureNames.length} features but the image and embedding give ${raw.length}; retrain the bundle`);
+  }
+  return Float32Array.from(raw, (v, j) => (v - space.mean[j]!) * space.factor[j]!);
+}
+
+/** Checks a parsed cluster-space.json against the image spec and embedding size; returns a message or null. */
+export function clusterSpaceProblem(value: unknown, spec: ImageSpec, embeddingDim: number): string | null {
+  const s = value as Partial<ClusterSpace> | null;
+  if (!s || s.version !== 1 || !Array.isArray(s.featureNames) || !Array.isArray(s.mean) || !Array.isArray(s.factor)) {
+    return 'expected { version: 1, featureNames, mean, factor }';
+  }
+  const withEmb = s.featureNames.some((n) => String(n).startsWith('emb'));
+  const expected = clusterFeatureNames(spec, embeddingDim, withEmb ? 1 : 0);
+  if (s.featureNames.length !== expected.length || s.featureNames.some((n, j) => n !== expected[j])) {
+    return `its features (${s.featureNames.length}) are not the ones this image spec and ${embeddingDim}-d encoder give (${expected.length})`;
+  }
+  if (s.mean.length !== expected.length || s.factor.length !== expected.length || [...s.mean, ...s.factor].some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
+    return 'mean and factor must be finite numbers, one per feature';
+  }
+  return null;
+}
+
+/**
+ * Points of a batch: images [n, rows, cols] and embeddings [n, dim], flat, as the trainer and
+ * BundleScorer both hold them (one function for both, so they cannot drift apart).
+ */
+export function clusterPoints(space: ClusterSpace, images: Float32Array, eventCounts: ArrayLike<number>, embeddings: Float32Array, rows: number, cols: number): Float32Array[] {
+  const n = eventCounts.length;
+  const size = rows * cols;
+  const dim = embeddings.length / Math.max(1, n);
+  return Array.from({ length: n }, (_, i) =>
+    clusterVector(space, { image: images.subarray(i * size, (i + 1) * size), rows, cols, eventCount: eventCounts[i]!, embedding: embeddings.subarray(i * dim, (i + 1) * dim) }),
+  );
+}

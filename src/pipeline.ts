@@ -18,6 +18,7 @@ import { buildDeadLetter } from './sinks/dead-letter.ts';
 import { type KafkaSink, type OutRecord } from './sinks/kafka-sink.ts';
 import { type ClickEnvelope, type SessionOutcome } from './streams/outcomes.ts';
 import { journeySessions } from './streams/pipeline.ts';
+import { PartitionWatermarks } from './streams/watermark.ts';
 import { type SessionStore } from './streams/session-store.ts';
 import { type SessionView } from './streams/session-view.ts';
 
@@ -139,6 +140,7 @@ export class Processor {
   /** Offset of the record being handed to the sessionizer (closes it triggers are tagged with it). */
   private currentOffset = -1n;
   private readonly closeTrigger = new WeakMap<object, bigint>();
+  private readonly watermarks: PartitionWatermarks;
   /**
    * Offset spans (first..last event) of closed sessions, per store partition, until commits
    * pass them: a commit inside a closed session's span would make a restart rebuild only its
@@ -152,6 +154,7 @@ export class Processor {
     private readonly options: ProcessorOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.watermarks = new PartitionWatermarks({ allowedLatenessMs: options.store.session.allowedLatenessMs });
     const high = Math.max(2, options.maxInFlight);
     this.flow = new FlowControl(
       {
@@ -174,7 +177,7 @@ export class Processor {
     this.drained = new Promise<void>((resolve, reject) => {
       this.subscription = this.input
         .pipe(
-          journeySessions({ store, tickMs, maxBatch, closeOnComplete: false }),
+          journeySessions({ store, tickMs, maxBatch, closeOnComplete: false, watermarks: this.watermarks }),
           // closes are emitted while the record that moved the watermark is handed in
           tap((o) => {
             if (o.kind !== 'close') return;
@@ -272,6 +275,7 @@ export class Processor {
       const slot = this.slotOf.get(`${tp.topic}\u0000${tp.partition}`);
       if (slot !== undefined) {
         this.options.store.dropPartition(slot);
+        this.watermarks.reset(slot);
         this.closedSpans.delete(slot);
       }
       this.replayUntil.delete(`${tp.topic}\u0000${tp.partition}`);

@@ -2,6 +2,7 @@
 // consumer also reads (low-watermark offsets to commit, partitions to drop on revoke).
 import { type OperatorFunction, type SchedulerLike, pipe } from 'rxjs';
 import { type SessionStore } from './session-store.ts';
+import { type PartitionWatermarks } from './watermark.ts';
 import { type ClickEnvelope, type SessionOutcome } from './outcomes.ts';
 import { microBatch } from './micro-batch.ts';
 import { sessionize } from './sessionize.ts';
@@ -13,6 +14,8 @@ export interface JourneySessionsOptions {
   idleTimeoutMs?: number;
   closeOnComplete?: boolean;
   scheduler?: SchedulerLike;
+  /** Shared watermarks, so the caller can reset a partition it lost in a rebalance. */
+  watermarks?: PartitionWatermarks;
 }
 
 /**
@@ -24,7 +27,7 @@ export interface JourneySessionsOptions {
 export function journeySessions(options: JourneySessionsOptions): OperatorFunction<ClickEnvelope, SessionOutcome> {
   const { store, scheduler } = options;
   return pipe(
-    sessionize({ store, scheduler, idleTimeoutMs: options.idleTimeoutMs, closeOnComplete: options.closeOnComplete }),
+    sessionize({ store, scheduler, idleTimeoutMs: options.idleTimeoutMs, closeOnComplete: options.closeOnComplete, ...(options.watermarks ? { watermarks: options.watermarks } : {}) }),
     microBatch({ store, scheduler, tickMs: options.tickMs, maxBatch: options.maxBatch }),
   );
 }

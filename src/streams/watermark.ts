@@ -48,6 +48,15 @@ export class PartitionWatermarks {
     return [...this.#maxTs.keys()];
   }
 
+  /**
+   * Forgets a partition (revoked in a rebalance): when it is read again from an older offset,
+   * its events must not be judged late against the watermark of the first pass.
+   */
+  reset(partition: number): void {
+    this.#maxTs.delete(partition);
+    this.#lastArrival.delete(partition);
+  }
+
   /** Forgets a revoked partition. */
   delete(partition: number): void {
     this.#maxTs.delete(partition);

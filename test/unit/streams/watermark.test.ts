@@ -22,3 +22,17 @@ describe('PartitionWatermarks', () => {
     expect(w.get(0, 360)).toBe(1240);
   });
 });
+
+describe('PartitionWatermarks.reset', () => {
+  it('forgets a revoked partition, so re-reading it from an older offset is not late', async () => {
+    const { PartitionWatermarks } = await import('../../../src/streams/watermark.ts');
+    const w = new PartitionWatermarks({ allowedLatenessMs: 1000 });
+    w.observe(0, 100_000, 0);
+    w.observe(1, 50_000, 0);
+    expect(w.get(0)).toBe(99_000);
+    w.reset(0);
+    expect(w.get(0)).toBe(-Infinity);
+    expect(w.get(1)).toBe(49_000);
+    expect(w.observe(0, 10_000, 0)).toBe(9_000);
+  });
+});

@@ -69,7 +69,7 @@ describe('chaos: crash (scenario 1)', () => {
       for (let i = 0; i < stream.length; i += chunk) {
         await produce(kafka, input, stream.slice(i, i + chunk).map(({ key, value }) => ({ key, value })));
         produced = Math.min(stream.length, i + chunk);
-        await sleep(size(1_500, 1_000));
+        await sleep(size(1_000, 1_000));
       }
       await produce(kafka, input, closers);
     })();

@@ -2,6 +2,7 @@
 // thread cannot delay (and so hide) the events it should be measured against. Every 5 ms it
 // sends whatever the target rate says is due by now, without waiting for earlier sends; each
 // event's timestamp is the wall-clock time it was handed to the client.
+import { setInterval, clearInterval } from 'node:timers';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kafka, logLevel } from 'kafkajs';
 

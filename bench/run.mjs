@@ -11,16 +11,26 @@ const args = process.argv.slice(2);
 const only = args.filter((a) => !a.startsWith('--'));
 const flags = args.filter((a) => a.startsWith('--'));
 const files = readdirSync(here).filter((f) => f.endsWith('.ts') && !f.startsWith('_') && (only.length === 0 || only.some((o) => f.includes(o))));
+/** The benchmark's figures: its last stdout line, or a pretty-printed object ending the output. */
+function lastJson(stdout) {
+  const text = stdout.trim();
+  const lines = text.split('\n');
+  const candidates = [lines.at(-1) ?? '', text.slice(Math.max(0, text.lastIndexOf('\n{') + 1))];
+  for (const c of candidates) {
+    try {
+      return JSON.parse(c);
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}
+
 const results = {};
 for (const f of files) {
   process.stderr.write(`bench: ${f} ${flags.join(' ')}\n`);
   const res = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(here, f), ...flags], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
-  const last = res.stdout.trim().split('\n').pop() ?? '';
-  try {
-    results[f.replace(/\.ts$/, '')] = JSON.parse(last);
-  } catch {
-    results[f.replace(/\.ts$/, '')] = { error: `exit ${res.status}`, output: res.stdout.slice(-2000) };
-  }
+  results[f.replace(/\.ts$/, '')] = lastJson(res.stdout) ?? { error: `exit ${res.status}`, output: res.stdout.slice(-2000) };
 }
 mkdirSync(join(here, 'results'), { recursive: true });
 const out = { at: new Date().toISOString(), quick: flags.includes('--quick'), results };

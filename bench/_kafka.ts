@@ -1,0 +1,270 @@
+// Shared by the broker benchmarks (the leading underscore keeps bench/run.mjs from running it):
+// an owned local broker, topics, a cheap synthetic clickstream, the processor started in-process
+// and the consume-only baselines. Every benchmark stops what it started, broker included.
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { Consumer as PlatformaticConsumer } from '@platformatic/kafka';
+import { type App, startApp } from '../src/app.ts';
+import { resolveConfig, runOptions } from '../src/config.ts';
+import { type JourneySignal } from '../src/contracts.ts';
+import { createLogger } from '../src/log.ts';
+import { defaultImageSpec } from '../src/model/image-spec.ts';
+import { type LocalKafkaHandle, startLocalKafka } from '../tools/kafka/local-kafka.ts';
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+export function log(message: string): void {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
+}
+
+/** Starts an owned broker and stops it on exit, on a signal or on a thrown error. */
+export async function withBroker<T>(body: (broker: LocalKafkaHandle, kafka: Kafka) => Promise<T>): Promise<T> {
+  const broker = await startLocalKafka({ heap: '768m' });
+  const stop = () => broker.stop().catch(() => undefined);
+  const onSignal = () => void stop().then(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const kafka = new Kafka({ clientId: uniqueName('bench'), brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    return await body(broker, kafka);
+  } finally {
+    await stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export async function createTopic(kafka: Kafka, topic: string, partitions = 3): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if ((await admin.listTopics()).includes(topic)) return;
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const types = defaultImageSpec.eventTypes;
+
+export interface ClickRecord {
+  key: string;
+  value: string;
+}
+
+export function clickRecord(session: number, k: number, timestamp: number, runId: string): ClickRecord {
+  const sessionId = `${runId}-s${session}`;
+  return {
+    key: sessionId,
+    value: JSON.stringify({
+      eventId: `${sessionId}-e${k}`,
+      sessionId,
+      userId: `u${session % 50_000}`,
+      timestamp,
+      type: types[(session * 7 + k * 3) % types.length],
+      page: `/p/${(session + k) % 40}`,
+      durationMs: 500 + ((session * 31 + k * 17) % 30_000),
+      value: k % 7 === 6 ? 19.99 : null,
+      properties: {},
+    }),
+  };
+}
+
+/**
+ * A clickstream in event-time order: session i starts at t0 + i·2 s and has `perSession` events
+ * 20 s apart, so about (perSession·20 s + 30 min gap) / 2 s sessions are open at once and the
+ * rest close as the watermark moves on, as in production.
+ */
+export function* flowingClicks(events: number, perSession: number, runId: string, t0 = Date.UTC(2026, 10, 1)): Generator<ClickRecord> {
+  const sessions = Math.ceil(events / perSession);
+  let n = 0;
+  for (let slot = 0; n < events; slot++) {
+    for (let k = 0; k < perSession && n < events; k++) {
+      const i = slot - 10 * k;
+      if (i < 0 || i >= sessions) continue;
+      yield clickRecord(i, k, t0 + i * 2000 + k * 20_000, runId);
+      n++;
+    }
+  }
+}
+
+/** `sessions` sessions with `perSession` events each, all inside a few minutes: none closes. */
+export function* openSessionClicks(sessions: number, perSession: number, runId: string, t0 = Date.UTC(2026, 10, 1)): Generator<ClickRecord> {
+  for (let k = 0; k < perSession; k++) for (let i = 0; i < sessions; i++) yield clickRecord(i, k, t0 + k * 60_000 + (i % 1000), runId);
+}
+
+/** Produces the records in batches, a few requests in flight; returns records/s. */
+export async function produceAll(kafka: Kafka, topic: string, records: Iterable<ClickRecord>): Promise<{ records: number; seconds: number }> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const t0 = performance.now();
+  let n = 0;
+  try {
+    let batch: ClickRecord[] = [];
+    const inFlight = new Set<Promise<unknown>>();
+    const flush = async () => {
+      const p = producer.send({ topic, acks: 1, messages: batch });
+      batch = [];
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+      if (inFlight.size >= 4) await Promise.race(inFlight);
+    };
+    for (const r of records) {
+      batch.push(r);
+      n++;
+      if (batch.length === 5000) await flush();
+    }
+    if (batch.length > 0) await flush();
+    await Promise.all(inFlight);
+  } finally {
+    await producer.disconnect();
+  }
+  return { records: n, seconds: (performance.now() - t0) / 1000 };
+}
+
+export interface RunFigures {
+  /** From the start call to the last record counted. */
+  totalSeconds: number;
+  /** From the first record seen to the last: the steady rate, without join and model load. */
+  steadySeconds: number;
+  eventsPerSecond: number;
+  eventsPerSecondWithStartup: number;
+}
+
+function figures(n: number, started: number, first: number, last: number): RunFigures {
+  const totalSeconds = (last - started) / 1000;
+  const steadySeconds = (last - first) / 1000;
+  return {
+    totalSeconds: +totalSeconds.toFixed(3),
+    steadySeconds: +steadySeconds.toFixed(3),
+    eventsPerSecond: Math.round(n / steadySeconds),
+    eventsPerSecondWithStartup: Math.round(n / totalSeconds),
+  };
+}
+
+async function until(predicate: () => boolean, timeoutMs: number, what: string, pollMs = 5): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/** Raw kafkajs consume-only: a fresh group reads the topic from the beginning and counts. */
+export async function kafkajsConsume(bootstrap: string, topic: string, expected: number, timeoutMs: number): Promise<RunFigures> {
+  const kafka = new Kafka({ clientId: uniqueName('raw'), brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  // The same fetch settings as the processor's KafkajsSource, so only the work per record differs.
+  const consumer = kafka.consumer({ groupId: uniqueName('raw'), sessionTimeout: 30_000, heartbeatInterval: 3_000, maxWaitTimeInMs: 250 });
+  const started = performance.now();
+  let first = 0;
+  let last = 0;
+  let n = 0;
+  let bytes = 0;
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        if (n === 0) first = performance.now();
+        for (const m of batch.messages) bytes += m.value?.length ?? 0;
+        n += batch.messages.length;
+        if (n >= expected && last === 0) last = performance.now();
+      },
+    });
+    await until(() => n >= expected, timeoutMs, `kafkajs to consume ${expected} records (${n} so far)`);
+  } finally {
+    await consumer.disconnect();
+  }
+  if (bytes === 0) throw new Error('kafkajs consumed no bytes');
+  return figures(n, started, first, last);
+}
+
+/** @platformatic/kafka consume-only: a fresh group, earliest offsets, Buffers, counts records. */
+export async function platformaticConsume(bootstrap: string, topic: string, expected: number, timeoutMs: number): Promise<RunFigures> {
+  const consumer = new PlatformaticConsumer({ groupId: uniqueName('plt'), clientId: uniqueName('plt'), bootstrapBrokers: [bootstrap], maxWaitTime: 250 });
+  const started = performance.now();
+  let first = 0;
+  let last = 0;
+  let n = 0;
+  let bytes = 0;
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: true });
+    stream.on('data', (m: { value: Buffer | undefined }) => {
+      if (n === 0) first = performance.now();
+      bytes += m.value?.length ?? 0;
+      n++;
+      if (n === expected) last = performance.now();
+    });
+    await until(() => n >= expected, timeoutMs, `@platformatic/kafka to consume ${expected} records (${n} so far)`);
+    await stream.close();
+  } finally {
+    await consumer.close(true);
+  }
+  if (bytes === 0) throw new Error('@platformatic/kafka consumed no bytes');
+  return figures(n, started, first, last);
+}
+
+export interface ProcessorRun {
+  app: App;
+  startedAt: number;
+  firstRecordAt: () => number;
+  firstSignalAt: () => number;
+  signals: () => number;
+}
+
+/** The processor with the default bundle, in-process, as `journeylens run` starts it. */
+export async function startProcessor(
+  bootstrap: string,
+  options: { input: string; signals: string; group?: string; onSignal?: (s: JourneySignal) => void; extra?: Record<string, string> },
+): Promise<ProcessorRun> {
+  const flags = {
+    brokers: bootstrap,
+    input: options.input,
+    signalsTopic: options.signals,
+    group: options.group ?? uniqueName('jl'),
+    metricsPort: '0',
+    metricsHost: '127.0.0.1',
+    logLevel: 'error',
+    ...options.extra,
+  };
+  // KafkaSink produces with allowAutoTopicCreation: false, and a missing signals topic stalls
+  // the first tick for good (no error, no signal), so the topic is created up front.
+  await createTopic(new Kafka({ clientId: uniqueName('admin'), brokers: [bootstrap], logLevel: logLevel.NOTHING }), options.signals, 3);
+  let firstSignal = 0;
+  let signals = 0;
+  const startedAt = performance.now();
+  const app = await startApp(resolveConfig(runOptions, flags, {}), {
+    flags,
+    log: createLogger({ level: 'error' }),
+    onSignal: (s) => {
+      if (signals++ === 0) firstSignal = performance.now();
+      options.onSignal?.(s);
+    },
+  });
+  let firstRecord = 0;
+  const poll = setInterval(() => {
+    if (firstRecord === 0 && app.processor.stats.records > 0) {
+      firstRecord = performance.now();
+      clearInterval(poll);
+    }
+  }, 2);
+  void app.done.finally(() => clearInterval(poll)).catch(() => undefined);
+  return { app, startedAt, firstRecordAt: () => firstRecord, firstSignalAt: () => firstSignal, signals: () => signals };
+}
+
+/** Runs the processor until it has processed `expected` events; returns its rate. */
+export async function processorConsume(bootstrap: string, topic: string, expected: number, timeoutMs: number): Promise<RunFigures & { signals: number; late: number; dead: number; activeSessionsAtEnd: number }> {
+  const run = await startProcessor(bootstrap, { input: topic, signals: uniqueName('signals') });
+  try {
+    const s = run.app.processor.stats;
+    await until(() => s.processed + s.dead + s.late + s.duplicates >= expected, timeoutMs, `the processor to process ${expected} events (${s.processed} so far)`, 2);
+    const last = performance.now();
+    return { ...figures(expected, run.startedAt, run.firstRecordAt(), last), signals: s.signals, late: s.late, dead: s.dead, activeSessionsAtEnd: run.app.processor.activeSessions };
+  } finally {
+    await run.app.stop();
+  }
+}
+
+export { until };

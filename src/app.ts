@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { type RunConfig, checkRunConfig, configSection, inputTopics } from './config.ts';
 import { type ChurnAlert, type JourneySignal } from './contracts.ts';
 import { compileIngestion } from './consumers/ingest.ts';
-import { assertBrokersReachable, createKafka } from './consumers/kafka-client.ts';
+import { assertBrokersReachable, assertTopicsExist, createKafka } from './consumers/kafka-client.ts';
 import { parseIngestionOptions } from './consumers/options.ts';
 import { KafkajsSource } from './consumers/source.ts';
 import { startConsumerLagPoller } from './consumer-lag.ts';
@@ -95,6 +95,19 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     }
   } else if (!hooks.scorer) {
     log.warn('no model bundle (models/default is missing and --bundle is not set): signals carry no cluster or churn risk');
+  }
+  try {
+    await assertTopicsExist(kafka, [
+      { topic: config.signalsTopic, option: '--signals-topic' },
+      ...(config.alertsTopic ? [{ topic: config.alertsTopic, option: '--alerts-topic' }] : []),
+      ...(config.dlqTopic ? [{ topic: config.dlqTopic, option: '--dlq-topic' }] : []),
+      ...(config.lateTopic ? [{ topic: config.lateTopic, option: '--late-topic' }] : []),
+      ...(config.parkedTopic ? [{ topic: config.parkedTopic, option: '--parked-topic' }] : []),
+    ]);
+  } catch (err) {
+    await model?.close();
+    await ops.stop();
+    throw err;
   }
   ops.setReadinessCheck('modelLoaded', () => model !== undefined || hooks.scorer !== undefined || !bundleDir);
   const store = model ? new SessionStore(model.bundle.imageSpec, model.bundle.sessionization) : new SessionStore(defaultImageSpec, defaultSessionizationSpec);

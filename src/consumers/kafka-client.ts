@@ -123,6 +123,29 @@ function isAuthError(err: unknown): boolean {
   return e?.name === 'KafkaJSSASLAuthenticationError' || /SASL|authentication/i.test(e?.message ?? '') || e?.type === 'SASL_AUTHENTICATION_FAILED';
 }
 
+/**
+ * Output topics must exist before the processor starts: producing to a missing topic (with
+ * auto-creation off) would stall every tick while kafkajs retries. One message names them all.
+ */
+export async function assertTopicsExist(kafka: Kafka, topics: { topic: string; option: string }[]): Promise<void> {
+  if (topics.length === 0) return;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length > 0) {
+      throw new UserError(
+        ErrorCodes.CONFIG_INVALID,
+        `output topic${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m.topic}" (${m.option})`).join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist on the cluster; create ${missing.length > 1 ? 'them' : 'it'} first (e.g. kafka-topics.sh --create) or point the option at an existing topic.`,
+        { exitCode: 2 },
+      );
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Creates missing topics (the demo and tests; production clusters usually manage topics). */
 export async function ensureTopics(kafka: Kafka, topics: { topic: string; partitions?: number }[]): Promise<void> {
   const admin = kafka.admin();

@@ -95,6 +95,13 @@ describe('journeylens run (real broker)', () => {
     expect(await proc.exited).toBe(0);
   });
 
+  it('refuses to start when an output topic does not exist, naming it and its option', async () => {
+    const missing = uniqueName('no-such-signals');
+    const res = await runCli(['run', '--brokers', brokers, '--input', uniqueName('clicks'), '--signals-topic', missing, '--metrics-port', '0']);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(`output topic "${missing}" (--signals-topic) does not exist on the cluster; create it first`);
+  });
+
   it('exits non-zero with a clear message when no broker is reachable', async () => {
     const res = await runCli(['run', '--brokers', '127.0.0.1:1', '--input', 'clicks', '--connect-timeout-ms', '1500']);
     expect(res.code).toBe(1);

@@ -16,13 +16,12 @@
 //
 // Only open sessions hold their events; a closed session keeps views and a summary.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Subject } from 'rxjs';
 import { type ClickEvent } from '../contracts.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
-import { toClickEvent } from '../streams/events-jsonl.ts';
+import { clickEventLines } from '../streams/events-jsonl.ts';
 import { type ClickEnvelope, type SessionEvent } from '../streams/outcomes.ts';
 import { SessionStore } from '../streams/session-store.ts';
 import { type SessionView } from '../streams/session-view.ts';
@@ -202,35 +201,18 @@ export async function loadTrainingData(options: TrainingDataOptions): Promise<Tr
   input.pipe(sessionize({ store, closeOnComplete: true })).subscribe({ next: onOutcome, error: (err: unknown) => (failure = err) });
 
   let events = 0;
-  let lineNo = 0;
   let firstEventTime = Number.NaN;
   if (!existsSync(options.events)) throw new UserError(ErrorCodes.INPUT_INVALID, `--events ${options.events}: no such file.`, { exitCode: 2 });
-  const stream = createReadStream(options.events, { encoding: 'utf8' });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  try {
-    for await (const line of lines) {
-      lineNo++;
-      if (line.trim() === '') continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch (err) {
-        throw new UserError(ErrorCodes.INPUT_INVALID, `${options.events}:${lineNo}: not valid JSON (${(err as Error).message})`);
-      }
-      const event = toClickEvent(value, `${options.events}:${lineNo}`);
-      if (Number.isNaN(firstEventTime)) firstEventTime = event.timestamp;
-      if (options.horizonMs !== undefined && event.timestamp >= firstEventTime + options.horizonMs) continue;
-      if (options.users && !options.users.has(event.userId ?? '')) continue;
-      hash.update(line);
-      events++;
-      current = event;
-      input.next({ event, partition: 0, offset: String(events) });
-      if (failure !== undefined) throw failure;
-      if (options.onProgress && events % 10_000 === 0) options.onProgress(events);
-    }
-  } finally {
-    lines.close();
-    stream.destroy();
+  for await (const { event, line } of clickEventLines(options.events)) {
+    if (Number.isNaN(firstEventTime)) firstEventTime = event.timestamp;
+    if (options.horizonMs !== undefined && event.timestamp >= firstEventTime + options.horizonMs) continue;
+    if (options.users && !options.users.has(event.userId ?? '')) continue;
+    hash.update(line);
+    events++;
+    current = event;
+    input.next({ event, partition: 0, offset: String(events) });
+    if (failure !== undefined) throw failure;
+    if (options.onProgress && events % 10_000 === 0) options.onProgress(events);
   }
   input.complete();
   if (failure !== undefined) throw failure;

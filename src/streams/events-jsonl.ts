@@ -50,11 +50,9 @@ export function toClickEvent(value: unknown, where: string): ClickEvent {
   };
 }
 
-/** Streams the events of a JSONL file, skipping blank lines; `keep` filters before validation cost adds up. */
-export async function readClickEventsJsonl(path: string, keep: (e: ClickEvent) => boolean = () => true): Promise<{ events: ClickEvent[]; read: number }> {
-  const events: ClickEvent[] = [];
+/** Streams a JSONL events file: each event with its raw line (blank lines skipped). */
+export async function* clickEventLines(path: string): AsyncGenerator<{ event: ClickEvent; line: string }> {
   let lineNo = 0;
-  let read = 0;
   const stream = createReadStream(path, { encoding: 'utf8' });
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   try {
@@ -67,9 +65,7 @@ export async function readClickEventsJsonl(path: string, keep: (e: ClickEvent) =
       } catch (err) {
         throw bad(`${path}:${lineNo}`, `not valid JSON (${(err as Error).message})`);
       }
-      const e = toClickEvent(value, `${path}:${lineNo}`);
-      read++;
-      if (keep(e)) events.push(e);
+      yield { event: toClickEvent(value, `${path}:${lineNo}`), line };
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(ErrorCodes.INPUT_INVALID, `--events ${path}: no such file`, { cause: err });
@@ -77,6 +73,16 @@ export async function readClickEventsJsonl(path: string, keep: (e: ClickEvent) =
   } finally {
     lines.close();
     stream.destroy();
+  }
+}
+
+/** Reads the events of a JSONL file; `keep` filters before validation cost adds up. */
+export async function readClickEventsJsonl(path: string, keep: (e: ClickEvent) => boolean = () => true): Promise<{ events: ClickEvent[]; read: number }> {
+  const events: ClickEvent[] = [];
+  let read = 0;
+  for await (const { event } of clickEventLines(path)) {
+    read++;
+    if (keep(event)) events.push(event);
   }
   return { events, read };
 }

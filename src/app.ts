@@ -191,7 +191,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
 }
 
 /** Alerts: the hysteresis policy per session, the alerts topic, and the CRM webhook if configured. */
-function alertsHook(config: RunConfig, metrics: Metrics, registry: Registry, log: Logger, sink: KafkaSink, onAlert?: (a: ChurnAlert) => void): TickHook & { close?: () => Promise<void> } {
+function alertsHook(config: RunConfig, metrics: Metrics, registry: Registry, log: Logger, sink: KafkaSink, onAlert?: (a: ChurnAlert) => void): TickHook {
   const policy = new AlertPolicy({});
   const alertType = churnAlertType();
   const topic = config.alertsTopic as string;

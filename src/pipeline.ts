@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { type Logger } from 'pino';
 import { Subject, type Subscription, bufferTime, concatMap, filter, map, tap } from 'rxjs';
-import { type JourneySignal, type RiskBand } from './contracts.ts';
+import { type JourneySignal } from './contracts.ts';
 import { CommitPlanner, type CommitPlan, parseReplayMark } from './consumers/commit-planner.ts';
 import { FlowControl } from './consumers/flow-control.ts';
 import { ingest, type Ingestion } from './consumers/ingest.ts';
@@ -22,15 +22,8 @@ import { PartitionWatermarks } from './streams/watermark.ts';
 import { type SessionStore } from './streams/session-store.ts';
 import { type SessionView } from './streams/session-view.ts';
 
-/** What the model says about one session view. */
-export interface SessionScore {
-  clusterId: number;
-  clusterLabel: string;
-  distance: number;
-  novel: boolean;
-  churnRisk: number;
-  riskBand: RiskBand;
-}
+/** What the model says about one session view: the model's part of a JourneySignal. */
+export type SessionScore = Pick<JourneySignal, 'clusterId' | 'clusterLabel' | 'distance' | 'novel' | 'churnRisk' | 'riskBand'>;
 
 /** Scores a micro-batch of sessions; results are in the order of `views`. */
 export interface SessionScorer {
@@ -111,6 +104,10 @@ interface Tick {
   records: number;
   /** Events handed to the sessionizer since the previous cut, by source topic. */
   events: Map<string, number>;
+}
+
+function ingestRecordOf(r: SourceRecord): IngestRecord {
+  return { topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers as IngestRecord['headers'], timestamp: r.timestamp };
 }
 
 export function signalIdFor(sessionId: string, lastEventId: string, modelVersion: string, final: boolean): string {
@@ -332,12 +329,16 @@ export class Processor {
     const first = records[0];
     if (!first) return;
     const slot = this.slot(first.topic, first.partition);
+    // a batch is one partition: look its replay mark up once, not per record
+    const replayUntil = this.replayUntil.get(`${first.topic}\u0000${first.partition}`);
     for (const r of records) {
       this.stats.records++;
       this.recordsSinceTick++;
-      if (this.isReplay(r.topic, r.partition, BigInt(r.offset))) this.stats.replayed++;
+      const offset = BigInt(r.offset);
+      const replay = replayUntil !== undefined && offset < replayUntil;
+      if (replay) this.stats.replayed++;
       this.planner.receive(r.topic, r.partition, r.offset);
-      const ir: IngestRecord = { topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers as IngestRecord['headers'], timestamp: r.timestamp };
+      const ir = ingestRecordOf(r);
       const res = ingest(ir, ingestion);
       if (res.kind === 'tombstone') {
         this.stats.tombstones++;
@@ -345,7 +346,7 @@ export class Processor {
         continue;
       }
       if (res.kind === 'dead') {
-        if (this.isReplay(r.topic, r.partition, BigInt(r.offset))) {
+        if (replay) {
           this.stats.dead++;
           this.stats.suppressed++;
         } else this.deadLetter(ir, res.reason, res.message);
@@ -353,7 +354,7 @@ export class Processor {
       }
       this.stats.events++;
       this.eventsSinceTick.set(r.topic, (this.eventsSinceTick.get(r.topic) ?? 0) + 1);
-      this.currentOffset = BigInt(r.offset);
+      this.currentOffset = offset;
       this.input.next({ event: res.event, partition: slot, offset: r.offset, record: r });
     }
     this.flow.admit(first.topic, first.partition, records.length);
@@ -409,7 +410,7 @@ export class Processor {
           // late: its session is already closed (or its time is before the watermark)
           this.stats.late++;
           metrics?.eventsTotal.inc({ topic: r.topic, outcome: EventOutcomes.late });
-          const ir: IngestRecord = { topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers as IngestRecord['headers'], timestamp: r.timestamp };
+          const ir = ingestRecordOf(r);
           const message = o.reason === 'closed' ? `event time ${o.envelope.event.timestamp} is behind the partition watermark ${o.watermark}: its session is closed` : 'the event time is not a usable timestamp';
           if (this.isReplay(r.topic, r.partition, BigInt(r.offset))) this.stats.suppressed++;
           else {

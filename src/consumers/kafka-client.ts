@@ -1,7 +1,7 @@
 // Builds the kafkajs client from config and turns its connection failures into UserErrors that
 // name the brokers and the option to fix.
 import { readFileSync } from 'node:fs';
-import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import { type Admin, Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import { ErrorCodes, UserError } from '../errors.ts';
 
 export interface KafkaSecurityOptions {
@@ -129,11 +129,8 @@ function isAuthError(err: unknown): boolean {
  */
 export async function assertTopicsExist(kafka: Kafka, topics: { topic: string; option: string }[]): Promise<void> {
   if (topics.length === 0) return;
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t.topic));
+  await withAdmin(kafka, async (admin) => {
+    const missing = await missingTopics(admin, topics);
     if (missing.length > 0) {
       throw new UserError(
         ErrorCodes.CONFIG_INVALID,
@@ -141,6 +138,15 @@ export async function assertTopicsExist(kafka: Kafka, topics: { topic: string; o
         { exitCode: 2 },
       );
     }
+  });
+}
+
+/** Runs `fn` with a connected admin client and always disconnects it. */
+async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
   } finally {
     await admin.disconnect();
   }
@@ -148,18 +154,19 @@ export async function assertTopicsExist(kafka: Kafka, topics: { topic: string; o
 
 /** Creates missing topics (the demo and tests; production clusters usually manage topics). */
 export async function ensureTopics(kafka: Kafka, topics: { topic: string; partitions?: number }[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t.topic));
+  await withAdmin(kafka, async (admin) => {
+    const missing = await missingTopics(admin, topics);
     if (missing.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
         topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions ?? 3, replicationFactor: 1 })),
       });
     }
-  } finally {
-    await admin.disconnect();
-  }
+  });
+}
+
+/** The entries of `topics` that do not exist on the cluster. */
+async function missingTopics<T extends { topic: string }>(admin: Admin, topics: T[]): Promise<T[]> {
+  const existing = new Set(await admin.listTopics());
+  return topics.filter((t) => !existing.has(t.topic));
 }

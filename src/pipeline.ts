@@ -20,7 +20,7 @@ import { type ClickEnvelope, type SessionOutcome } from './streams/outcomes.ts';
 import { journeySessions } from './streams/pipeline.ts';
 import { PartitionWatermarks } from './streams/watermark.ts';
 import { type SessionStore } from './streams/session-store.ts';
-import { type SessionView } from './streams/session-view.ts';
+import { quietMs, type SessionView } from './streams/session-view.ts';
 
 /** What the model says about one session view: the model's part of a JourneySignal. */
 export type SessionScore = Pick<JourneySignal, 'clusterId' | 'clusterLabel' | 'distance' | 'novel' | 'churnRisk' | 'riskBand'>;
@@ -110,8 +110,10 @@ function ingestRecordOf(r: SourceRecord): IngestRecord {
   return { topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers as IngestRecord['headers'], timestamp: r.timestamp };
 }
 
-export function signalIdFor(sessionId: string, lastEventId: string, modelVersion: string, final: boolean): string {
-  return createHash('sha256').update(`${sessionId}\u0000${lastEventId}\u0000${modelVersion}\u0000${final ? 'final' : 'update'}`).digest('hex').slice(0, 32);
+/** `quietAsOf`: the checkpoint of a quiet re-score (same events, later time, another signal). */
+export function signalIdFor(sessionId: string, lastEventId: string, modelVersion: string, final: boolean, quietAsOf?: number): string {
+  const kind = final ? 'final' : quietAsOf !== undefined ? `quiet@${quietAsOf}` : 'update';
+  return createHash('sha256').update(`${sessionId}\u0000${lastEventId}\u0000${modelVersion}\u0000${kind}`).digest('hex').slice(0, 32);
 }
 
 export class Processor {
@@ -136,7 +138,8 @@ export class Processor {
   private replayReady: Promise<void> = Promise.resolve();
   /** Offset of the record being handed to the sessionizer (closes it triggers are tagged with it). */
   private currentOffset = -1n;
-  private readonly closeTrigger = new WeakMap<object, bigint>();
+  /** Closes and quiet re-scores → the offset of the record whose watermark produced them. */
+  private readonly trigger = new WeakMap<object, bigint>();
   private readonly watermarks: PartitionWatermarks;
   /**
    * Offset spans (first..last event) of closed sessions, per store partition, until commits
@@ -175,10 +178,12 @@ export class Processor {
       this.subscription = this.input
         .pipe(
           journeySessions({ store, tickMs, maxBatch, closeOnComplete: false, watermarks: this.watermarks }),
-          // closes are emitted while the record that moved the watermark is handed in
+          // closes and quiet re-scores are emitted while the record that moved the watermark is
+          // handed in (a quiet update's own events are older)
           tap((o) => {
+            if (o.kind === 'update' && quietMs(o) > 0) this.trigger.set(o, this.currentOffset);
             if (o.kind !== 'close') return;
-            this.closeTrigger.set(o, this.currentOffset);
+            this.trigger.set(o, this.currentOffset);
             if (o.firstOffset !== '' && o.lastOffset !== '' && o.lastOffset !== '-1') {
               const spans = this.closedSpans.get(o.partition);
               const span = { first: BigInt(o.firstOffset), last: BigInt(o.lastOffset) };
@@ -394,9 +399,9 @@ export class Processor {
         views.push(o);
         finals.push(o.kind === 'close');
         const tp = this.slotTopic[o.partition];
-        // an update is a replay when its newest event was published before; a close when the
-        // record that closed it was
-        const offset = o.kind === 'close' ? (this.closeTrigger.get(o) ?? -1n) : BigInt(o.lastOffset || '-1');
+        // an update is a replay when its newest event was published before; a close or a quiet
+        // re-score when the record that produced it was
+        const offset = this.trigger.get(o) ?? BigInt(o.lastOffset || '-1');
         replays.push(tp !== undefined && this.isReplay(tp.topic, tp.partition, offset));
         if (o.kind === 'close') metrics?.sessionsClosedTotal.inc();
       } else {
@@ -430,7 +435,7 @@ export class Processor {
       const score = scores[i] as SessionScore;
       const final = finals[i] as boolean;
       const signal: JourneySignal = {
-        signalId: signalIdFor(view.sessionId, view.lastEventId, scorer.modelVersion, final),
+        signalId: signalIdFor(view.sessionId, view.lastEventId, scorer.modelVersion, final, !final && quietMs(view) > 0 ? view.asOf : undefined),
         sessionId: view.sessionId,
         userId: view.userId,
         eventCount: view.eventCount,
@@ -464,7 +469,8 @@ export class Processor {
     const ackedAt = this.now();
     for (const it of published) {
       metrics?.signalsTotal.inc({ cluster: String(it.signal.clusterId) });
-      metrics?.eventToSignalSeconds.observe(Math.max(0, (ackedAt - it.signal.windowEnd) / 1000));
+      // from the event time the signal describes (a quiet re-score: its checkpoint)
+      metrics?.eventToSignalSeconds.observe(Math.max(0, (ackedAt - it.view.asOf) / 1000));
       this.options.onSignal?.(it.signal);
     }
     metrics?.sessionsActive.set(this.options.store.size);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { type SessionScore, type SessionScorer } from '../pipeline.ts';
 import { imageSize } from '../streams/rasterize.ts';
-import { type SessionView } from '../streams/session-view.ts';
+import { quietMs, type SessionView } from '../streams/session-view.ts';
 import { CentroidIndex, NeighbourIndex } from './assign.ts';
 import { type BackendName, initBackend, liveTensorCount } from './backend.ts';
 import { type BundleManifest, readBundleJson, verifyBundle } from './bundle-manifest.ts';
@@ -17,7 +17,7 @@ import { type BatchInfo, EncoderClient } from './encoder-client.ts';
 import { type AutoencoderModel } from './encoder-model.ts';
 import { type ImageSpec, type SessionizationSpec, imageColumns, validateImageSpec, validateSessionizationSpec } from './image-spec.ts';
 import { checkRiskThresholds, parseLogisticModel, predictLogistic, riskBand, riskThresholdDefaults, type LogisticModel, type RiskThresholds } from './readout.ts';
-import { buildReadoutRow, IMAGE_FEATURE_PREFIX } from './readout-row.ts';
+import { buildReadoutRow, IMAGE_FEATURE_PREFIX, QUIET_FEATURE } from './readout-row.ts';
 import { type BundleCluster, BUNDLE_FILES } from './trainer.ts';
 import { ENCODER_JSON, ENCODER_WEIGHTS, loadEncoder, readEncoderWeights } from './weights-io.ts';
 
@@ -126,6 +126,7 @@ export class BundleScorer implements SessionScorer {
           image,
           rows,
           cols,
+          quietMs: quietMs(views[i]!),
         });
         s.churnRisk = predictLogistic(model, row);
         s.riskBand = riskBand(s.churnRisk, thresholds);
@@ -242,6 +243,7 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
     const ok =
       (/^emb\d+$/.test(name) && Number(name.slice(3)) < dim) ||
       name === 'clusterChurnRate' ||
+      name === QUIET_FEATURE ||
       (name === 'knnChurnRate' && neighbours !== undefined) ||
       (name.startsWith(IMAGE_FEATURE_PREFIX) && columns.includes(name.slice(IMAGE_FEATURE_PREFIX.length)));
     if (!ok) refuse(dir, `${BUNDLE_FILES.readout} uses the feature "${name}", which this bundle cannot provide (embedding dimension ${dim}, image columns of its spec${neighbours ? '' : ', no neighbour index'}); retrain the bundle.`);

@@ -39,6 +39,12 @@ export interface SessionizationSpec {
   maxSessionMs: number;
   /** Allowed lateness for the per-partition event-time watermark (ms). */
   allowedLatenessMs: number;
+  /**
+   * Quiet re-scores (ms; 0 or absent: off). An open session with no new event is scored again
+   * each time the watermark passes another `quietEveryMs` since its last event, so its churn
+   * risk follows its silence (the readout's `quietMinutes` feature) before the gap closes it.
+   */
+  quietEveryMs?: number;
 }
 
 /** `spec.json` beside an events file (e.g. written by `journeylens import kddcup2015`). */
@@ -139,7 +145,7 @@ function positive(o: Record<string, unknown>, key: string, path: string): number
 }
 
 const KNOWN_IMAGE_KEYS = new Set(Object.keys(defaultImageSpec));
-const KNOWN_SESSION_KEYS = new Set(Object.keys(defaultSessionizationSpec));
+const KNOWN_SESSION_KEYS = new Set([...Object.keys(defaultSessionizationSpec), 'quietEveryMs']);
 
 /**
  * Checks an image spec (e.g. from spec.json or a bundle manifest) and returns a clean copy.
@@ -201,7 +207,11 @@ export function validateSessionizationSpec(value: unknown, path = 'sessionizatio
   if (allowedLatenessMs >= gapMs) {
     throw invalid(`${path}.allowedLatenessMs (${allowedLatenessMs}) must be less than ${path}.gapMs (${gapMs}); lower the lateness or raise the gap.`);
   }
-  return { gapMs, maxSessionMs, allowedLatenessMs };
+  const quietEveryMs = o.quietEveryMs === undefined ? 0 : int(o, 'quietEveryMs', path, 0, IMAGE_SPEC_LIMITS.maxSessionMs, ' Use 0 to turn quiet re-scores off.');
+  if (quietEveryMs > 0 && quietEveryMs >= gapMs) {
+    throw invalid(`${path}.quietEveryMs (${quietEveryMs}) must be less than ${path}.gapMs (${gapMs}): the gap closes the session first; lower it or use 0 (off).`);
+  }
+  return { gapMs, maxSessionMs, allowedLatenessMs, ...(quietEveryMs > 0 ? { quietEveryMs } : {}) };
 }
 
 export function validateDataSpec(value: unknown, path = 'spec'): DataSpec {
@@ -234,7 +244,9 @@ function orderedImage(spec: ImageSpec): ImageSpec {
 }
 
 function orderedSession(spec: SessionizationSpec): SessionizationSpec {
-  return { gapMs: spec.gapMs, maxSessionMs: spec.maxSessionMs, allowedLatenessMs: spec.allowedLatenessMs };
+  // quietEveryMs only when set, so specs written before it existed keep their bytes
+  const quiet = spec.quietEveryMs ? { quietEveryMs: spec.quietEveryMs } : {};
+  return { gapMs: spec.gapMs, maxSessionMs: spec.maxSessionMs, allowedLatenessMs: spec.allowedLatenessMs, ...quiet };
 }
 
 export function serializeImageSpec(spec: ImageSpec): string {

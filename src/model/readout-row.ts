@@ -5,10 +5,17 @@
 // image the encoder sees; they carry per-type volume, which a reconstruction-trained embedding
 // keeps only loosely (see docs/quality.md). Which features a bundle uses is read from the
 // readout's featureNames, so older readouts without image features keep working.
+//
+// "quietMinutes" is log1p of how long the session has been quiet when it is scored (minutes
+// from its last event to the view's asOf): 0 for an update taken at an event, the silence so
+// far for a quiet re-score or a close. The image ends at the last event, so without it a
+// session that stopped a week ago looks like one that is still going; on KDD it is the single
+// strongest churn feature (docs/quality.md).
 import { imageColumns, type ImageSpec } from './image-spec.ts';
 import { type Vector } from './vectors.ts';
 
 export const IMAGE_FEATURE_PREFIX = 'img:';
+export const QUIET_FEATURE = 'quietMinutes';
 
 export function imageFeatureNames(spec: ImageSpec): string[] {
   return imageColumns(spec).map((c) => `${IMAGE_FEATURE_PREFIX}${c}`);
@@ -22,15 +29,18 @@ export interface ReadoutInputs {
   image: Float32Array;
   rows: number;
   cols: number;
+  /** How long the session had been quiet when scored (ms); see quietMs() in session-view.ts. */
+  quietMs: number;
 }
 
-/** One feature row in `featureNames` order (emb<j>, clusterChurnRate, knnChurnRate, img:<column>). */
+/** One feature row in `featureNames` order (emb<j>, clusterChurnRate, knnChurnRate, quietMinutes, img:<column>). */
 export function buildReadoutRow(featureNames: readonly string[], columns: readonly string[], x: ReadoutInputs): number[] {
   let means: Float64Array | undefined;
   return featureNames.map((name) => {
     if (name.startsWith('emb')) return x.embedding[Number(name.slice(3))]!;
     if (name === 'clusterChurnRate') return x.clusterChurnRate;
     if (name === 'knnChurnRate') return x.knnChurnRate;
+    if (name === QUIET_FEATURE) return Math.log1p(Math.max(0, x.quietMs) / 60_000);
     if (name.startsWith(IMAGE_FEATURE_PREFIX)) {
       if (!means) {
         means = new Float64Array(x.cols);

@@ -23,7 +23,8 @@ import { imageColumns, imageWidth } from './image-spec.ts';
 import { kmeans } from './kmeans.ts';
 import { adjustedRandIndex, rocAuc } from './metrics-quality.ts';
 import { fitLogistic, predictLogisticBatch, readoutFeatureNames, type LogisticModel } from './readout.ts';
-import { buildReadoutRow, imageFeatureNames } from './readout-row.ts';
+import { buildReadoutRow, imageFeatureNames, QUIET_FEATURE } from './readout-row.ts';
+import { quietMs } from '../streams/session-view.ts';
 import { seededPermutation, seededRandom } from './seeded-random.ts';
 import { sessionStatWords } from './session-summary.ts';
 import { type TrainProgress, trainAutoencoder } from './train.ts';
@@ -60,6 +61,8 @@ export interface TrainerOptions {
   readoutL2?: number;
   /** Add the image's column means to the readout (see readout-row.ts). */
   imageFeatures?: boolean;
+  /** Add how long the session had been quiet when scored (`quietMinutes`, readout-row.ts). */
+  quietFeature?: boolean;
   /** Labelled sessions in the neighbour index at most (a seeded sample beyond; keeps the bundle small). */
   maxNeighbours?: number;
   onTrainProgress?: (p: TrainProgress) => void;
@@ -76,6 +79,7 @@ export const trainerDefaults = {
   knnK: 25,
   maxNeighbours: 10_000,
   imageFeatures: true,
+  quietFeature: true,
   readoutOn: 'final+prefixes',
   readoutL2: 30,
 } satisfies TrainerOptions;
@@ -219,7 +223,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
     const indexPos = new Int32Array(n).fill(-1);
     let pos = 0;
     for (let i = 0; i < n; i++) if (!Number.isNaN(inIndex[i]!)) indexPos[i] = pos++;
-    const featureNames = [...readoutFeatureNames(o.dim, { cluster: true, knn: true }), ...(o.imageFeatures ? imageFeatureNames(image) : [])];
+    const featureNames = [...readoutFeatureNames(o.dim, { cluster: true, knn: true }), ...(o.quietFeature ? [QUIET_FEATURE] : []), ...(o.imageFeatures ? imageFeatureNames(image) : [])];
     const columns = imageColumns(image);
     const xs: number[][] = [];
     const ys: number[] = [];
@@ -228,7 +232,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
       const i = owner[j]!;
       if (Number.isNaN(sessions[i]!.label) || (j >= n && o.readoutOn === 'final')) return;
       const rates = readoutRates(e, points[j]!, centroids, neighbours, o.knnK, indexPos[i]! >= 0 ? indexPos[i]! : undefined);
-      xs.push(buildReadoutRow(featureNames, columns, { embedding: e, ...rates, image: images.subarray(j * size, (j + 1) * size), rows: h, cols: w }));
+      xs.push(buildReadoutRow(featureNames, columns, { embedding: e, ...rates, image: images.subarray(j * size, (j + 1) * size), rows: h, cols: w, quietMs: quietMs(views[j]!) }));
       ys.push(sessions[i]!.label);
       isFinal.push(j < n);
     });
@@ -280,7 +284,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
       return { ...c, prototype: k, labelled: stats.labelled, churned: stats.churned };
     });
 
-    const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k ?? null, clusterSpace: { ...clusterSpaceDefaults, ...o.clusterSpace }, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK, maxNeighbours: o.maxNeighbours, imageFeatures: o.imageFeatures, readoutOn: o.readoutOn, readoutL2: o.readoutL2 };
+    const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k ?? null, clusterSpace: { ...clusterSpaceDefaults, ...o.clusterSpace }, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK, maxNeighbours: o.maxNeighbours, imageFeatures: o.imageFeatures, quietFeature: o.quietFeature, readoutOn: o.readoutOn, readoutL2: o.readoutL2 };
     const modelVersion = createHash('sha256').update(data.dataHash).update(stableJson(config)).update(backend).digest('hex').slice(0, 12);
 
     stage(`writing the bundle to ${outDir}`);

@@ -178,6 +178,8 @@ export async function loadTrainingData(options: TrainingDataOptions): Promise<Tr
       }
       s.events.push(current!);
       if (isSnapshotPoint(s.events.length)) s.snapshots.push(store.view(o.slot));
+    } else if (o.kind === 'update') {
+      // a quiet re-score (spec.sessionization.quietEveryMs): the final close carries the silence
     } else {
       const s = byId.get(o.sessionId);
       byId.delete(o.sessionId);

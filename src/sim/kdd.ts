@@ -28,6 +28,8 @@ export function kddDataSpec(): DataSpec {
       gapMs: 31 * DAY,
       maxSessionMs: 31 * DAY,
       allowedLatenessMs: HOUR,
+      // A quiet learner is re-scored once a day (the readout weighs how long they have been away).
+      quietEveryMs: DAY,
     },
     image: {
       version: IMAGE_SPEC_VERSION,

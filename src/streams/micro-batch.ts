@@ -1,7 +1,8 @@
 // Stage 2: coalesces session changes into one update per session per tick, so a burst of
 // events costs one re-encode. A tick is emitted every `tickMs` (scheduler time) or as soon as
 // `maxBatch` distinct sessions are pending, whichever comes first. Closes, late and duplicate
-// events pass straight through; a close supersedes a pending update of the same session.
+// events pass straight through; a close supersedes a pending update of the same session, and
+// so does a quiet re-score (it is taken later and holds the same events).
 import { type Observable, type OperatorFunction, type SchedulerLike, Observable as Obs, asyncScheduler, interval } from 'rxjs';
 import { type SessionStore } from './session-store.ts';
 import { type SessionEvent, type SessionOutcome } from './outcomes.ts';
@@ -42,8 +43,9 @@ export function microBatch(options: MicroBatchOptions): OperatorFunction<Session
         tick++;
         for (let i = 0; i < s.length; i++) {
           const slot = s[i]!;
-          // a session closed (and maybe its slot reused) since it changed: its close was already emitted
-          if (!store.isOpen(slot, g[i]!)) continue;
+          // a session closed (and maybe its slot reused) since it changed: its close was already
+          // emitted; not dirty any more: a quiet re-score since then already carried the change
+          if (!store.isOpen(slot, g[i]!) || !store.isDirty(slot)) continue;
           store.clearDirty(slot);
           subscriber.next(asUpdate(store.view(slot), tick));
         }

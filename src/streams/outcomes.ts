@@ -33,8 +33,8 @@ export interface SessionChanged {
   readonly generation: number;
 }
 
-/** Output of `sessionize` (input of `microBatch`). */
-export type SessionEvent = SessionChanged | SessionClose | LateEvent | DuplicateEvent;
+/** Output of `sessionize` (input of `microBatch`); its updates are quiet re-scores (`asQuiet`). */
+export type SessionEvent = SessionChanged | SessionUpdate | SessionClose | LateEvent | DuplicateEvent;
 
 /** Output of the sessionizer pipeline. */
 export type SessionOutcome = SessionUpdate | SessionClose | LateEvent | DuplicateEvent;

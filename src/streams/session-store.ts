@@ -29,6 +29,15 @@ export type OfferResult = 'accepted' | 'duplicate' | 'late';
 export interface ClosedSession {
   view: SessionView;
   reason: CloseReason;
+  /** Event time the session ended at: its deadline (gap or maximum length), or the shutdown time. */
+  at: number;
+}
+
+/** A quiet checkpoint passed by the watermark (see SessionizationSpec.quietEveryMs). */
+export interface QuietSession {
+  view: SessionView;
+  /** The checkpoint: last event + k · quietEveryMs. */
+  asOf: number;
 }
 
 export interface SessionStoreOptions {
@@ -158,6 +167,10 @@ export class SessionStore {
     return true;
   }
 
+  isDirty(slot: number): boolean {
+    return this.#dirty[slot] === 1;
+  }
+
   clearDirty(slot: number): void {
     this.#dirty[slot] = 0;
   }
@@ -183,7 +196,7 @@ export class SessionStore {
       const last = this.#lastTs(slot);
       if (Math.max(last, ts) - Math.min(first, ts) >= maxSessionMs) {
         if (ts < first) return 'late';
-        closed.push(this.#close(slot, 'maxLength'));
+        closed.push(this.#close(slot, 'maxLength', Math.max(last, first + maxSessionMs)));
         slot = undefined;
       }
     }
@@ -210,29 +223,44 @@ export class SessionStore {
    * Closes the sessions of `partition` whose deadline the watermark has passed: inactivity
    * (watermark > last event + gap) or maximum length (watermark > first event + maxSessionMs).
    */
-  closeExpired(partition: number, watermark: number, closed: ClosedSession[]): void {
+  closeExpired(partition: number, watermark: number, closed: ClosedSession[], quiet?: QuietSession[]): void {
     const heap = this.#heaps.get(partition);
     if (!heap) return;
+    const every = quiet ? (this.session.quietEveryMs ?? 0) : 0;
     while (heap.size > 0) {
       const slot = heap.slots[0]!;
       if (!(watermark > this.#deadline[slot]!)) break;
       const due = this.#due(slot);
-      if (due > this.#deadline[slot]!) {
-        this.#deadline[slot] = due;
-        this.#siftDown(heap, 0);
+      if (watermark > due) {
+        const byGap = this.#lastTs(slot) + this.session.gapMs <= this.#base[slot]! + this.session.maxSessionMs;
+        closed.push(this.#close(slot, byGap ? 'gap' : 'maxLength', due));
         continue;
       }
-      const byGap = this.#lastTs(slot) + this.session.gapMs <= this.#base[slot]! + this.session.maxSessionMs;
-      closed.push(this.#close(slot, byGap ? 'gap' : 'maxLength'));
+      // The deadline was a quiet checkpoint, or is stale (events moved the session on): the
+      // newest checkpoint last + m·every below the watermark is reported once, then the
+      // deadline moves to the next one (or the close, whichever is first).
+      let next = due;
+      if (every > 0) {
+        const last = this.#lastTs(slot);
+        const m = Math.floor((watermark - last - 1) / every);
+        if (m >= 1) {
+          quiet!.push({ view: this.view(slot), asOf: last + m * every });
+          // the re-score carries any change still pending for the next tick
+          this.#dirty[slot] = 0;
+        }
+        next = Math.min(due, last + Math.max(1, m + 1) * every);
+      }
+      this.#deadline[slot] = next;
+      this.#siftDown(heap, 0);
     }
   }
 
-  /** Closes every open session (graceful shutdown), oldest deadline first per partition. */
-  closeAll(reason: CloseReason, closed: ClosedSession[]): void {
+  /** Closes every open session (graceful shutdown), oldest deadline first per partition. `at`: the shutdown's event time (default each session's last event). */
+  closeAll(reason: CloseReason, closed: ClosedSession[], at = Number.NEGATIVE_INFINITY): void {
     for (const p of [...this.#heaps.keys()].sort((a, b) => a - b)) {
       const heap = this.#heaps.get(p)!;
       const slots = Array.from(heap.slots.subarray(0, heap.size)).sort((a, b) => this.#due(a) - this.#due(b));
-      for (const slot of slots) closed.push(this.#close(slot, reason));
+      for (const slot of slots) closed.push(this.#close(slot, reason, Math.max(this.#lastTs(slot), at)));
     }
   }
 
@@ -368,7 +396,7 @@ export class SessionStore {
       bigger.set(heap.slots);
       heap.slots = bigger;
     }
-    this.#deadline[slot] = ts + this.session.gapMs;
+    this.#deadline[slot] = ts + Math.min(this.session.gapMs, this.session.quietEveryMs || Infinity);
     heap.slots[heap.size] = slot;
     this.#heapPos[slot] = heap.size;
     heap.size++;
@@ -376,10 +404,10 @@ export class SessionStore {
     return slot;
   }
 
-  #close(slot: number, reason: CloseReason): ClosedSession {
+  #close(slot: number, reason: CloseReason, at: number): ClosedSession {
     const view = this.view(slot);
     this.#release(slot);
-    return { view, reason };
+    return { view, reason, at };
   }
 
   #release(slot: number): void {
@@ -704,7 +732,8 @@ export class SessionStore {
   // on every event would cost a cache miss per heap level, so a stale key is corrected when it
   // reaches the top (closeExpired). A deadline that moves earlier is sifted at once.
   #setDeadline(slot: number): void {
-    const d = this.#due(slot);
+    const every = this.session.quietEveryMs ?? 0;
+    const d = every > 0 ? Math.min(this.#due(slot), this.#lastTs(slot) + every) : this.#due(slot);
     if (d < this.#deadline[slot]!) {
       this.#deadline[slot] = d;
       this.#siftUp(this.#heaps.get(this.#partition[slot]!)!, this.#heapPos[slot]!);

@@ -36,6 +36,12 @@ export class SessionView implements SessionFacts {
   readonly partition: number;
   readonly firstOffset: string;
   readonly lastOffset: string;
+  /**
+   * The event time this view describes the session at: its last event (`windowEnd`) for an
+   * update, the close time for a close, a quiet checkpoint for a quiet re-score. The time the
+   * session has been quiet, asOf − windowEnd, is a churn-readout feature (readout-row.ts).
+   */
+  readonly asOf: number;
   readonly rows: PackedRows;
   readonly spec: ImageSpec;
   readonly #recent: readonly string[];
@@ -51,6 +57,7 @@ export class SessionView implements SessionFacts {
     this.partition = facts.partition;
     this.firstOffset = facts.firstOffset;
     this.lastOffset = facts.lastOffset;
+    this.asOf = facts.windowEnd;
     this.rows = rows;
     this.spec = spec;
     this.#recent = recentTypes;
@@ -74,6 +81,20 @@ export function asUpdate(view: SessionView, tick: number): SessionUpdate {
   return Object.assign(view, { kind: 'update' as const, tick });
 }
 
-export function asClose(view: SessionView, reason: CloseReason): SessionClose {
-  return Object.assign(view, { kind: 'close' as const, reason });
+/** `closedAt`: the event time the session ended at (its deadline; the last event when unknown). */
+export function asClose(view: SessionView, reason: CloseReason, closedAt = view.windowEnd): SessionClose {
+  return Object.assign(view, { kind: 'close' as const, reason, asOf: Math.max(view.windowEnd, closedAt) });
+}
+
+/**
+ * A quiet re-score: the session has had no event since `windowEnd` and the watermark passed
+ * the checkpoint `asOf`. It is an update (not final) whose only news is the silence.
+ */
+export function asQuiet(view: SessionView, asOf: number): SessionUpdate {
+  return Object.assign(view, { kind: 'update' as const, tick: 0, asOf: Math.max(view.windowEnd, asOf) });
+}
+
+/** How long the session had been quiet when this view was taken (ms). */
+export function quietMs(view: Pick<SessionView, 'asOf' | 'windowEnd'>): number {
+  return Math.max(0, view.asOf - view.windowEnd);
 }

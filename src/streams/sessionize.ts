@@ -1,9 +1,9 @@
 // Stage 1: events → session changes, closes, late and duplicate events. Per-session state
 // lives in a SessionStore (flat typed arrays), not in one observable per session.
 import { type Observable, type OperatorFunction, type SchedulerLike, type Subscription, Observable as Obs, asyncScheduler, interval } from 'rxjs';
-import { type ClosedSession, type SessionStore } from './session-store.ts';
+import { type ClosedSession, type QuietSession, type SessionStore } from './session-store.ts';
 import { type ClickEnvelope, type SessionEvent } from './outcomes.ts';
-import { asClose } from './session-view.ts';
+import { asClose, asQuiet } from './session-view.ts';
 import { PartitionWatermarks } from './watermark.ts';
 
 export interface SessionizeOptions {
@@ -40,15 +40,22 @@ export function sessionize(options: SessionizeOptions): OperatorFunction<ClickEn
       const watermarks =
         options.watermarks ?? new PartitionWatermarks({ allowedLatenessMs: store.session.allowedLatenessMs, idleTimeoutMs: options.idleTimeoutMs });
       const closed: ClosedSession[] = [];
+      const quiet: QuietSession[] = [];
+      // Quiet re-scores and closes are emitted while the record that moved the watermark is
+      // handed in (the processor ties their outputs to that record's offset).
       const emitClosed = (): void => {
-        for (const c of closed) subscriber.next(asClose(c.view, c.reason));
+        for (const q of quiet) subscriber.next(asQuiet(q.view, q.asOf));
+        quiet.length = 0;
+        for (const c of closed) subscriber.next(asClose(c.view, c.reason, c.at));
         closed.length = 0;
       };
+      // the newest event time seen: the event time of a close on completion
+      let newest = Number.NEGATIVE_INFINITY;
       let idleTimer: Subscription | undefined;
       if (options.idleTimeoutMs !== undefined) {
         idleTimer = interval(Math.max(1, Math.floor(options.idleTimeoutMs / 2)), scheduler).subscribe(() => {
           const now = scheduler.now();
-          for (const p of watermarks.partitions()) store.closeExpired(p, watermarks.get(p, now), closed);
+          for (const p of watermarks.partitions()) store.closeExpired(p, watermarks.get(p, now), closed, quiet);
           emitClosed();
         });
       }
@@ -77,9 +84,10 @@ export function sessionize(options: SessionizeOptions): OperatorFunction<ClickEn
             const slot = store.slotOf(event)!;
             subscriber.next({ kind: 'changed', slot, generation: store.generation(slot) });
           }
+          if (event.timestamp > newest) newest = event.timestamp;
           const after = watermarks.observe(partition, event.timestamp, now);
           if (after > before) {
-            store.closeExpired(partition, after, closed);
+            store.closeExpired(partition, after, closed, quiet);
             emitClosed();
           }
         },
@@ -88,7 +96,7 @@ export function sessionize(options: SessionizeOptions): OperatorFunction<ClickEn
         },
         complete() {
           if (closeOnComplete) {
-            store.closeAll('shutdown', closed);
+            store.closeAll('shutdown', closed, newest);
             emitClosed();
           }
           subscriber.complete();

@@ -5,20 +5,21 @@ import { defaultImageSpec, imageColumns } from '../../../src/model/image-spec.ts
 describe('buildReadoutRow', () => {
   it('builds features in the readout order: embedding values, rates, and image column means', () => {
     const image = Float32Array.from([0, 1, 0.5, 0.5, 1, 0]); // 2 rows × 3 columns
-    const row = buildReadoutRow(['knnChurnRate', 'emb1', 'img:b', 'clusterChurnRate', 'img:a'], ['a', 'b', 'c'], {
+    const row = buildReadoutRow(['knnChurnRate', 'emb1', 'img:b', 'clusterChurnRate', 'img:a', 'quietMinutes'], ['a', 'b', 'c'], {
       embedding: [10, 20],
       clusterChurnRate: 0.3,
       knnChurnRate: 0.7,
       image,
       rows: 2,
       cols: 3,
+      quietMs: 9 * 60_000,
     });
-    expect(row).toEqual([0.7, 20, 1, 0.3, 0.25]);
+    expect(row).toEqual([0.7, 20, 1, 0.3, 0.25, Math.log(10)]);
   });
 
   it('names one image feature per image column and refuses names it cannot compute', () => {
     expect(imageFeatureNames(defaultImageSpec)).toEqual(imageColumns(defaultImageSpec).map((c) => `img:${c}`));
-    const x = { embedding: [1], clusterChurnRate: 0, knnChurnRate: 0, image: new Float32Array(1), rows: 1, cols: 1 };
+    const x = { embedding: [1], clusterChurnRate: 0, knnChurnRate: 0, image: new Float32Array(1), rows: 1, cols: 1, quietMs: 0 };
     expect(() => buildReadoutRow(['img:nope'], ['a'], x)).toThrow(/img:nope names no image column/);
     expect(() => buildReadoutRow(['mystery'], ['a'], x)).toThrow(/unknown readout feature mystery/);
   });

@@ -21,6 +21,8 @@ function describeEvent(store: SessionStore) {
       }
       case 'close':
         return `close:${e.sessionId}:${e.reason}:${e.eventCount}`;
+      case 'update':
+        return `quiet:${e.sessionId}@${e.asOf}`;
       case 'late':
         return `late:${e.envelope.event.eventId}`;
       case 'duplicate':

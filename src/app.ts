@@ -22,6 +22,7 @@ import { KafkaSink, type OutRecord } from './sinks/kafka-sink.ts';
 import { WebhookSink } from './sinks/webhook.ts';
 import { webhookMetrics } from './sinks/webhook-metrics.ts';
 import { SessionStore } from './streams/session-store.ts';
+import { quietMs } from './streams/session-view.ts';
 
 export interface App {
   processor: Processor;
@@ -219,7 +220,8 @@ function alertsHook(config: RunConfig, metrics: Metrics, registry: Registry, log
           userId: signal.userId,
           signalId: signal.signalId,
           lastEventId: view.lastEventId,
-          eventTime: signal.windowEnd,
+          eventTime: view.asOf,
+          quietMs: quietMs(view),
           eventCount: signal.eventCount,
           churnRisk: signal.churnRisk,
           clusterId: signal.clusterId,

@@ -22,7 +22,7 @@ export interface ClickEvent {
 
 /** schemas/journey-signal.avsc */
 export interface JourneySignal {
-  /** Deterministic from sessionId, last event id, modelVersion and final. */
+  /** Deterministic from sessionId, last event id, modelVersion and final (or, for a quiet re-score, its checkpoint). */
   signalId: string;
   sessionId: string;
   userId: string | null;

@@ -34,7 +34,8 @@ const outFile = arg('--out', join(root, 'docs', 'quality.md'));
 const encoders = arg('--encoders', 'temporal,cnn2d').split(',') as EncoderKind[];
 const epochs = Number(arg('--epochs', '20'));
 const readoutOn = arg('--readout-on', 'final+prefixes') as 'final' | 'final+prefixes';
-const readoutL2 = Number(arg('--readout-l2', '30'));
+const l2Arg = arg('--readout-l2', 'cv');
+const readoutL2 = l2Arg === 'cv' ? 'cv' : Number(l2Arg);
 const imageFeatures = arg('--image-features', 'true') === 'true';
 const defaultBundle = arg('--bundle', join(root, 'models', 'default'));
 const SEED = 42;
@@ -74,7 +75,7 @@ async function trainAndEval(
 ): Promise<void> {
   const dir = join(work, `bundle-${setting.replace(/\W+/g, '-')}-${encoder}`);
   const train = await trainFor();
-  await trainBundle(train, dir, { seed: SEED, encoder, epochs, readoutOn, imageFeatures, readoutL2 });
+  await trainBundle(train, dir, { seed: SEED, encoder, epochs, readoutOn, imageFeatures, readoutL2, onStage: (m) => m.startsWith("readout L2") && log(`${setting}: ${m}`) });
   const bundle = await loadBundle(dir, { encoder: 'inline' });
   try {
     const result = await evaluateBundle(bundle, await testFor(), { baselineTrain: train });

@@ -17,7 +17,7 @@ import { type BatchInfo, EncoderClient } from './encoder-client.ts';
 import { type AutoencoderModel } from './encoder-model.ts';
 import { type ImageSpec, type SessionizationSpec, imageColumns, validateImageSpec, validateSessionizationSpec } from './image-spec.ts';
 import { checkRiskThresholds, parseLogisticModel, predictLogistic, riskBand, riskThresholdDefaults, type LogisticModel, type RiskThresholds } from './readout.ts';
-import { buildReadoutRow, IMAGE_FEATURE_PREFIX, QUIET_FEATURE } from './readout-row.ts';
+import { AGE_FEATURE, buildReadoutRow, IMAGE_FEATURE_PREFIX, QUIET_FEATURE } from './readout-row.ts';
 import { type BundleCluster, BUNDLE_FILES } from './trainer.ts';
 import { ENCODER_JSON, ENCODER_WEIGHTS, loadEncoder, readEncoderWeights } from './weights-io.ts';
 
@@ -127,6 +127,7 @@ export class BundleScorer implements SessionScorer {
           rows,
           cols,
           quietMs: quietMs(views[i]!),
+          ageMs: views[i]!.asOf - views[i]!.sessionStart,
         });
         s.churnRisk = predictLogistic(model, row);
         s.riskBand = riskBand(s.churnRisk, thresholds);
@@ -244,6 +245,7 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
       (/^emb\d+$/.test(name) && Number(name.slice(3)) < dim) ||
       name === 'clusterChurnRate' ||
       name === QUIET_FEATURE ||
+      name === AGE_FEATURE ||
       (name === 'knnChurnRate' && neighbours !== undefined) ||
       (name.startsWith(IMAGE_FEATURE_PREFIX) && columns.includes(name.slice(IMAGE_FEATURE_PREFIX.length)));
     if (!ok) refuse(dir, `${BUNDLE_FILES.readout} uses the feature "${name}", which this bundle cannot provide (embedding dimension ${dim}, image columns of its spec${neighbours ? '' : ', no neighbour index'}); retrain the bundle.`);

@@ -16,6 +16,7 @@ import { type Vector } from './vectors.ts';
 
 export const IMAGE_FEATURE_PREFIX = 'img:';
 export const QUIET_FEATURE = 'quietMinutes';
+export const AGE_FEATURE = 'ageMinutes';
 
 export function imageFeatureNames(spec: ImageSpec): string[] {
   return imageColumns(spec).map((c) => `${IMAGE_FEATURE_PREFIX}${c}`);
@@ -31,6 +32,8 @@ export interface ReadoutInputs {
   cols: number;
   /** How long the session had been quiet when scored (ms); see quietMs() in session-view.ts. */
   quietMs: number;
+  /** How long the session had run when scored (ms): first event to the view's asOf. */
+  ageMs: number;
 }
 
 /** One feature row in `featureNames` order (emb<j>, clusterChurnRate, knnChurnRate, quietMinutes, img:<column>). */
@@ -41,6 +44,7 @@ export function buildReadoutRow(featureNames: readonly string[], columns: readon
     if (name === 'clusterChurnRate') return x.clusterChurnRate;
     if (name === 'knnChurnRate') return x.knnChurnRate;
     if (name === QUIET_FEATURE) return Math.log1p(Math.max(0, x.quietMs) / 60_000);
+    if (name === AGE_FEATURE) return Math.log1p(Math.max(0, x.ageMs) / 60_000);
     if (name.startsWith(IMAGE_FEATURE_PREFIX)) {
       if (!means) {
         means = new Float64Array(x.cols);

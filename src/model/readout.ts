@@ -336,3 +336,62 @@ export function readoutFeatures(embedding: Vector, extras: ReadoutExtras = {}): 
   if (extras.knnChurnRate !== undefined) row.push(extras.knnChurnRate);
   return row;
 }
+
+export interface ChooseL2Options {
+  candidates?: readonly number[];
+  folds?: number;
+  seed?: number;
+  featureNames?: string[];
+}
+
+export const chooseL2Defaults = { candidates: [1, 3, 10, 30, 100, 300, 1000], folds: 3, seed: 42 } as const;
+
+/**
+ * The readout's L2 penalty by grouped k-fold cross-validation on the training rows: rows of one
+ * group (a session's final and prefix states) stay in one fold, so no fold is scored on states
+ * of sessions it was fitted on. Among the candidates, the largest penalty whose mean held-out
+ * log loss is within one standard error of the best is taken (the "one standard error" rule):
+ * when several penalties fit about as well, the simpler model travels better (to another
+ * course, to next month's traffic). Small training sets get a strong penalty, large ones a
+ * weak one, without looking at any evaluation split.
+ */
+export function chooseL2(
+  x: readonly Vector[],
+  y: ArrayLike<number>,
+  groups: ArrayLike<number>,
+  options: ChooseL2Options = {},
+): { l2: number; scores: { l2: number; logLoss: number; standardError: number }[] } {
+  const o = { ...chooseL2Defaults, ...options };
+  const groupIds = [...new Set(Array.from(groups))].sort((a, b) => a - b);
+  const order = seededPermutation(groupIds.length, seededRandom(o.seed));
+  const foldOfGroup = new Map<number, number>();
+  order.forEach((g, k) => foldOfGroup.set(groupIds[g]!, k % o.folds));
+  const fold = Int32Array.from({ length: x.length }, (_, i) => foldOfGroup.get(groups[i]!)!);
+  const scores: { l2: number; logLoss: number; standardError: number }[] = [];
+  for (const l2 of o.candidates) {
+    const losses: number[] = [];
+    for (let f = 0; f < o.folds; f++) {
+      const trainX: Vector[] = [];
+      const trainY: number[] = [];
+      for (let i = 0; i < x.length; i++) {
+        if (fold[i] === f) continue;
+        trainX.push(x[i]!);
+        trainY.push(y[i]!);
+      }
+      if (trainY.length === 0 || trainY.every((v) => v === trainY[0])) continue;
+      const m = fitLogistic(trainX, trainY, { l2, calibration: 'none', ...(o.featureNames ? { featureNames: o.featureNames } : {}) });
+      for (let i = 0; i < x.length; i++) {
+        if (fold[i] !== f) continue;
+        const p = Math.min(1 - 1e-12, Math.max(1e-12, predictLogistic(m, x[i]!)));
+        losses.push(y[i] === 1 ? -Math.log(p) : -Math.log(1 - p));
+      }
+    }
+    const n = losses.length;
+    const mean = n > 0 ? losses.reduce((a, b) => a + b, 0) / n : Number.POSITIVE_INFINITY;
+    const sd = n > 1 ? Math.sqrt(losses.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+    scores.push({ l2, logLoss: mean, standardError: n > 0 ? sd / Math.sqrt(n) : 0 });
+  }
+  const best = scores.reduce((a, b) => (b.logLoss < a.logLoss ? b : a));
+  const l2 = Math.max(...scores.filter((s) => s.logLoss <= best.logLoss + best.standardError).map((s) => s.l2));
+  return { l2, scores };
+}

@@ -22,8 +22,8 @@ import { hdbscan, hdbscanDefaults } from './hdbscan.ts';
 import { imageColumns, imageWidth } from './image-spec.ts';
 import { kmeans } from './kmeans.ts';
 import { adjustedRandIndex, rocAuc } from './metrics-quality.ts';
-import { fitLogistic, predictLogisticBatch, readoutFeatureNames, type LogisticModel } from './readout.ts';
-import { buildReadoutRow, imageFeatureNames, QUIET_FEATURE } from './readout-row.ts';
+import { chooseL2, chooseL2Defaults, fitLogistic, predictLogisticBatch, readoutFeatureNames, type LogisticModel } from './readout.ts';
+import { AGE_FEATURE, buildReadoutRow, imageFeatureNames, QUIET_FEATURE } from './readout-row.ts';
 import { quietMs } from '../streams/session-view.ts';
 import { seededPermutation, seededRandom } from './seeded-random.ts';
 import { sessionStatWords } from './session-summary.ts';
@@ -57,8 +57,8 @@ export interface TrainerOptions {
   knnK?: number;
   /** Fit the readout on final states only, or on final and prefix states (live sessions are scored mid-way). */
   readoutOn?: 'final' | 'final+prefixes';
-  /** L2 penalty of the readout (on standardised weights). */
-  readoutL2?: number;
+  /** L2 penalty of the readout (on standardised weights), or 'cv': chosen by grouped cross-validation on the training sessions (chooseL2). */
+  readoutL2?: number | 'cv';
   /** Add the image's column means to the readout (see readout-row.ts). */
   imageFeatures?: boolean;
   /** Add how long the session had been quiet when scored (`quietMinutes`, readout-row.ts). */
@@ -81,7 +81,7 @@ export const trainerDefaults = {
   imageFeatures: true,
   quietFeature: true,
   readoutOn: 'final+prefixes',
-  readoutL2: 30,
+  readoutL2: 'cv',
 } satisfies TrainerOptions;
 
 /** One row of clusters.json: the description plus where its prototype image sits in prototypes.bin. */
@@ -223,24 +223,34 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
     const indexPos = new Int32Array(n).fill(-1);
     let pos = 0;
     for (let i = 0; i < n; i++) if (!Number.isNaN(inIndex[i]!)) indexPos[i] = pos++;
-    const featureNames = [...readoutFeatureNames(o.dim, { cluster: true, knn: true }), ...(o.quietFeature ? [QUIET_FEATURE] : []), ...(o.imageFeatures ? imageFeatureNames(image) : [])];
+    const featureNames = [...readoutFeatureNames(o.dim, { cluster: true, knn: true }), ...(o.quietFeature ? [QUIET_FEATURE, AGE_FEATURE] : []), ...(o.imageFeatures ? imageFeatureNames(image) : [])];
     const columns = imageColumns(image);
     const xs: number[][] = [];
     const ys: number[] = [];
     const isFinal: boolean[] = [];
+    const groups: number[] = [];
+    let chosenL2: number | null = null;
     emb.forEach((e, j) => {
       const i = owner[j]!;
       if (Number.isNaN(sessions[i]!.label) || (j >= n && o.readoutOn === 'final')) return;
       const rates = readoutRates(e, points[j]!, centroids, neighbours, o.knnK, indexPos[i]! >= 0 ? indexPos[i]! : undefined);
-      xs.push(buildReadoutRow(featureNames, columns, { embedding: e, ...rates, image: images.subarray(j * size, (j + 1) * size), rows: h, cols: w, quietMs: quietMs(views[j]!) }));
+      xs.push(buildReadoutRow(featureNames, columns, { embedding: e, ...rates, image: images.subarray(j * size, (j + 1) * size), rows: h, cols: w, quietMs: quietMs(views[j]!), ageMs: views[j]!.asOf - views[j]!.sessionStart }));
       ys.push(sessions[i]!.label);
       isFinal.push(j < n);
+      groups.push(i);
     });
     let readout: LogisticModel | undefined;
     let inSampleAuc = Number.NaN;
     const positives = ys.reduce((a, b) => a + b, 0);
     if (positives > 0 && positives < ys.length) {
-      readout = fitLogistic(xs, ys, { featureNames, seed: o.seed, l2: o.readoutL2 });
+      let l2 = o.readoutL2;
+      if (l2 === 'cv') {
+        const cv = chooseL2(xs, ys, groups, { seed: o.seed, featureNames });
+        l2 = cv.l2;
+        stage(`readout L2 = ${l2} by ${chooseL2Defaults.folds}-fold cross-validation over sessions (held-out log loss ${cv.scores.map((c) => `${c.l2}: ${c.logLoss.toFixed(4)}`).join(', ')})`);
+      }
+      chosenL2 = l2;
+      readout = fitLogistic(xs, ys, { featureNames, seed: o.seed, l2 });
       const p = predictLogisticBatch(readout, xs.filter((_, r) => isFinal[r]));
       inSampleAuc = rocAuc(ys.filter((_, r) => isFinal[r]), p);
     } else {
@@ -332,6 +342,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
         noiseShare: noise / n,
         ari,
         chosenK,
+        readoutL2: chosenL2,
         inSampleAuc: Number.isNaN(inSampleAuc) ? null : inSampleAuc,
       },
     });

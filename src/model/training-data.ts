@@ -6,9 +6,11 @@
 // - its final state (a SessionView: packed rows, a few hundred bytes; rasterized on demand),
 // - prefix states: a live session is scored long before it ends, so the readout also learns
 //   from prefixes. While a session is open we snapshot it at event counts on a geometric
-//   schedule (1, 2, 3, … 8, then ~+19 % each), and at its close keep the snapshots nearest to
-//   `prefixFractions` (default 25/50/75 %) of its final event count, i.e. what a live
-//   session looked like a quarter, half and three quarters of the way through,
+//   schedule (1, 2, 3, … 8, then ~+19 % each) and at its quiet re-scores (when the spec has
+//   quietEveryMs), and at its close keep the snapshots nearest in time to `prefixFractions`
+//   (default 25/50/75 %) of the way from its first event to its latest snapshot, i.e. what a live
+//   session looked like a quarter, half and three quarters of the way through, quiet spells
+//   included (a learner who stopped on day 5 is, on day 20, the same events 15 days quiet),
 // - a summary (summariseSession over its events, for cluster labels and count baselines),
 // - the label of its user from labels.csv (NaN when the user is unlabelled: such sessions train
 //   the autoencoder but not the readout), and its archetype when archetypes.csv is beside the
@@ -35,7 +37,7 @@ export interface TrainingSession {
   userId: string | null;
   eventCount: number;
   final: SessionView;
-  /** Earlier states of the session (fewer events), oldest first; may be empty for short sessions. */
+  /** Earlier states of the session (fewer events, or the same ones less long quiet), oldest first; may be empty for short sessions. */
   prefixes: SessionView[];
   summary: SessionSummary;
   /** 1 churned, 0 retained, NaN unlabelled. */
@@ -129,18 +131,25 @@ interface OpenSession {
   snapshots: SessionView[];
 }
 
-function choosePrefixes(snapshots: readonly SessionView[], total: number, fractions: readonly number[]): SessionView[] {
+function choosePrefixes(snapshots: readonly SessionView[], final: SessionView, fractions: readonly number[]): SessionView[] {
   const chosen = new Set<SessionView>();
+  // Fractions of the time the session was scored in live: from its first event to its latest
+  // snapshot (its last event, or its last quiet re-score), not to the close, whose gap is a
+  // fixed wait the pipeline never scores inside when quiet re-scores are off.
+  const start = final.sessionStart;
+  let end = start;
+  for (const s of snapshots) if (s.asOf < final.asOf && s.asOf > end) end = s.asOf;
+  const span = end - start;
   for (const f of fractions) {
-    const want = f * total;
+    const want = start + f * span;
     let best: SessionView | undefined;
     for (const s of snapshots) {
-      if (s.eventCount >= total) continue;
-      if (!best || Math.abs(s.eventCount - want) < Math.abs(best.eventCount - want)) best = s;
+      if (s.asOf >= final.asOf) continue;
+      if (!best || Math.abs(s.asOf - want) < Math.abs(best.asOf - want)) best = s;
     }
     if (best) chosen.add(best);
   }
-  return [...chosen].sort((a, b) => a.eventCount - b.eventCount);
+  return [...chosen].sort((a, b) => a.asOf - b.asOf);
 }
 
 /** Streams the events file through the live sessionizer; see the file comment. */
@@ -179,7 +188,8 @@ export async function loadTrainingData(options: TrainingDataOptions): Promise<Tr
       s.events.push(current!);
       if (isSnapshotPoint(s.events.length)) s.snapshots.push(store.view(o.slot));
     } else if (o.kind === 'update') {
-      // a quiet re-score (spec.sessionization.quietEveryMs): the final close carries the silence
+      // a quiet re-score (spec.sessionization.quietEveryMs): the same events, later
+      byId.get(o.sessionId)?.snapshots.push(o);
     } else {
       const s = byId.get(o.sessionId);
       byId.delete(o.sessionId);
@@ -190,7 +200,7 @@ export async function loadTrainingData(options: TrainingDataOptions): Promise<Tr
         userId: o.userId,
         eventCount: o.eventCount,
         final: o,
-        prefixes: s ? choosePrefixes(s.snapshots, o.eventCount, fractions) : [],
+        prefixes: s ? choosePrefixes(s.snapshots, o, fractions) : [],
         summary: summariseSession(s?.events ?? []),
         label: userLabel ?? Number.NaN,
         ...(archetype !== undefined ? { archetype } : {}),

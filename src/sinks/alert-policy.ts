@@ -47,8 +47,10 @@ export interface RiskObservation {
   signalId: string;
   /** Id of the newest event in the scored window; it names the alert this update may raise. */
   lastEventId: string;
-  /** Event time of this update (the window end), ms. */
+  /** Event time this update describes (its last event, or a quiet re-score's checkpoint), ms. */
   eventTime: number;
+  /** How long the session had been quiet at eventTime (ms); the alert reason names it. */
+  quietMs?: number;
   eventCount: number;
   churnRisk: number;
   clusterId: number;
@@ -140,7 +142,7 @@ export class AlertPolicy {
       previousBand: RISK_BANDS[latched] as RiskBand,
       clusterId: obs.clusterId,
       clusterLabel: obs.clusterLabel,
-      reason: buildAlertReason({ steps, clusterLabel: obs.clusterLabel, churnRisk: risk }, this.reasonOptions),
+      reason: buildAlertReason({ steps, clusterLabel: obs.clusterLabel, churnRisk: risk, ...(obs.quietMs ? { quietMs: obs.quietMs } : {}) }, this.reasonOptions),
       eventCount: obs.eventCount,
       modelVersion: obs.modelVersion,
       emittedAt: this.now(),

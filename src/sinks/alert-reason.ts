@@ -1,12 +1,16 @@
 // The one-line "why" carried by a ChurnAlert, for the person reading it in a CRM: which recent
-// journey steps stand out, which cluster the journey resembles, and the risk.
+// journey steps stand out, how long the session has been quiet (when it has), which cluster the
+// journey resembles, and the risk.
 //   "3× support_contact after checkout; cluster 'frustrated support-seeker' (churn 0.62)"
+//   "quiet for 4 days after 2× problem after video; cluster 'video then problems' (churn 0.81)"
 
 export interface AlertReasonInput {
   /** Event types of the session's most recent steps, oldest first. */
   steps: readonly string[];
   clusterLabel: string;
   churnRisk: number;
+  /** How long the session had been quiet when scored (ms); named when it is at least a minute. */
+  quietMs?: number;
 }
 
 export interface AlertReasonOptions {
@@ -31,7 +35,9 @@ export function buildAlertReason(input: AlertReasonInput, options: Partial<Alert
   const opts = { ...alertReasonDefaults, ...options };
   const parts: string[] = [];
   const steps = describeSteps(input.steps.slice(-Math.max(1, opts.lookback)), new Set(opts.filler));
-  if (steps) parts.push(steps);
+  const quiet = (input.quietMs ?? 0) >= 60_000 ? `quiet for ${formatQuiet(input.quietMs!)}` : undefined;
+  if (quiet) parts.push(steps ? `${quiet} after ${steps}` : quiet);
+  else if (steps) parts.push(steps);
   const label = oneLine(input.clusterLabel);
   const risk = Number.isFinite(input.churnRisk) ? input.churnRisk.toFixed(2) : '?';
   parts.push(label ? `cluster '${label}' (churn ${risk})` : `no cluster (churn ${risk})`);
@@ -74,6 +80,15 @@ function describeSteps(tail: readonly string[], filler: ReadonlySet<string>): st
   }
   const head = best > 1 ? `${best}× ${name}` : name;
   return before === undefined ? head : `${head} after ${oneLine(before)}`;
+}
+
+/** "45 min", "5 h", "3 days": the largest unit that fits, rounded down. */
+export function formatQuiet(ms: number): string {
+  const day = 86_400_000;
+  if (ms >= 2 * day) return `${Math.floor(ms / day)} days`;
+  if (ms >= day) return '1 day';
+  if (ms >= 3_600_000) return `${Math.floor(ms / 3_600_000)} h`;
+  return `${Math.floor(ms / 60_000)} min`;
 }
 
 function oneLine(s: string): string {

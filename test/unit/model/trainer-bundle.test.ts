@@ -64,9 +64,17 @@ describe('training data, trainer and bundle', () => {
       expect(s.label).toBe(Number(labels.get(s.userId!)));
       expect(s.archetype).toBe(archetypes.get(s.sessionId));
       expect(s.summary.stats?.events).toBe(events.filter((e) => e.sessionId === s.sessionId).length);
+      // prefixes: earlier states (fewer events, or the last one before the close's quiet), in time order
       const counts = s.prefixes.map((p) => p.eventCount);
       expect(counts).toEqual([...counts].sort((a, b) => a - b));
-      for (const c of counts) expect(c).toBeLessThan(s.eventCount);
+      for (const p of s.prefixes) {
+        expect(p.eventCount).toBeLessThanOrEqual(s.eventCount);
+        expect(p.asOf).toBeLessThan(s.final.asOf);
+      }
+      // the final describes the session when it closed, as the live close does: a gap close at
+      // its deadline (last event + gap)
+      expect(s.final.asOf).toBe(want.asOf);
+      if (want.reason === 'gap') expect(want.asOf).toBe(want.windowEnd + td.spec.sessionization.gapMs);
       if (s.eventCount >= 8) expect(s.prefixes.length).toBeGreaterThanOrEqual(2);
     }
     expect(td.hasArchetypes).toBe(true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildAlertReason } from '../../../src/sinks/alert-reason.ts';
+import { buildAlertReason, formatQuiet } from '../../../src/sinks/alert-reason.ts';
 
 const reason = (steps: string[], extra: Partial<Parameters<typeof buildAlertReason>[1]> = {}, label = 'frustrated support-seeker', risk = 0.62) =>
   buildAlertReason({ steps, clusterLabel: label, churnRisk: risk }, extra);
@@ -9,6 +9,14 @@ describe('buildAlertReason', () => {
     expect(reason(['page_view', 'checkout', 'support_contact', 'page_view', 'support_contact', 'support_contact'])).toBe(
       "3× support_contact after checkout; cluster 'frustrated support-seeker' (churn 0.62)",
     );
+  });
+
+  it('says how long a quiet session has been quiet, before its last steps', () => {
+    const quiet = (ms: number, steps = ['video', 'problem', 'problem']) => buildAlertReason({ steps, clusterLabel: 'video then problems', churnRisk: 0.81, quietMs: ms });
+    expect(quiet(4 * 86_400_000 + 5)).toBe("quiet for 4 days after 2× problem after video; cluster 'video then problems' (churn 0.81)");
+    expect(quiet(3 * 3_600_000, [])).toBe("quiet for 3 h; cluster 'video then problems' (churn 0.81)");
+    expect(quiet(59_999)).toBe("2× problem after video; cluster 'video then problems' (churn 0.81)");
+    expect([formatQuiet(60_000), formatQuiet(86_400_000), formatQuiet(47 * 3_600_000)]).toEqual(['1 min', '1 day', '1 day']);
   });
 
   it('looks past page views, which happen in every journey, unless nothing else happened', () => {

@@ -14,7 +14,8 @@ import { startOpsServer, type OpsServer } from './http.ts';
 import { createLogger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { ModelRuntime, defaultBundleDir } from './model-runtime.ts';
-import { defaultImageSpec, defaultSessionizationSpec } from './model/image-spec.ts';
+import { defaultImageSpec, defaultSessionizationSpec, type SessionizationSpec } from './model/image-spec.ts';
+import { ErrorCodes, UserError } from './errors.ts';
 import { Processor, type SessionScorer, type TickHook, unscoredScorer } from './pipeline.ts';
 import { churnAlertType } from './schemas.ts';
 import { AlertPolicy } from './sinks/alert-policy.ts';
@@ -97,7 +98,9 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
   } else if (!hooks.scorer) {
     log.warn('no model bundle (models/default is missing and --bundle is not set): signals carry no cluster or churn risk');
   }
+  let session: SessionizationSpec;
   try {
+    session = sessionSpec(model ? model.bundle.sessionization : defaultSessionizationSpec, config.quietEveryMs);
     await assertTopicsExist(kafka, [
       { topic: config.signalsTopic, option: '--signals-topic' },
       ...(config.alertsTopic ? [{ topic: config.alertsTopic, option: '--alerts-topic' }] : []),
@@ -111,7 +114,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     throw err;
   }
   ops.setReadinessCheck('modelLoaded', () => model !== undefined || hooks.scorer !== undefined || !bundleDir);
-  const store = model ? new SessionStore(model.bundle.imageSpec, model.bundle.sessionization) : new SessionStore(defaultImageSpec, defaultSessionizationSpec);
+  const store = new SessionStore(model ? model.bundle.imageSpec : defaultImageSpec, session);
   const scorer = hooks.scorer ?? (model ? () => (model as ModelRuntime).scorer() : () => unscoredScorer);
   const sink = new KafkaSink(kafka, config.exactlyOnce ? { transactionalId: config.transactionalId ?? `${config.group}-${config.clientId}` } : {});
   const alertHooks: TickHook[] = [];
@@ -247,4 +250,18 @@ function alertsHook(config: RunConfig, metrics: Metrics, registry: Registry, log
       webhook?.close();
     },
   };
+}
+
+/** The bundle's sessionization, with --quiet-every-ms applied when given. */
+export function sessionSpec(base: SessionizationSpec, quietEveryMs: number | undefined): SessionizationSpec {
+  if (quietEveryMs === undefined) return base;
+  if (quietEveryMs > 0 && quietEveryMs >= base.gapMs) {
+    throw new UserError(
+      ErrorCodes.CONFIG_INVALID,
+      `--quiet-every-ms (env JOURNEYLENS_QUIET_EVERY_MS) is ${quietEveryMs} but must be less than the model's session gap (${base.gapMs} ms): the gap closes a quiet session first; lower it, or use 0 to turn quiet re-scores off.`,
+      { exitCode: 2 },
+    );
+  }
+  const { quietEveryMs: _bundle, ...rest } = base;
+  return quietEveryMs > 0 ? { ...rest, quietEveryMs } : rest;
 }

@@ -51,6 +51,7 @@ export const runOptions = [
   { key: 'saslMechanism', flag: '--sasl-mechanism <mechanism>', env: 'JOURNEYLENS_SASL_MECHANISM', kind: 'enum', choices: ['plain', 'scram-sha-256', 'scram-sha-512'], description: 'SASL authentication mechanism' },
   { key: 'saslUsername', flag: '--sasl-username <user>', env: 'JOURNEYLENS_SASL_USERNAME', kind: 'string', description: 'SASL user name' },
   { key: 'saslPassword', flag: '--sasl-password <password>', env: 'JOURNEYLENS_SASL_PASSWORD', kind: 'string', secret: true, description: 'SASL password (prefer JOURNEYLENS_SASL_PASSWORD or JOURNEYLENS_SASL_PASSWORD_FILE: flags show up in process lists)' },
+  { key: 'quietEveryMs', flag: '--quiet-every-ms <ms>', env: 'JOURNEYLENS_QUIET_EVERY_MS', kind: 'int', min: 0, max: 0xffff_ffff, description: "re-score an open session each time it has been quiet this much longer (0 = off; default: the model bundle's sessionization.quietEveryMs)" },
   { key: 'maxBatch', flag: '--max-batch <n>', env: 'JOURNEYLENS_MAX_BATCH', kind: 'int', min: 1, max: 4096, default: 256, description: 'most sessions scored in one micro-batch' },
   { key: 'maxInFlight', flag: '--max-in-flight <n>', env: 'JOURNEYLENS_MAX_IN_FLIGHT', kind: 'int', min: 100, max: 10_000_000, default: 50_000, description: 'records consumed but not yet committed above which partitions are paused' },
   { key: 'metricsPort', flag: '--metrics-port <port>', env: 'JOURNEYLENS_METRICS_PORT', kind: 'int', min: 0, max: 65535, default: 9464, description: 'port of /metrics, /healthz and /readyz (0 = any free port)' },

@@ -342,9 +342,11 @@ export interface ChooseL2Options {
   folds?: number;
   seed?: number;
   featureNames?: string[];
+  /** Groups (sessions) cross-validated at most: a seeded sample beyond, so large training sets stay quick. */
+  maxGroups?: number;
 }
 
-export const chooseL2Defaults = { candidates: [1, 3, 10, 30, 100, 300, 1000], folds: 3, seed: 42 } as const;
+export const chooseL2Defaults = { candidates: [1, 3, 10, 30, 100, 300, 1000], folds: 3, seed: 42, maxGroups: 4000 } as const;
 
 /**
  * The readout's L2 penalty by grouped k-fold cross-validation on the training rows: rows of one
@@ -363,10 +365,11 @@ export function chooseL2(
 ): { l2: number; scores: { l2: number; logLoss: number; standardError: number }[] } {
   const o = { ...chooseL2Defaults, ...options };
   const groupIds = [...new Set(Array.from(groups))].sort((a, b) => a - b);
-  const order = seededPermutation(groupIds.length, seededRandom(o.seed));
+  const order = seededPermutation(groupIds.length, seededRandom(o.seed)).subarray(0, o.maxGroups);
   const foldOfGroup = new Map<number, number>();
   order.forEach((g, k) => foldOfGroup.set(groupIds[g]!, k % o.folds));
-  const fold = Int32Array.from({ length: x.length }, (_, i) => foldOfGroup.get(groups[i]!)!);
+  // rows of groups outside the sample get fold -1: in no training part and no held-out part
+  const fold = Int32Array.from({ length: x.length }, (_, i) => foldOfGroup.get(groups[i]!) ?? -1);
   const scores: { l2: number; logLoss: number; standardError: number }[] = [];
   for (const l2 of o.candidates) {
     const losses: number[] = [];
@@ -374,7 +377,7 @@ export function chooseL2(
       const trainX: Vector[] = [];
       const trainY: number[] = [];
       for (let i = 0; i < x.length; i++) {
-        if (fold[i] === f) continue;
+        if (fold[i] === f || fold[i] === -1) continue;
         trainX.push(x[i]!);
         trainY.push(y[i]!);
       }

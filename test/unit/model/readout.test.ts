@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { reliabilityTable, rocAuc } from '../../../src/model/metrics-quality.ts';
 import {
   checkRiskThresholds,
+  chooseL2,
   fitLogistic,
   logisticLogit,
   parseLogisticModel,
@@ -116,5 +117,35 @@ describe('risk bands and readout features', () => {
   it('builds rows and names in the same order', () => {
     expect(readoutFeatures(Float32Array.of(1, 2), { clusterChurnRate: 0.3, knnChurnRate: 0.5 })).toEqual([1, 2, 0.3, 0.5]);
     expect(readoutFeatureNames(2, { cluster: true, knn: true })).toEqual(['emb0', 'emb1', 'clusterChurnRate', 'knnChurnRate']);
+  });
+});
+
+describe('chooseL2 (grouped cross-validation, one-standard-error rule)', () => {
+  it('keeps the penalty light when the features carry the label', () => {
+    const { x, y } = synthetic(3000, 21);
+    const { l2, scores } = chooseL2(x, y, x.map((_, i) => i));
+    expect(scores.map((s) => s.l2)).toEqual([1, 3, 10, 30, 100, 300, 1000]);
+    expect(l2).toBeLessThanOrEqual(100);
+    expect(scores.find((s) => s.l2 === 1000)!.logLoss).toBeGreaterThan(scores.find((s) => s.l2 === 1)!.logLoss);
+  });
+
+  it('keeps the copies of a session in one fold: noise repeated per session is not mistaken for signal', () => {
+    // 40 noise features, each session's row three times (like its final and prefix states)
+    const random = seededRandom(5);
+    const x: number[][] = [];
+    const y: number[] = [];
+    const groups: number[] = [];
+    for (let g = 0; g < 150; g++) {
+      const row = Array.from({ length: 40 }, () => gaussian(random));
+      const label = random() < 0.5 ? 1 : 0;
+      for (let c = 0; c < 3; c++) {
+        x.push(row);
+        y.push(label);
+        groups.push(g);
+      }
+    }
+    expect(chooseL2(x, y, groups).l2).toBe(1000);
+    // split row by row instead, the copies leak across folds and a light penalty looks best
+    expect(chooseL2(x, y, x.map((_, i) => i)).l2).toBeLessThan(1000);
   });
 });

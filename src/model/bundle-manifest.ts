@@ -38,10 +38,16 @@ function listFiles(dir: string, base = dir): string[] {
   return out;
 }
 
-/** Writes manifest.json for everything currently in `dir`. */
-export function writeManifest(dir: string, manifest: Omit<BundleManifest, 'files' | 'formatVersion'>): BundleManifest {
+/** Relative path → sha256 of every file in `dir` but the manifest, in name order. */
+export function bundleFileHashes(dir: string): Record<string, string> {
   const files: Record<string, string> = {};
   for (const f of listFiles(dir)) files[f] = sha256File(join(dir, f));
+  return files;
+}
+
+/** Writes manifest.json for everything currently in `dir`. */
+export function writeManifest(dir: string, manifest: Omit<BundleManifest, 'files' | 'formatVersion'>): BundleManifest {
+  const files = bundleFileHashes(dir);
   const full: BundleManifest = { formatVersion: BUNDLE_FORMAT_VERSION, ...manifest, files };
   writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(full, null, 2)}\n`);
   return full;

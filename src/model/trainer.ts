@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { CentroidIndex, NeighbourIndex } from './assign.ts';
 import { initBackend } from './backend.ts';
-import { type BundleManifest, writeManifest } from './bundle-manifest.ts';
+import { type BundleManifest, bundleFileHashes, writeManifest } from './bundle-manifest.ts';
 import { buildCentroids, describeClusters, type ClusterDescription } from './centroids.ts';
 import { chooseK, chooseKDefaults } from './choose-k.ts';
 import { labelClusters } from './cluster-labels.ts';
@@ -295,7 +295,6 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
     });
 
     const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k ?? null, clusterSpace: { ...clusterSpaceDefaults, ...o.clusterSpace }, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK, maxNeighbours: o.maxNeighbours, imageFeatures: o.imageFeatures, quietFeature: o.quietFeature, readoutOn: o.readoutOn, readoutL2: o.readoutL2 };
-    const modelVersion = createHash('sha256').update(data.dataHash).update(stableJson(config)).update(backend).digest('hex').slice(0, 12);
 
     stage(`writing the bundle to ${outDir}`);
     mkdirSync(outDir, { recursive: true });
@@ -310,6 +309,10 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
 
     const seconds = (performance.now() - t0) / 1000;
     const noise = clusterOf.reduce((a, c) => a + (c < 0 ? 1 : 0), 0);
+    // The version names what was trained (data, config, backend) and what came out: a code
+    // change that alters any artefact gives a new version, so signal ids and the model_info
+    // metric never call two different models by one name.
+    const modelVersion = createHash('sha256').update(data.dataHash).update(stableJson(config)).update(backend).update(stableJson(bundleFileHashes(outDir))).digest('hex').slice(0, 12);
     const manifest = writeManifest(outDir, {
       modelVersion,
       createdAt: new Date().toISOString(),

@@ -87,8 +87,11 @@ function assertJars(): void {
   }
 }
 
+// A base64url id can start with '-', which StorageTool's argument parser reads as an option
+// ("argument --cluster-id/-t: expected one argument"): about 1 start in 64 failed that way.
 function clusterId(): string {
-  return randomBytes(16).toString('base64url').slice(0, 22);
+  const id = randomBytes(16).toString('base64url').slice(0, 22);
+  return id.startsWith('-') ? `A${id.slice(1)}` : id;
 }
 
 function serverProperties(port: number, controllerPort: number, dataDir: string, extra: Record<string, string>): string {

@@ -225,6 +225,7 @@ function alertsHook(config: RunConfig, metrics: Metrics, registry: Registry, log
           lastEventId: view.lastEventId,
           eventTime: view.asOf,
           quietMs: quietMs(view),
+          final,
           eventCount: signal.eventCount,
           churnRisk: signal.churnRisk,
           clusterId: signal.clusterId,

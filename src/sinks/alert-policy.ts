@@ -51,6 +51,8 @@ export interface RiskObservation {
   eventTime: number;
   /** How long the session had been quiet at eventTime (ms); the alert reason names it. */
   quietMs?: number;
+  /** This is the session's final signal (it closed). */
+  final?: boolean;
   eventCount: number;
   churnRisk: number;
   clusterId: number;
@@ -142,7 +144,7 @@ export class AlertPolicy {
       previousBand: RISK_BANDS[latched] as RiskBand,
       clusterId: obs.clusterId,
       clusterLabel: obs.clusterLabel,
-      reason: buildAlertReason({ steps, clusterLabel: obs.clusterLabel, churnRisk: risk, ...(obs.quietMs ? { quietMs: obs.quietMs } : {}) }, this.reasonOptions),
+      reason: buildAlertReason({ steps, clusterLabel: obs.clusterLabel, churnRisk: risk, ...(obs.quietMs ? { quietMs: obs.quietMs } : {}), ...(obs.final ? { ended: true } : {}) }, this.reasonOptions),
       eventCount: obs.eventCount,
       modelVersion: obs.modelVersion,
       emittedAt: this.now(),

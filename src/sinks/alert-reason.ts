@@ -11,6 +11,8 @@ export interface AlertReasonInput {
   churnRisk: number;
   /** How long the session had been quiet when scored (ms); named when it is at least a minute. */
   quietMs?: number;
+  /** The session has closed (its final signal): said instead of the quiet spell, which is then just the gap. */
+  ended?: boolean;
 }
 
 export interface AlertReasonOptions {
@@ -35,7 +37,7 @@ export function buildAlertReason(input: AlertReasonInput, options: Partial<Alert
   const opts = { ...alertReasonDefaults, ...options };
   const parts: string[] = [];
   const steps = describeSteps(input.steps.slice(-Math.max(1, opts.lookback)), new Set(opts.filler));
-  const quiet = (input.quietMs ?? 0) >= 60_000 ? `quiet for ${formatQuiet(input.quietMs!)}` : undefined;
+  const quiet = input.ended ? 'ended' : (input.quietMs ?? 0) >= 60_000 ? `quiet for ${formatQuiet(input.quietMs!)}` : undefined;
   if (quiet) parts.push(steps ? `${quiet} after ${steps}` : quiet);
   else if (steps) parts.push(steps);
   const label = oneLine(input.clusterLabel);

@@ -16,6 +16,8 @@ describe('buildAlertReason', () => {
     expect(quiet(4 * 86_400_000 + 5)).toBe("quiet for 4 days after 2× problem after video; cluster 'video then problems' (churn 0.81)");
     expect(quiet(3 * 3_600_000, [])).toBe("quiet for 3 h; cluster 'video then problems' (churn 0.81)");
     expect(quiet(59_999)).toBe("2× problem after video; cluster 'video then problems' (churn 0.81)");
+    // at the close the silence is just the gap: the reason says the session ended
+    expect(buildAlertReason({ steps: ['login', 'logout'], clusterLabel: 'short', churnRisk: 0.7, quietMs: 1_800_000, ended: true })).toBe("ended after logout after login; cluster 'short' (churn 0.70)");
     expect([formatQuiet(60_000), formatQuiet(86_400_000), formatQuiet(47 * 3_600_000)]).toEqual(['1 min', '1 day', '1 day']);
   });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { type SessionScore, type SessionScorer } from '../pipeline.ts';
 import { imageSize } from '../streams/rasterize.ts';
-import { quietMs, type SessionView } from '../streams/session-view.ts';
+import { type SessionView } from '../streams/session-view.ts';
 import { CentroidIndex, NeighbourIndex } from './assign.ts';
 import { type BackendName, initBackend, liveTensorCount } from './backend.ts';
 import { type BundleManifest, readBundleJson, verifyBundle } from './bundle-manifest.ts';
@@ -126,8 +126,7 @@ export class BundleScorer implements SessionScorer {
           image,
           rows,
           cols,
-          quietMs: quietMs(views[i]!),
-          ageMs: views[i]!.asOf - views[i]!.sessionStart,
+          timing: views[i]!,
         });
         s.churnRisk = predictLogistic(model, row);
         s.riskBand = riskBand(s.churnRisk, thresholds);

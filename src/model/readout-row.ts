@@ -11,6 +11,7 @@
 // far for a quiet re-score or a close. The image ends at the last event, so without it a
 // session that stopped a week ago looks like one that is still going; on KDD it is the single
 // strongest churn feature (docs/quality.md).
+import { quietMs, type SessionView } from '../streams/session-view.ts';
 import { imageColumns, type ImageSpec } from './image-spec.ts';
 import { type Vector } from './vectors.ts';
 
@@ -30,10 +31,8 @@ export interface ReadoutInputs {
   image: Float32Array;
   rows: number;
   cols: number;
-  /** How long the session had been quiet when scored (ms); see quietMs() in session-view.ts. */
-  quietMs: number;
-  /** How long the session had run when scored (ms): first event to the view's asOf. */
-  ageMs: number;
+  /** When the session was scored (asOf), its last event (windowEnd) and its first (sessionStart). */
+  timing: Pick<SessionView, 'asOf' | 'windowEnd' | 'sessionStart'>;
 }
 
 /** One feature row in `featureNames` order (emb<j>, clusterChurnRate, knnChurnRate, quietMinutes, img:<column>). */
@@ -43,8 +42,8 @@ export function buildReadoutRow(featureNames: readonly string[], columns: readon
     if (name.startsWith('emb')) return x.embedding[Number(name.slice(3))]!;
     if (name === 'clusterChurnRate') return x.clusterChurnRate;
     if (name === 'knnChurnRate') return x.knnChurnRate;
-    if (name === QUIET_FEATURE) return Math.log1p(Math.max(0, x.quietMs) / 60_000);
-    if (name === AGE_FEATURE) return Math.log1p(Math.max(0, x.ageMs) / 60_000);
+    if (name === QUIET_FEATURE) return Math.log1p(quietMs(x.timing) / 60_000);
+    if (name === AGE_FEATURE) return Math.log1p(Math.max(0, x.timing.asOf - x.timing.sessionStart) / 60_000);
     if (name.startsWith(IMAGE_FEATURE_PREFIX)) {
       if (!means) {
         means = new Float64Array(x.cols);

@@ -229,6 +229,18 @@ export function predictLogisticBatch(model: LogisticModel, x: readonly Vector[])
   return Float64Array.from(x, (r) => predictLogistic(model, r));
 }
 
+/** The rows of every fold but `f` (rows in fold -1 are in none). */
+function outsideFold(x: readonly Vector[], y: ArrayLike<number>, fold: Int32Array, f: number): { trainX: Vector[]; trainY: number[] } {
+  const trainX: Vector[] = [];
+  const trainY: number[] = [];
+  for (let i = 0; i < x.length; i++) {
+    if (fold[i] === f || fold[i] === -1) continue;
+    trainX.push(x[i]!);
+    trainY.push(y[i]!);
+  }
+  return { trainX, trainY };
+}
+
 /** Fits the readout; labels are 1 (churn) / 0. */
 export function fitLogistic(x: readonly Vector[], y: ArrayLike<number>, options: LogisticOptions = {}): LogisticModel {
   const o = { ...logisticDefaults, ...options };
@@ -259,13 +271,7 @@ export function fitLogistic(x: readonly Vector[], y: ArrayLike<number>, options:
   const oofLogit: number[][] = [];
   const oofY: number[] = [];
   for (let f = 0; f < folds; f++) {
-    const trainX: Vector[] = [];
-    const trainY: number[] = [];
-    for (let i = 0; i < x.length; i++) {
-      if (fold[i] === f) continue;
-      trainX.push(x[i]!);
-      trainY.push(y[i]!);
-    }
+    const { trainX, trainY } = outsideFold(x, y, fold, f);
     if (trainY.every((v) => v === trainY[0])) continue;
     const m = fitUncalibrated(trainX, trainY, o, names);
     for (let i = 0; i < x.length; i++) {
@@ -374,13 +380,7 @@ export function chooseL2(
   for (const l2 of o.candidates) {
     const losses: number[] = [];
     for (let f = 0; f < o.folds; f++) {
-      const trainX: Vector[] = [];
-      const trainY: number[] = [];
-      for (let i = 0; i < x.length; i++) {
-        if (fold[i] === f || fold[i] === -1) continue;
-        trainX.push(x[i]!);
-        trainY.push(y[i]!);
-      }
+      const { trainX, trainY } = outsideFold(x, y, fold, f);
       if (trainY.length === 0 || trainY.every((v) => v === trainY[0])) continue;
       const m = fitLogistic(trainX, trainY, { l2, calibration: 'none', ...(o.featureNames ? { featureNames: o.featureNames } : {}) });
       for (let i = 0; i < x.length; i++) {

@@ -24,7 +24,6 @@ import { kmeans } from './kmeans.ts';
 import { adjustedRandIndex, rocAuc } from './metrics-quality.ts';
 import { chooseL2, chooseL2Defaults, fitLogistic, predictLogisticBatch, readoutFeatureNames, type LogisticModel } from './readout.ts';
 import { AGE_FEATURE, buildReadoutRow, imageFeatureNames, QUIET_FEATURE } from './readout-row.ts';
-import { quietMs } from '../streams/session-view.ts';
 import { seededPermutation, seededRandom } from './seeded-random.ts';
 import { sessionStatWords } from './session-summary.ts';
 import { type TrainProgress, trainAutoencoder } from './train.ts';
@@ -234,7 +233,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
       const i = owner[j]!;
       if (Number.isNaN(sessions[i]!.label) || (j >= n && o.readoutOn === 'final')) return;
       const rates = readoutRates(e, points[j]!, centroids, neighbours, o.knnK, indexPos[i]! >= 0 ? indexPos[i]! : undefined);
-      xs.push(buildReadoutRow(featureNames, columns, { embedding: e, ...rates, image: images.subarray(j * size, (j + 1) * size), rows: h, cols: w, quietMs: quietMs(views[j]!), ageMs: views[j]!.asOf - views[j]!.sessionStart }));
+      xs.push(buildReadoutRow(featureNames, columns, { embedding: e, ...rates, image: images.subarray(j * size, (j + 1) * size), rows: h, cols: w, timing: views[j]! }));
       ys.push(sessions[i]!.label);
       isFinal.push(j < n);
       groups.push(i);

@@ -12,16 +12,15 @@ describe('buildReadoutRow', () => {
       image,
       rows: 2,
       cols: 3,
-      quietMs: 9 * 60_000,
-      ageMs: 99 * 60_000,
+      timing: { sessionStart: 0, windowEnd: 90 * 60_000, asOf: 99 * 60_000 },
     });
     expect(row).toEqual([0.7, 20, 1, 0.3, 0.25, Math.log(10)]);
-    expect(buildReadoutRow(['ageMinutes'], ['a', 'b', 'c'], { embedding: [], clusterChurnRate: 0, knnChurnRate: 0, image, rows: 2, cols: 3, quietMs: 0, ageMs: 99 * 60_000 })).toEqual([Math.log(100)]);
+    expect(buildReadoutRow(['ageMinutes'], ['a', 'b', 'c'], { embedding: [], clusterChurnRate: 0, knnChurnRate: 0, image, rows: 2, cols: 3, timing: { sessionStart: 0, windowEnd: 99 * 60_000, asOf: 99 * 60_000 } })).toEqual([Math.log(100)]);
   });
 
   it('names one image feature per image column and refuses names it cannot compute', () => {
     expect(imageFeatureNames(defaultImageSpec)).toEqual(imageColumns(defaultImageSpec).map((c) => `img:${c}`));
-    const x = { embedding: [1], clusterChurnRate: 0, knnChurnRate: 0, image: new Float32Array(1), rows: 1, cols: 1, quietMs: 0, ageMs: 0 };
+    const x = { embedding: [1], clusterChurnRate: 0, knnChurnRate: 0, image: new Float32Array(1), rows: 1, cols: 1, timing: { sessionStart: 0, windowEnd: 0, asOf: 0 } };
     expect(() => buildReadoutRow(['img:nope'], ['a'], x)).toThrow(/img:nope names no image column/);
     expect(() => buildReadoutRow(['mystery'], ['a'], x)).toThrow(/unknown readout feature mystery/);
   });

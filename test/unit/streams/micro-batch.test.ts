@@ -1,10 +1,8 @@
-import { map } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { type ClickEnvelope, type SessionOutcome } from '../../../src/streams/outcomes.ts';
 import { journeySessions } from '../../../src/streams/pipeline.ts';
 import { SessionStore } from '../../../src/streams/session-store.ts';
-import { click, env, tinyImage, tinySession } from './events.ts';
+import { click, env, expectSessions, tinyImage, tinySession } from './events.ts';
 
 function label(o: SessionOutcome): string {
   switch (o.kind) {
@@ -20,12 +18,7 @@ function label(o: SessionOutcome): string {
 }
 
 function runPipeline(marble: string, values: Record<string, ClickEnvelope>, expected: string, labels: Record<string, string>, opts: { tickMs: number; maxBatch: number }): void {
-  const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
-  ts.run((h) => {
-    const store = new SessionStore(tinyImage, tinySession);
-    const out = h.cold(marble, values).pipe(journeySessions({ store, scheduler: ts, ...opts }), map(label));
-    h.expectObservable(out).toBe(expected, labels);
-  });
+  expectSessions(marble, values, expected, labels, { ...opts, label });
 }
 
 describe('micro-batcher (virtual time)', () => {

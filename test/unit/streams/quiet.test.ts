@@ -1,15 +1,12 @@
 // Quiet re-scores (SessionizationSpec.quietEveryMs) and the event time each emitted view
 // describes (`asOf`): a session that has gone quiet is scored again before its gap closes it.
-import { map } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { type SessionizationSpec, validateSessionizationSpec } from '../../../src/model/image-spec.ts';
 import { signalIdFor } from '../../../src/pipeline.ts';
 import { type ClickEnvelope, type SessionOutcome } from '../../../src/streams/outcomes.ts';
-import { journeySessions } from '../../../src/streams/pipeline.ts';
 import { type ClosedSession, type QuietSession, SessionStore } from '../../../src/streams/session-store.ts';
 import { quietMs } from '../../../src/streams/session-view.ts';
-import { click, env, tinyImage } from './events.ts';
+import { click, env, expectSessions, tinyImage } from './events.ts';
 
 const quietSpec: SessionizationSpec = { gapMs: 30, maxSessionMs: 1000, allowedLatenessMs: 5, quietEveryMs: 10 };
 
@@ -26,13 +23,8 @@ function label(o: SessionOutcome): string {
   }
 }
 
-function run(marble: string, values: Record<string, ClickEnvelope>, expected: string, labels: Record<string, string>, spec = quietSpec): void {
-  const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
-  ts.run((h) => {
-    const store = new SessionStore(tinyImage, spec);
-    const out = h.cold(marble, values).pipe(journeySessions({ store, scheduler: ts, tickMs: 10, maxBatch: 100 }), map(label));
-    h.expectObservable(out).toBe(expected, labels);
-  });
+function run(marble: string, values: Record<string, ClickEnvelope>, expected: string, labels: Record<string, string>, session = quietSpec): void {
+  expectSessions(marble, values, expected, labels, { tickMs: 10, maxBatch: 100, session, label });
 }
 
 describe('quiet re-scores', () => {

@@ -20,7 +20,7 @@ import { type ClickEnvelope, type SessionOutcome } from './streams/outcomes.ts';
 import { journeySessions } from './streams/pipeline.ts';
 import { PartitionWatermarks } from './streams/watermark.ts';
 import { type SessionStore } from './streams/session-store.ts';
-import { quietMs, type SessionView } from './streams/session-view.ts';
+import { isQuietRescore, type SessionView } from './streams/session-view.ts';
 
 /** What the model says about one session view: the model's part of a JourneySignal. */
 export type SessionScore = Pick<JourneySignal, 'clusterId' | 'clusterLabel' | 'distance' | 'novel' | 'churnRisk' | 'riskBand'>;
@@ -181,7 +181,7 @@ export class Processor {
           // closes and quiet re-scores are emitted while the record that moved the watermark is
           // handed in (a quiet update's own events are older)
           tap((o) => {
-            if (o.kind === 'update' && quietMs(o) > 0) this.trigger.set(o, this.currentOffset);
+            if (o.kind === 'update' && isQuietRescore(o)) this.trigger.set(o, this.currentOffset);
             if (o.kind !== 'close') return;
             this.trigger.set(o, this.currentOffset);
             if (o.firstOffset !== '' && o.lastOffset !== '' && o.lastOffset !== '-1') {
@@ -435,7 +435,7 @@ export class Processor {
       const score = scores[i] as SessionScore;
       const final = finals[i] as boolean;
       const signal: JourneySignal = {
-        signalId: signalIdFor(view.sessionId, view.lastEventId, scorer.modelVersion, final, !final && quietMs(view) > 0 ? view.asOf : undefined),
+        signalId: signalIdFor(view.sessionId, view.lastEventId, scorer.modelVersion, final, isQuietRescore(view) ? view.asOf : undefined),
         sessionId: view.sessionId,
         userId: view.userId,
         eventCount: view.eventCount,

@@ -248,7 +248,7 @@ export class SessionStore {
           // the re-score carries any change still pending for the next tick
           this.#dirty[slot] = 0;
         }
-        next = Math.min(due, last + Math.max(1, m + 1) * every);
+        next = this.#checkpointOrDue(due, last, Math.max(1, m + 1));
       }
       this.#deadline[slot] = next;
       this.#siftDown(heap, 0);
@@ -396,7 +396,7 @@ export class SessionStore {
       bigger.set(heap.slots);
       heap.slots = bigger;
     }
-    this.#deadline[slot] = ts + Math.min(this.session.gapMs, this.session.quietEveryMs || Infinity);
+    this.#deadline[slot] = this.#checkpointOrDue(ts + this.session.gapMs, ts, 1);
     heap.slots[heap.size] = slot;
     this.#heapPos[slot] = heap.size;
     heap.size++;
@@ -731,9 +731,15 @@ export class SessionStore {
   // The heap key may lag behind the real deadline (it only grows as events arrive): re-sifting
   // on every event would cost a cache miss per heap level, so a stale key is corrected when it
   // reaches the top (closeExpired). A deadline that moves earlier is sifted at once.
-  #setDeadline(slot: number): void {
+  // A slot's heap key: its close deadline, or its k-th quiet checkpoint after `last` when quiet
+  // re-scores are on and that comes first.
+  #checkpointOrDue(due: number, last: number, k: number): number {
     const every = this.session.quietEveryMs ?? 0;
-    const d = every > 0 ? Math.min(this.#due(slot), this.#lastTs(slot) + every) : this.#due(slot);
+    return every > 0 ? Math.min(due, last + k * every) : due;
+  }
+
+  #setDeadline(slot: number): void {
+    const d = this.#checkpointOrDue(this.#due(slot), this.#lastTs(slot), 1);
     if (d < this.#deadline[slot]!) {
       this.#deadline[slot] = d;
       this.#siftUp(this.#heaps.get(this.#partition[slot]!)!, this.#heapPos[slot]!);

@@ -94,6 +94,11 @@ export function asQuiet(view: SessionView, asOf: number): SessionUpdate {
   return Object.assign(view, { kind: 'update' as const, tick: 0, asOf: Math.max(view.windowEnd, asOf) });
 }
 
+/** A quiet re-score: an update taken after the session's last event (asQuiet). */
+export function isQuietRescore(view: SessionView & { readonly kind?: string }): boolean {
+  return view.kind === 'update' && quietMs(view) > 0;
+}
+
 /** How long the session had been quiet when this view was taken (ms). */
 export function quietMs(view: Pick<SessionView, 'asOf' | 'windowEnd'>): number {
   return Math.max(0, view.asOf - view.windowEnd);

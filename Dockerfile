@@ -10,7 +10,7 @@
 # dev dependencies; the runtime stage has only production node_modules, the compiled JS, the
 # Avro schemas and the default model bundle, and runs as an unprivileged user.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 # node-gyp needs python3, make and g++ to compile hnswlib-node.

@@ -1,8 +1,8 @@
 // `npm run eval:kdd`: the quality figures of docs/quality.md, on real labels (KDD Cup 2015,
-// read in place from ../shared/datasets/kddcup2015, imported into a temp dir) and on the
+// read in place from the directory given with --data, imported into a temp dir) and on the
 // generator's data (ARI against the ground-truth archetypes, with the shipped bundle).
 //
-//   npx tsx tools/eval-kdd.ts [--data DIR] [--out docs/quality.md] [--encoders temporal,cnn2d] [--epochs 20]
+//   npm run eval:kdd -- --data DIR [--courses 645,1038] [--out docs/quality.md] [--encoders temporal,cnn2d] [--epochs 20]
 //
 // KDD settings, each next to logistic regression on per-type counts trained on the same
 // training sessions and scored on the same test sessions in the same run:
@@ -21,7 +21,8 @@ import { adjustedRandIndex } from '../src/model/metrics-quality.ts';
 import { seededPermutation, seededRandom } from '../src/model/seeded-random.ts';
 import { trainBundle } from '../src/model/trainer.ts';
 import { type TrainingData, loadTrainingData, readLabels } from '../src/model/training-data.ts';
-import { importKddCup2015 } from '../src/sim/kdd.ts';
+import { UserError } from '../src/errors.ts';
+import { importKddCup2015, kddDataFiles } from '../src/sim/kdd.ts';
 import { writeSimulationFiles } from '../src/sim/files.ts';
 
 const arg = (name: string, fallback: string): string => {
@@ -29,7 +30,15 @@ const arg = (name: string, fallback: string): string => {
   return i >= 0 ? process.argv[i + 1]! : fallback;
 };
 const root = join(import.meta.dirname, '..');
-const dataDir = arg('--data', join(root, '..', 'shared', 'datasets', 'kddcup2015'));
+const courses = arg('--courses', '645,1038').split(',');
+// The data directory is an argument, never a default: a user points at their own copy.
+let data: ReturnType<typeof kddDataFiles>;
+try {
+  data = kddDataFiles(process.argv.includes('--data') ? arg('--data', '') : undefined, courses);
+} catch (err) {
+  process.stderr.write(`eval:kdd: ${(err as Error).message}\nUsage: npm run eval:kdd -- --data DIR [--courses 645,1038] [--out docs/quality.md]\n`);
+  process.exit(err instanceof UserError ? err.exitCode : 1);
+}
 const outFile = arg('--out', join(root, 'docs', 'quality.md'));
 const encoders = arg('--encoders', 'temporal,cnn2d').split(',') as EncoderKind[];
 const epochs = Number(arg('--epochs', '20'));
@@ -40,7 +49,6 @@ const imageFeatures = arg('--image-features', 'true') === 'true';
 const defaultBundle = arg('--bundle', join(root, 'models', 'default'));
 const SEED = 42;
 const DAY = 86_400_000;
-const courses = ['645', '1038'];
 
 const log = (m: string): void => {
   process.stderr.write(`${m}\n`);
@@ -119,11 +127,10 @@ async function trainAndEval(
 }
 
 try {
-  if (!existsSync(join(dataDir, 'truth_train.csv'))) throw new Error(`no KDD Cup 2015 data in ${dataDir}; pass --data DIR`);
   const imported: Record<string, string> = {};
   for (const c of courses) {
     const dir = join(work, `kdd${c}`);
-    const r = await importKddCup2015({ courseFile: join(dataDir, `trainCourse${c}.csv`), labelsFile: join(dataDir, 'truth_train.csv'), outDir: dir });
+    const r = await importKddCup2015({ courseFile: data.courses[c]!, labelsFile: data.labels, outDir: dir });
     log(`imported course ${c}: ${r.imported} enrollments, ${r.events} events, dropout ${(r.churnRate * 100).toFixed(1)}%`);
     imported[c] = dir;
   }

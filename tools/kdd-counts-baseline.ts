@@ -1,25 +1,32 @@
 // Sanity check of the readout and metric code on real labels: logistic regression on KDD Cup
 // 2015 per-type counts (the baseline the eval table compares the embedding readout against).
-// Reads ../shared/datasets/kddcup2015 in place (never copied into the repo).
+// Reads the KDD Cup 2015 files in place from --data DIR (never copied into the repo).
 //
-//   npx tsx tools/kdd-counts-baseline.ts [--data DIR] [--seed N]
+//   npx tsx tools/kdd-counts-baseline.ts --data DIR [--seed N]
 //
 // Prints one JSON object: ROC AUC / PR AUC for (a) a seeded 70/30 split within each course,
 // (b) training on one course and testing on the other, for per-day counts (days × 7 types,
 // log1p) and per-type totals (7 features, log1p), using the first 7, 14, 21 and 30 days.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { averagePrecision, rocAuc } from '../src/model/metrics-quality.ts';
 import { fitLogistic, predictLogisticBatch } from '../src/model/readout.ts';
 import { seededPermutation, seededRandom } from '../src/model/seeded-random.ts';
+import { UserError } from '../src/errors.ts';
+import { kddDataFiles } from '../src/sim/kdd.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1]! : fallback;
 };
-const dataDir = arg('--data', join(import.meta.dirname, '..', '..', 'shared', 'datasets', 'kddcup2015'));
 const seed = Number(arg('--seed', '42'));
 const courses = ['645', '1038'];
+let files: ReturnType<typeof kddDataFiles>;
+try {
+  files = kddDataFiles(process.argv.includes('--data') ? arg('--data', '') : undefined, courses);
+} catch (err) {
+  process.stderr.write(`kdd-counts-baseline: ${(err as Error).message}\n`);
+  process.exit(err instanceof UserError ? err.exitCode : 1);
+}
 const windows = [7, 14, 21, 30];
 const l2s = [1, 10, 100];
 
@@ -32,7 +39,7 @@ interface Course {
 
 function loadTruth(): Map<number, number> {
   const truth = new Map<number, number>();
-  for (const line of readFileSync(join(dataDir, 'truth_train.csv'), 'utf8').split('\n').slice(1)) {
+  for (const line of readFileSync(files.labels, 'utf8').split('\n').slice(1)) {
     if (!line) continue;
     const [id, label] = line.split(',');
     truth.set(Number(id), Number(label));
@@ -42,7 +49,7 @@ function loadTruth(): Map<number, number> {
 
 function loadCourse(name: string, truth: Map<number, number>): Course {
   const rows = new Map<number, { time: string; counts: number[] }[]>();
-  for (const line of readFileSync(join(dataDir, `trainCourse${name}.csv`), 'utf8').split('\n').slice(1)) {
+  for (const line of readFileSync(files.courses[name]!, 'utf8').split('\n').slice(1)) {
     if (!line) continue;
     const [id, time, ...counts] = line.split(',');
     const list = rows.get(Number(id)) ?? [];

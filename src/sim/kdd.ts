@@ -2,7 +2,7 @@
 // click events, so real labelled data enters through the same path as live traffic.
 // An enrollment is both the user and the session key; its 30-day window is one journey
 // with one image row per day (see kddDataSpec).
-import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type ClickEvent } from '../contracts.ts';
@@ -122,6 +122,29 @@ export interface KddImportResult {
   lastDay: string | null;
   /** Share of imported enrollments labelled as dropouts. */
   churnRate: number;
+}
+
+/** Where the public data comes from, for messages that ask a user to fetch it. */
+export const KDD_SOURCE =
+  'KDD Cup 2015 (XuetangX MOOC dropout prediction), published by the organisers at http://moocdata.cn/challenges/kdd-cup-2015 and mirrored on Kaggle';
+
+/**
+ * The files an evaluation on real KDD Cup 2015 data reads from `dir`: one course file per
+ * course in the daily-count layout (`trainCourse<N>.csv`, header KDD_COURSE_HEADER, 30 rows per
+ * enrollment) and `truth_train.csv` (KDD_LABELS_HEADER). Throws a UserError (exit 2) naming
+ * what is missing and where the data comes from; nothing has a default location.
+ */
+export function kddDataFiles(dir: string | undefined, courses: readonly string[]): { labels: string; courses: Record<string, string> } {
+  const expected = [...courses.map((c) => `trainCourse${c}.csv`), 'truth_train.csv'];
+  const what =
+    `It expects ${expected.join(', ')}: course files in the daily-count layout ("${KDD_COURSE_HEADER}", one row per enrollment and day) ` +
+    `and the labels ("${KDD_LABELS_HEADER}"). The data is ${KDD_SOURCE}.`;
+  if (!dir) throw new UserError(ErrorCodes.CONFIG_INVALID, `--data DIR is required: the directory holding the KDD Cup 2015 files. ${what}`, { exitCode: 2 });
+  const missing = expected.filter((f) => !existsSync(join(dir, f)));
+  if (missing.length > 0) {
+    throw new UserError(ErrorCodes.CONFIG_INVALID, `--data ${dir}: missing ${missing.join(', ')}. ${what}`, { exitCode: 2 });
+  }
+  return { labels: join(dir, 'truth_train.csv'), courses: Object.fromEntries(courses.map((c) => [c, join(dir, `trainCourse${c}.csv`)])) };
 }
 
 export const KDD_FILES = { events: 'events.jsonl', labels: 'labels.csv', spec: 'spec.json' } as const;

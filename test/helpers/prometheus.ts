@@ -5,10 +5,8 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { join } from 'node:path';
+import { ensureTool } from './tools.ts';
 
 export interface PromSample {
   metric: Record<string, string>;
@@ -37,9 +35,7 @@ export interface PrometheusOptions {
 
 /** Installs Prometheus when missing (scripts/ensure-prometheus.mjs) and returns its bin directory. */
 export function ensurePrometheus(): string {
-  const res = spawnSync(process.execPath, [join(root, 'scripts', 'ensure-prometheus.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (res.status !== 0) throw new Error(`scripts/ensure-prometheus.mjs failed with exit code ${res.status}`);
-  return res.stdout.trim();
+  return ensureTool('ensure-prometheus.mjs');
 }
 
 export async function freePort(): Promise<number> {

@@ -52,12 +52,12 @@ describe('Dockerfile', () => {
   const lastStage = Math.max(...ins.map((i) => i.stage));
   const final = ins.filter((i) => i.stage === lastStage);
 
-  it('is multi-stage on Debian slim Node 20, never Alpine', () => {
+  it('is multi-stage on Debian slim Node 24 LTS, never Alpine', () => {
     const froms = ins.filter((i) => i.op === 'FROM');
     expect(froms.length).toBeGreaterThanOrEqual(2);
     for (const f of froms) {
       const image = f.args.split(/\s+/)[0]!.replace('${NODE_IMAGE}', arg('NODE_IMAGE') ?? '');
-      expect(image).toBe('node:20-bookworm-slim');
+      expect(image).toBe('node:24-bookworm-slim');
     }
   });
 

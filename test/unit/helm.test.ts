@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { ensureTool } from '../helpers/tools.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const chart = join(root, 'helm', 'journeylens');
@@ -51,9 +52,7 @@ const container = (ms: Manifest[]): any => one(ms, 'Deployment').spec.template.s
 const env = (ms: Manifest[]): Record<string, any> => Object.fromEntries((container(ms).env as { name: string }[]).map((e) => [e.name, e]));
 
 beforeAll(() => {
-  const res = spawnSync(process.execPath, [join(root, 'scripts', 'ensure-helm.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  expect(res.status, 'scripts/ensure-helm.mjs').toBe(0);
-  helm = res.stdout.trim();
+  helm = ensureTool('ensure-helm.mjs');
 }, 1_200_000);
 
 describe('helm lint', () => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,12 +6,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type ClickEvent } from '../../../src/contracts.ts';
 import { ErrorCodes } from '../../../src/errors.ts';
 import { type DataSpec } from '../../../src/model/image-spec.ts';
-import { KDD_COURSE_HEADER, KDD_EVENT_TYPES, expandKddDay, importKddCup2015, kddDataSpec } from '../../../src/sim/kdd.ts';
+import { KDD_COURSE_HEADER, KDD_EVENT_TYPES, KDD_LABELS_HEADER, expandKddDay, importKddCup2015, kddDataFiles, kddDataSpec } from '../../../src/sim/kdd.ts';
+import { Rng } from '../../../src/sim/prng.ts';
 
-// The real data set is read where it lives; it is never copied into the repository.
-const DATA = process.env['KDDCUP2015_DIR'] ?? join(import.meta.dirname, '../../../../shared/datasets/kddcup2015');
 const DAY = 86_400_000;
-
 const dirs: string[] = [];
 function tmp(): string {
   const d = mkdtempSync(join(tmpdir(), 'jl-kdd-'));
@@ -22,6 +21,38 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 function readLines(path: string): string[] {
   return readFileSync(path, 'utf8').trimEnd().split('\n');
 }
+
+// A small data set in the KDD Cup 2015 layout, written by the test itself: the tests never read
+// the real data (a fresh clone does not have it). Two course files with 30 daily rows per
+// enrollment over the course's window, every enrollment labelled (as in the real training
+// files), and some with no activity at all; unlabelled enrollments have their own test below.
+function writeKddFixture(dir: string): void {
+  const rng = new Rng(2015);
+  const labels = [KDD_LABELS_HEADER];
+  let id = 100;
+  for (const course of ['645', '1038']) {
+    // A course runs over one 30-day window shared by its enrollments, as in the real files.
+    const start = course === '645' ? Date.UTC(2014, 4, 28) : Date.UTC(2014, 4, 25);
+    const rows = [KDD_COURSE_HEADER];
+    for (let e = 0; e < 24; e++) {
+      const enrollment = String(id++);
+      const inactive = e % 11 === 5;
+      const activeDays = rng.int(1, 30);
+      for (let d = 0; d < 30; d++) {
+        const day = new Date(start + d * DAY).toISOString().slice(0, 10);
+        const active = !inactive && d < activeDays && rng.next() < 0.6;
+        const counts = KDD_EVENT_TYPES.map(() => (active && rng.next() < 0.5 ? rng.int(0, 12) : 0));
+        rows.push(`${enrollment},${day},${counts.join(',')}`);
+      }
+      labels.push(`${enrollment},${activeDays < 15 ? 1 : 0}`);
+    }
+    writeFileSync(join(dir, `trainCourse${course}.csv`), `${rows.join('\n')}\n`);
+  }
+  writeFileSync(join(dir, 'truth_train.csv'), `${labels.join('\n')}\n`);
+}
+
+const DATA = tmp();
+writeKddFixture(DATA);
 
 const truth = new Map(
   readLines(join(DATA, 'truth_train.csv'))
@@ -156,5 +187,26 @@ describe('importKddCup2015 edge cases', () => {
       `--course ${course}:3: a second row for enrollment 1 on 2014-05-01; each enrollment has one row per day.`,
     );
     await expect(importKddCup2015({ courseFile: join(d, 'missing.csv'), labelsFile: labels, outDir: d })).rejects.toThrow(/--course .*missing\.csv: cannot read it/);
+  });
+});
+
+describe('kddDataFiles', () => {
+  it('requires the data directory as an argument and names the files it expects and where the data comes from', () => {
+    expect(() => kddDataFiles(undefined, ['645'])).toThrow(
+      expect.objectContaining({ exitCode: 2, message: expect.stringMatching(/^--data DIR is required: .*trainCourse645\.csv, truth_train\.csv.*KDD Cup 2015/) }),
+    );
+    const d = tmp();
+    writeFileSync(join(d, 'truth_train.csv'), `${KDD_LABELS_HEADER}\n`);
+    expect(() => kddDataFiles(d, ['645', '1038'])).toThrow(`--data ${d}: missing trainCourse645.csv, trainCourse1038.csv. It expects`);
+    writeFileSync(join(d, 'trainCourse645.csv'), `${KDD_COURSE_HEADER}\n`);
+    expect(kddDataFiles(d, ['645'])).toEqual({ labels: join(d, 'truth_train.csv'), courses: { '645': join(d, 'trainCourse645.csv') } });
+  });
+
+  it('makes `npm run eval:kdd` without --data exit 2 with that message, before any work', () => {
+    const root = join(import.meta.dirname, '../../..');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'tools/eval-kdd.ts')], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('eval:kdd: --data DIR is required');
+    expect(r.stderr).toContain('Usage: npm run eval:kdd -- --data DIR');
   });
 });

@@ -6,7 +6,7 @@
 //   npx tsx bench/assign.ts [--quick]
 import { CentroidIndex, exactNearest, hnswDefaults } from '../src/model/assign.ts';
 import { type Centroid } from '../src/model/centroids.ts';
-import { seededRandom } from '../src/model/seeded-random.ts';
+import { seededRandom } from '../src/util/prng.ts';
 
 const quick = process.argv.includes('--quick');
 const dim = 16;

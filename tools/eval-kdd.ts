@@ -18,7 +18,7 @@ import { type EncoderKind } from '../src/model/encoder-model.ts';
 import { type EvalResult, countFeatures, evaluateBundle, formatEvalTable } from '../src/model/evaluate.ts';
 import { kmeans } from '../src/model/kmeans.ts';
 import { adjustedRandIndex } from '../src/model/metrics-quality.ts';
-import { seededPermutation, seededRandom } from '../src/model/seeded-random.ts';
+import { seededPermutation, seededRandom } from '../src/util/prng.ts';
 import { trainBundle } from '../src/model/trainer.ts';
 import { type TrainingData, loadTrainingData, readLabels } from '../src/model/training-data.ts';
 import { UserError } from '../src/errors.ts';

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { averagePrecision, rocAuc } from '../src/model/metrics-quality.ts';
 import { fitLogistic, predictLogisticBatch } from '../src/model/readout.ts';
-import { seededPermutation, seededRandom } from '../src/model/seeded-random.ts';
+import { seededPermutation, seededRandom } from '../src/util/prng.ts';
 import { UserError } from '../src/errors.ts';
 import { kddDataFiles } from '../src/sim/kdd.ts';
 

@@ -3,7 +3,7 @@
 // generator's data the silhouette peaks at 7–8 for 6 archetypes and those k score ARI 0.80–0.89
 // (docs/quality.md): a little over-splitting costs less than merging two archetypes.
 import { kmeans } from './kmeans.ts';
-import { seededPermutation, seededRandom } from './seeded-random.ts';
+import { seededPermutation, seededRandom } from '../util/prng.ts';
 import { squaredL2, type Vector } from './vectors.ts';
 
 export interface ChooseKOptions {

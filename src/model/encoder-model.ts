@@ -10,7 +10,7 @@
 // - 'cnn2d': the plain 2-D CNN (3×3 convs, stride 2, 'same', ReLU), flatten, linear to D.
 import * as tf from '@tensorflow/tfjs-core';
 import { ErrorCodes, UserError } from '../errors.ts';
-import { mulberry32 } from './rng.ts';
+import { seededRandom } from '../util/prng.ts';
 
 const LOGIT_CLIP = 15;
 
@@ -134,7 +134,7 @@ export function paramSpecs(config: EncoderConfig): ParamSpec[] {
 
 /** Glorot-uniform weights and zero biases from one seed (the same seed gives the same model). */
 export function initialWeights(config: EncoderConfig, seed: number): Map<string, Float32Array> {
-  const rng = mulberry32(seed);
+  const rng = seededRandom(seed);
   const out = new Map<string, Float32Array>();
   for (const spec of paramSpecs(config)) {
     const size = spec.shape.reduce((a, b) => a * b, 1);

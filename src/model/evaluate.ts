@@ -8,7 +8,7 @@
 import { type LoadedBundle } from './bundle.ts';
 import { adjustedRandIndex, averagePrecision, rocAuc } from './metrics-quality.ts';
 import { fitLogistic, predictLogisticBatch } from './readout.ts';
-import { seededPermutation, seededRandom } from './seeded-random.ts';
+import { seededPermutation, seededRandom } from '../util/prng.ts';
 import { type TrainingData, type TrainingSession } from './training-data.ts';
 
 export interface Auc {

@@ -15,7 +15,7 @@
 // the mutual-reachability distance to it is within the distance at which that cluster was
 // born (so points far outside a cluster's density level stay noise). See `extendLabels`.
 import { ErrorCodes, UserError } from '../errors.ts';
-import { seededPermutation, seededRandom } from './seeded-random.ts';
+import { seededPermutation, seededRandom } from '../util/prng.ts';
 import { checkRows, type Vector } from './vectors.ts';
 
 export interface HdbscanOptions {

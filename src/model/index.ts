@@ -16,7 +16,7 @@ export * from './churn-scorer.ts';
 export * from './image-spec.ts';
 export * from './backend.ts';
 export * from './wasm-grad-kernels.ts';
-export { mulberry32, shuffledIndices } from './rng.ts';
+export * from '../util/prng.ts';
 export * from './encoder-model.ts';
 export * from './streaming-encoder.ts';
 export * from './train.ts';

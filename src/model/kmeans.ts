@@ -2,7 +2,7 @@
 // reproducible. The alternative to HDBSCAN for training, and the tool that splits a large or
 // non-convex HDBSCAN cluster into several centroids (centroids.ts).
 import { ErrorCodes, UserError } from '../errors.ts';
-import { seededRandom } from './seeded-random.ts';
+import { seededRandom } from '../util/prng.ts';
 import { checkRows, squaredL2, type Vector } from './vectors.ts';
 
 export interface KMeansOptions {

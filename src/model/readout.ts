@@ -7,7 +7,7 @@
 // counts, while a supervised readout on the embedding scored above it (issue 7).
 import { z } from 'zod';
 import { ErrorCodes, UserError } from '../errors.ts';
-import { seededPermutation, seededRandom } from './seeded-random.ts';
+import { seededPermutation, seededRandom } from '../util/prng.ts';
 import { checkRows, type Vector } from './vectors.ts';
 
 export interface LogisticOptions {

@@ -1,7 +1,7 @@
 // Random but structured journey images for benchmarks and tests (the real generator lives
 // elsewhere): each session follows one of a few step patterns, one row per step, newest row
 // last, zero rows above a short session — the layout of a rolling window of the last H steps.
-import { mulberry32 } from './rng.ts';
+import { seededRandom } from '../util/prng.ts';
 
 export interface SyntheticImages {
   images: Float32Array;
@@ -14,7 +14,7 @@ export interface SyntheticImages {
  * continuous (dwell, gap, value) in [0,1]; columns in between hold a hashed "page" one-hot.
  */
 export function syntheticImages(n: number, rows: number, cols: number, seed = 1, patternCount = 6): SyntheticImages {
-  const rng = mulberry32(seed);
+  const rng = seededRandom(seed);
   const types = Math.max(2, Math.min(11, cols - 3));
   const pages = Math.max(0, cols - 3 - types);
   const patterns = Array.from({ length: patternCount }, () =>

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { AutoencoderModel, defaultEncoderConfig, type EncoderConfig } from './encoder-model.ts';
-import { mulberry32, shuffledIndices } from './rng.ts';
+import { seededPermutation, seededRandom } from '../util/prng.ts';
 
 export interface TrainOptions {
   /** Architecture; rows/cols are taken from the trainAutoencoder arguments. */
@@ -107,8 +107,8 @@ export async function trainAutoencoder(
 
   const config: EncoderConfig = { ...defaultEncoderConfig, ...o.config, rows, cols };
   const model = AutoencoderModel.create(config, o.seed);
-  const rng = mulberry32(o.seed ^ 0x9e3779b9);
-  const order = shuffledIndices(n, rng);
+  const rng = seededRandom(o.seed ^ 0x9e3779b9);
+  const order = seededPermutation(n, rng);
   const valIdx = order.subarray(trainCount);
   const trainIdx = new Int32Array(order.subarray(0, trainCount));
   const optimizer = tf.train.adam(o.learningRate);
@@ -139,7 +139,7 @@ export async function trainAutoencoder(
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       const e0 = performance.now();
       // Reshuffle the training part in place each epoch, from the seeded stream.
-      const perm = shuffledIndices(trainCount, rng);
+      const perm = seededPermutation(trainCount, rng);
       const epochIdx = new Int32Array(trainCount);
       for (let i = 0; i < trainCount; i++) epochIdx[i] = trainIdx[perm[i]!]!;
       let lossSum = 0;

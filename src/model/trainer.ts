@@ -24,7 +24,7 @@ import { kmeans } from './kmeans.ts';
 import { adjustedRandIndex, rocAuc } from './metrics-quality.ts';
 import { chooseL2, chooseL2Defaults, fitLogistic, predictLogisticBatch, readoutFeatureNames, type LogisticModel } from './readout.ts';
 import { AGE_FEATURE, buildReadoutRow, imageFeatureNames, QUIET_FEATURE } from './readout-row.ts';
-import { seededPermutation, seededRandom } from './seeded-random.ts';
+import { seededPermutation, seededRandom } from '../util/prng.ts';
 import { sessionStatWords } from './session-summary.ts';
 import { type TrainProgress, trainAutoencoder } from './train.ts';
 import { type TrainingData, rasterizeViews } from './training-data.ts';

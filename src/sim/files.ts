@@ -7,7 +7,8 @@ import { ErrorCodes, UserError } from '../errors.ts';
 import { createClickEventEncoder } from './avro.ts';
 import { type SimulationOptions, Simulation } from './generator.ts';
 import { LineWriter, writeWithBackpressure } from './output.ts';
-import { Rng, hash32 } from './prng.ts';
+import { fnv1a32 } from '../util/hash.ts';
+import { Rng } from '../util/prng.ts';
 import { type SimulationSummary, SimulationStats } from './stats.ts';
 
 /** The labels file header: one row per user, churned is 1 or 0. The trainer reads this. */
@@ -39,7 +40,7 @@ export async function writeSimulationFiles(options: WriteSimulationOptions): Pro
   const path = (name: string): string => join(options.outDir, name);
   const jsonl = new LineWriter(path(SIMULATION_FILES.eventsJsonl));
   const archetypes = new LineWriter(path(SIMULATION_FILES.archetypes));
-  const syncMarker = new Rng(hash32('avro-sync', sim.options.seed)).bytes(16);
+  const syncMarker = new Rng(fnv1a32('avro-sync', sim.options.seed)).bytes(16);
   const avro = createClickEventEncoder(syncMarker);
   const avroFile = createWriteStream(path(SIMULATION_FILES.eventsAvro));
   avro.pipe(avroFile);

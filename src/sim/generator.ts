@@ -6,7 +6,8 @@ import { type ClickEvent } from '../contracts.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { type Archetype, ARCHETYPE_MODELS, ARCHETYPES, DEFAULT_ARCHETYPE_MIX, HOURLY_TRAFFIC } from './archetypes.ts';
 import { TimeHeap } from './heap.ts';
-import { Rng, hash32 } from './prng.ts';
+import { fnv1a32 } from '../util/hash.ts';
+import { Rng } from '../util/prng.ts';
 import { simulateSession } from './session.ts';
 
 const HOUR = 3_600_000;
@@ -164,7 +165,7 @@ export class Simulation {
         const { planned, ordinal } = s;
         const sessionId = `${seedTag}-${sessionCount++}`;
         const archetype = planned.user.sessionArchetypes[ordinal]!;
-        const rng = new Rng(hash32(sessionId, o.seed));
+        const rng = new Rng(fnv1a32(sessionId, o.seed));
         const events = simulateSession(rng, archetype, {
           sessionId,
           userId: planned.user.userId,
@@ -187,7 +188,7 @@ export class Simulation {
     const o = this.options;
     const nUsers = o.users!;
     const nSessions = o.sessions!;
-    const rng = new Rng(hash32('plan', o.seed));
+    const rng = new Rng(fnv1a32('plan', o.seed));
     const drafts = Array.from({ length: nUsers }, () => this.draftUser(rng));
     // Every user has one session; the rest go to users in proportion to their archetype's
     // loyalty times a personal factor, so session counts are skewed like real ones.
@@ -223,7 +224,7 @@ export class Simulation {
 
   private *endlessArrivals(): Generator<PlannedUser> {
     const o = this.options;
-    const rng = new Rng(hash32('arrivals', o.seed));
+    const rng = new Rng(fnv1a32('arrivals', o.seed));
     const peak = Math.max(...HOURLY_TRAFFIC);
     let t = o.start;
     for (let i = 0; ; i++) {

@@ -1,6 +1,5 @@
 // Public API of the simulator and the real-data import.
 export * from './archetypes.ts';
-export * from './prng.ts';
 export * from './generator.ts';
 export * from './session.ts';
 export * from './stats.ts';

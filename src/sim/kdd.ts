@@ -10,7 +10,8 @@ import { ErrorCodes, UserError } from '../errors.ts';
 import { type DataSpec, IMAGE_SPEC_VERSION } from '../model/image-spec.ts';
 import { LABELS_HEADER } from './files.ts';
 import { LineWriter } from './output.ts';
-import { Rng, hash32 } from './prng.ts';
+import { fnv1a32 } from '../util/hash.ts';
+import { Rng } from '../util/prng.ts';
 
 /** Event types of the data set, in the course files' column order. */
 export const KDD_EVENT_TYPES = ['access', 'discussion', 'navigate', 'page_close', 'problem', 'video', 'wiki'] as const;
@@ -66,7 +67,7 @@ export function expandKddDay(row: KddDayRow, course: string, seed = 1): ClickEve
     for (let k = 0; k < n; k++) types.push(KDD_EVENT_TYPES[i]!);
   });
   if (types.length === 0) return [];
-  const rng = new Rng(hash32(`${row.enrollmentId}|${row.date}`, seed));
+  const rng = new Rng(fnv1a32(`${row.enrollmentId}|${row.date}`, seed));
   for (let i = types.length - 1; i > 0; i--) {
     const j = rng.int(0, i);
     [types[i], types[j]] = [types[j]!, types[i]!];

@@ -10,7 +10,8 @@ import {
   STATE_EVENT_TYPE,
   UNKNOWN_EVENT_TYPES,
 } from './archetypes.ts';
-import { Rng, hash32 } from './prng.ts';
+import { fnv1a32 } from '../util/hash.ts';
+import { Rng } from '../util/prng.ts';
 
 const CATEGORIES = ['shoes', 'electronics', 'books', 'garden', 'toys', 'kitchen', 'sports', 'beauty'] as const;
 const SEARCH_TERMS: Record<(typeof CATEGORIES)[number], readonly string[]> = {
@@ -38,7 +39,7 @@ export interface SessionContext {
 
 /** Product price, fixed per product id so the same product always costs the same. */
 export function productPrice(productId: number): number {
-  const r = new Rng(hash32(`price:${productId}`));
+  const r = new Rng(fnv1a32(`price:${productId}`));
   return round2(Math.min(2000, Math.max(2, r.logNormal(35, 0.9))));
 }
 

@@ -1,5 +1,5 @@
 // Public API of the sessionizer and journey images.
-export * from './hash.ts';
+export * from '../journey/page-category.ts';
 export * from './rasterize.ts';
 export * from './session-view.ts';
 export * from './session-store.ts';

@@ -15,7 +15,8 @@
 // window cannot change the image; it is only counted in eventCount.
 import { type ImageSpec, type SessionizationSpec, validateImageSpec, validateSessionizationSpec } from '../model/image-spec.ts';
 import { type ClickEvent } from '../contracts.ts';
-import { fnv1a32, pageBucket } from './hash.ts';
+import { pageBucket } from '../journey/page-category.ts';
+import { fnv1a32 } from '../util/hash.ts';
 import { type BucketRows, type StepRows, NO_PAGE, quantizeDwell, quantizeValue } from './rasterize.ts';
 import { type CloseReason, SessionView } from './session-view.ts';
 import { SlotIndex } from './slot-index.ts';

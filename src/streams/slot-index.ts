@@ -1,7 +1,7 @@
 // A string → slot map for the session store: open addressing with linear probing over an
 // Int32Array, plus each slot's key and key hash. A JS Map entry costs ~40 B per session; this
 // costs 4 B of hash per slot and 4–8 B of table, which matters at a million open sessions.
-import { fnv1a32 } from './hash.ts';
+import { fnv1a32 } from '../util/hash.ts';
 
 const EMPTY = -1;
 

@@ -4,7 +4,7 @@
 // repeats only as exact copies of the same signalId.
 import { type Kafka } from 'kafkajs';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { Rng } from '../../../src/sim/prng.ts';
+import { Rng } from '../../../src/util/prng.ts';
 import { startCli, type CliProcess } from '../../helpers/cli.ts';
 import { collect, createTopics, produce, testKafka, uniqueName } from '../../helpers/kafka.ts';
 import { LONG, report, sessionStream, size, sleep, type SignalLite } from './chaos.ts';

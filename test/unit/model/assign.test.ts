@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CentroidIndex, NeighbourIndex, exactNearest, hnswDefaults } from '../../../src/model/assign.ts';
 import { buildCentroids, type Centroid, type CentroidModel } from '../../../src/model/centroids.ts';
-import { gaussian, seededRandom } from '../../../src/model/seeded-random.ts';
+import { gaussian, seededRandom } from '../../../src/util/prng.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chooseK, silhouette } from '../../../src/model/choose-k.ts';
-import { seededRandom } from '../../../src/model/seeded-random.ts';
+import { seededRandom } from '../../../src/util/prng.ts';
 
 describe('chooseK', () => {
   it('chooses k by silhouette: three separated blobs give k = 3', () => {

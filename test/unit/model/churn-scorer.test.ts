@@ -3,7 +3,7 @@ import { CentroidIndex, NeighbourIndex } from '../../../src/model/assign.ts';
 import { buildCentroids } from '../../../src/model/centroids.ts';
 import { ChurnScorer } from '../../../src/model/churn-scorer.ts';
 import { fitLogistic, readoutFeatureNames, readoutFeatures } from '../../../src/model/readout.ts';
-import { gaussian, seededRandom } from '../../../src/model/seeded-random.ts';
+import { gaussian, seededRandom } from '../../../src/util/prng.ts';
 
 // Two clusters; inside each, churn depends on the second coordinate, which the cluster rate
 // cannot see but a readout on the embedding can.

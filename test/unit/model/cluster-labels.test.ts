@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { labelClusters, type SessionSummary } from '../../../src/model/cluster-labels.ts';
-import { seededRandom } from '../../../src/model/seeded-random.ts';
+import { seededRandom } from '../../../src/util/prng.ts';
 
 function sessions(): { summaries: SessionSummary[]; clusters: number[] } {
   const random = seededRandom(11);

@@ -8,7 +8,7 @@ import { ChurnScorer, readoutTrainingRows } from '../../../src/model/churn-score
 import { hdbscan } from '../../../src/model/hdbscan.ts';
 import { adjustedRandIndex, rocAuc } from '../../../src/model/metrics-quality.ts';
 import { fitLogistic } from '../../../src/model/readout.ts';
-import { gaussian, seededRandom } from '../../../src/model/seeded-random.ts';
+import { gaussian, seededRandom } from '../../../src/util/prng.ts';
 
 const D = 16;
 const ARCHETYPES = [

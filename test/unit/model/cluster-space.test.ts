@@ -7,7 +7,7 @@ import { writeManifest, type BundleManifest } from '../../../src/model/bundle-ma
 import { CLUSTER_SPACE_FILE, clusterSpaceProblem, clusterVector, fitClusterSpace, rawClusterFeatures } from '../../../src/model/cluster-space.ts';
 import { evaluateBundle } from '../../../src/model/evaluate.ts';
 import { defaultImageSpec, imageColumns } from '../../../src/model/image-spec.ts';
-import { seededRandom } from '../../../src/model/seeded-random.ts';
+import { seededRandom } from '../../../src/util/prng.ts';
 import { type TrainReport, trainBundle } from '../../../src/model/trainer.ts';
 import { type TrainingData, loadTrainingData } from '../../../src/model/training-data.ts';
 import { writeSimulationFiles } from '../../../src/sim/files.ts';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hdbscan } from '../../../src/model/hdbscan.ts';
 import { adjustedRandIndex } from '../../../src/model/metrics-quality.ts';
-import { gaussian, seededRandom } from '../../../src/model/seeded-random.ts';
+import { gaussian, seededRandom } from '../../../src/util/prng.ts';
 
 interface RefCase {
   name: string;

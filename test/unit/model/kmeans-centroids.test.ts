@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildCentroids, smoothedRate } from '../../../src/model/centroids.ts';
 import { kmeans } from '../../../src/model/kmeans.ts';
 import { adjustedRandIndex } from '../../../src/model/metrics-quality.ts';
-import { gaussian, seededRandom } from '../../../src/model/seeded-random.ts';
+import { gaussian, seededRandom } from '../../../src/util/prng.ts';
 
 function blobs(seed: number, sizes: number[], centers: number[][], spread: number) {
   const random = seededRandom(seed);

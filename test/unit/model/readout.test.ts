@@ -13,7 +13,7 @@ import {
   readoutFeatures,
   riskBand,
 } from '../../../src/model/readout.ts';
-import { gaussian, seededRandom } from '../../../src/model/seeded-random.ts';
+import { gaussian, seededRandom } from '../../../src/util/prng.ts';
 
 const TRUE_W = [1.5, -2, 0.5, 0];
 const TRUE_B = -0.5;

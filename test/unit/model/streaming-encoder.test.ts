@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/model/backend.ts';
 import { AutoencoderModel, defaultEncoderConfig, type EncoderConfig } from '../../../src/model/encoder-model.ts';
-import { mulberry32, type Rng } from '../../../src/model/rng.ts';
+import { seededRandom as mulberry32, type Random as Rng } from '../../../src/util/prng.ts';
 import { StreamingEncoder, type RowFill } from '../../../src/model/streaming-encoder.ts';
 
 const H = 12;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, switchBackend } from '../../../src/model/backend.ts';
-import { mulberry32 } from '../../../src/model/rng.ts';
+import { seededRandom as mulberry32 } from '../../../src/util/prng.ts';
 
 function randoms(n: number, seed: number): Float32Array {
   const rng = mulberry32(seed);

@@ -7,7 +7,7 @@ import { type ClickEvent } from '../../../src/contracts.ts';
 import { ErrorCodes } from '../../../src/errors.ts';
 import { type DataSpec } from '../../../src/model/image-spec.ts';
 import { KDD_COURSE_HEADER, KDD_EVENT_TYPES, KDD_LABELS_HEADER, expandKddDay, importKddCup2015, kddDataFiles, kddDataSpec } from '../../../src/sim/kdd.ts';
-import { Rng } from '../../../src/sim/prng.ts';
+import { Rng } from '../../../src/util/prng.ts';
 
 const DAY = 86_400_000;
 const dirs: string[] = [];

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_EVENT_TYPES } from '../../../src/model/image-spec.ts';
 import { ARCHETYPES } from '../../../src/sim/archetypes.ts';
 import { generate } from '../../../src/sim/generator.ts';
-import { Rng } from '../../../src/sim/prng.ts';
+import { Rng } from '../../../src/util/prng.ts';
 
 const TYPES: string[] = [...DEFAULT_EVENT_TYPES];
 const SECTIONS = ['', 'category', 'search', 'product', 'cart', 'checkout', 'help', 'account'];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Rng, hash32 } from '../../../src/sim/prng.ts';
+import { fnv1a32 as hash32 } from '../../../src/util/hash.ts';
+import { Rng } from '../../../src/util/prng.ts';
 
 describe('Rng', () => {
   it('repeats the same stream for the same seed and differs across seeds', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fnv1a32, pageBucket, pageCategory } from '../../../src/streams/hash.ts';
+import { pageBucket, pageCategory } from '../../../src/journey/page-category.ts';
+import { fnv1a32 } from '../../../src/util/hash.ts';
 
 describe('page buckets', () => {
   it('buckets pages by their first path segment, so ids do not scatter one kind of page', () => {

@@ -8,7 +8,7 @@ import { type App, startApp } from '../src/app.ts';
 import { resolveConfig, runOptions } from '../src/config.ts';
 import { type JourneySignal } from '../src/contracts.ts';
 import { createLogger } from '../src/log.ts';
-import { defaultImageSpec } from '../src/model/image-spec.ts';
+import { defaultImageSpec } from '../src/journey/image-spec.ts';
 import { type LocalKafkaHandle, startLocalKafka } from '../tools/kafka/local-kafka.ts';
 
 export function uniqueName(prefix: string): string {

@@ -9,7 +9,7 @@
 //   node --expose-gc --import tsx bench/latency.ts [--quick]
 import { Worker } from 'node:worker_threads';
 import { Kafka, logLevel } from 'kafkajs';
-import { defaultImageSpec } from '../src/model/image-spec.ts';
+import { defaultImageSpec } from '../src/journey/image-spec.ts';
 import { createTopic, flowingClicks, log, processorConsume, produceAll, startProcessor, uniqueName, until, withBroker } from './_kafka.ts';
 
 const quick = process.argv.includes('--quick');

@@ -9,7 +9,7 @@
 // Prints one JSON object. Bytes = V8 heap used + ArrayBuffer backing stores, after a full GC.
 import { Subject, from, groupBy, mergeMap, scan } from 'rxjs';
 import { type ClickEvent } from '../src/contracts.ts';
-import { defaultImageSpec, defaultSessionizationSpec } from '../src/model/image-spec.ts';
+import { defaultImageSpec, defaultSessionizationSpec } from '../src/journey/image-spec.ts';
 import { type ClickEnvelope } from '../src/streams/outcomes.ts';
 import { journeySessions } from '../src/streams/pipeline.ts';
 import { type ClosedSession, SessionStore } from '../src/streams/session-store.ts';

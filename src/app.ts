@@ -14,7 +14,7 @@ import { startOpsServer, type OpsServer } from './http.ts';
 import { createLogger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { ModelRuntime, defaultBundleDir } from './model-runtime.ts';
-import { defaultImageSpec, defaultSessionizationSpec, type SessionizationSpec } from './model/image-spec.ts';
+import { defaultImageSpec, defaultSessionizationSpec, type SessionizationSpec } from './journey/image-spec.ts';
 import { ErrorCodes, UserError } from './errors.ts';
 import { Processor, type SessionScorer, type TickHook, unscoredScorer } from './pipeline.ts';
 import { churnAlertType } from './schemas.ts';
@@ -23,7 +23,7 @@ import { KafkaSink, type OutRecord } from './sinks/kafka-sink.ts';
 import { WebhookSink } from './sinks/webhook.ts';
 import { webhookMetrics } from './sinks/webhook-metrics.ts';
 import { SessionStore } from './streams/session-store.ts';
-import { quietMs } from './streams/session-view.ts';
+import { quietMs } from './journey/session-view.ts';
 
 export interface App {
   processor: Processor;

@@ -11,5 +11,5 @@ export * from './http.ts';
 export * from './log.ts';
 export * from './consumer-lag.ts';
 export * from './sinks/index.ts';
-export * from './model/image-spec.ts';
+export * from './journey/index.ts';
 export * from './model/index.ts';

@@ -8,7 +8,7 @@ import { type Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { type Metrics, setModelInfo } from './metrics.ts';
 import { type LoadedBundle, loadBundle } from './model/bundle.ts';
-import { type ImageSpec } from './model/image-spec.ts';
+import { type ImageSpec } from './journey/image-spec.ts';
 import { type SessionScorer } from './pipeline.ts';
 
 /** models/default of this package (works from src/ and from dist/src/). */

@@ -20,7 +20,7 @@ import { type ClickEnvelope, type SessionOutcome } from './streams/outcomes.ts';
 import { journeySessions } from './streams/pipeline.ts';
 import { PartitionWatermarks } from './streams/watermark.ts';
 import { type SessionStore } from './streams/session-store.ts';
-import { isQuietRescore, type SessionView } from './streams/session-view.ts';
+import { isQuietRescore, type SessionView } from './journey/session-view.ts';
 
 /** What the model says about one session view: the model's part of a JourneySignal. */
 export type SessionScore = Pick<JourneySignal, 'clusterId' | 'clusterLabel' | 'distance' | 'novel' | 'churnRisk' | 'riskBand'>;

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ErrorCodes, UserError } from '../errors.ts';
-import { type ImageSpec, type SessionizationSpec } from './image-spec.ts';
+import { type ImageSpec, type SessionizationSpec } from '../journey/image-spec.ts';
 
 export const BUNDLE_FORMAT_VERSION = 1;
 export const MANIFEST_FILE = 'manifest.json';

@@ -6,8 +6,8 @@
 import { join } from 'node:path';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { type SessionScore, type SessionScorer } from '../pipeline.ts';
-import { imageSize } from '../streams/rasterize.ts';
-import { type SessionView } from '../streams/session-view.ts';
+import { imageSize } from '../journey/rasterize.ts';
+import { type SessionView } from '../journey/session-view.ts';
 import { CentroidIndex, NeighbourIndex } from './assign.ts';
 import { type BackendName, initBackend, liveTensorCount } from './backend.ts';
 import { type BundleManifest, readBundleJson, verifyBundle } from './bundle-manifest.ts';
@@ -15,7 +15,7 @@ import { type ClusterSpace, clusterPoints, clusterSpaceProblem } from './cluster
 import { ChurnScorer, type ChurnScore } from './churn-scorer.ts';
 import { type BatchInfo, EncoderClient } from './encoder-client.ts';
 import { type AutoencoderModel } from './encoder-model.ts';
-import { type ImageSpec, type SessionizationSpec, imageColumns, validateImageSpec, validateSessionizationSpec } from './image-spec.ts';
+import { type ImageSpec, type SessionizationSpec, imageColumns, validateImageSpec, validateSessionizationSpec } from '../journey/image-spec.ts';
 import { checkRiskThresholds, parseLogisticModel, predictLogistic, riskBand, riskThresholdDefaults, type LogisticModel, type RiskThresholds } from './readout.ts';
 import { AGE_FEATURE, buildReadoutRow, IMAGE_FEATURE_PREFIX, QUIET_FEATURE } from './readout-row.ts';
 import { type BundleCluster, BUNDLE_FILES } from './trainer.ts';

@@ -9,7 +9,7 @@
 // separates archetypes poorly (k-means ARI ≈ 0.2), while the shares over occupied rows recover
 // them (ARI ≈ 0.8–0.9; docs/quality.md). Means over *occupied* rows, not all H rows, so a
 // short session is not just a scaled-down copy of a long one; length enters once, as log1p.
-import { imageColumns, type ImageSpec } from './image-spec.ts';
+import { imageColumns, type ImageSpec } from '../journey/image-spec.ts';
 import { type Vector } from './vectors.ts';
 
 export const CLUSTER_SPACE_FILE = 'cluster-space.json';

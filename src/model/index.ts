@@ -13,7 +13,6 @@ export { type Vector, type DistanceSpace } from './vectors.ts';
 export * from './churn-scorer.ts';
 // The model part's public API, grouped by file (clustering, index and bundle files add their
 // own lines here).
-export * from './image-spec.ts';
 export * from './backend.ts';
 export * from './wasm-grad-kernels.ts';
 export * from '../util/prng.ts';

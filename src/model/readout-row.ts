@@ -11,8 +11,8 @@
 // far for a quiet re-score or a close. The image ends at the last event, so without it a
 // session that stopped a week ago looks like one that is still going; on KDD it is the single
 // strongest churn feature (docs/quality.md).
-import { quietMs, type SessionView } from '../streams/session-view.ts';
-import { imageColumns, type ImageSpec } from './image-spec.ts';
+import { quietMs, type SessionView } from '../journey/session-view.ts';
+import { imageColumns, type ImageSpec } from '../journey/image-spec.ts';
 import { type Vector } from './vectors.ts';
 
 export const IMAGE_FEATURE_PREFIX = 'img:';

@@ -19,7 +19,7 @@ import { labelClusters } from './cluster-labels.ts';
 import { CLUSTER_SPACE_FILE, type ClusterSpaceOptions, clusterPoints, clusterSpaceDefaults, type ClusterInputs, fitClusterSpace, rawClusterFeatures } from './cluster-space.ts';
 import { type AutoencoderModel, type EncoderKind } from './encoder-model.ts';
 import { hdbscan, hdbscanDefaults } from './hdbscan.ts';
-import { imageColumns, imageWidth } from './image-spec.ts';
+import { imageColumns, imageWidth } from '../journey/image-spec.ts';
 import { kmeans } from './kmeans.ts';
 import { adjustedRandIndex, rocAuc } from './metrics-quality.ts';
 import { chooseL2, chooseL2Defaults, fitLogistic, predictLogisticBatch, readoutFeatureNames, type LogisticModel } from './readout.ts';

@@ -26,10 +26,10 @@ import { ErrorCodes, UserError } from '../errors.ts';
 import { clickEventLines } from '../streams/events-jsonl.ts';
 import { type ClickEnvelope, type SessionEvent } from '../streams/outcomes.ts';
 import { SessionStore } from '../streams/session-store.ts';
-import { type SessionView } from '../streams/session-view.ts';
+import { type SessionView } from '../journey/session-view.ts';
 import { sessionize } from '../streams/sessionize.ts';
 import { type SessionSummary } from './cluster-labels.ts';
-import { type DataSpec, defaultImageSpec, defaultSessionizationSpec, parseDataSpec } from './image-spec.ts';
+import { type DataSpec, defaultImageSpec, defaultSessionizationSpec, parseDataSpec } from '../journey/image-spec.ts';
 import { summariseSession } from './session-summary.ts';
 
 export interface TrainingSession {

@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type ClickEvent } from '../contracts.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
-import { type DataSpec, IMAGE_SPEC_VERSION } from '../model/image-spec.ts';
+import { type DataSpec, IMAGE_SPEC_VERSION } from '../journey/image-spec.ts';
 import { LABELS_HEADER } from './files.ts';
 import { LineWriter } from './output.ts';
 import { fnv1a32 } from '../util/hash.ts';

@@ -3,7 +3,7 @@
 // a title and a colour legend. pngjs writes the file format; the text is drawn with the small
 // bitmap font in bitmap-font.ts.
 import { PNG } from 'pngjs';
-import { type ImageSpec, imageColumns } from '../model/image-spec.ts';
+import { type ImageSpec, imageColumns } from '../journey/image-spec.ts';
 import { GLYPH_ADVANCE, GLYPH_HEIGHT, GLYPH_WIDTH, glyph } from './bitmap-font.ts';
 
 export interface ImagePngOptions {

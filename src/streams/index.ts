@@ -1,7 +1,4 @@
 // Public API of the sessionizer and journey images.
-export * from '../journey/page-category.ts';
-export * from './rasterize.ts';
-export * from './session-view.ts';
 export * from './session-store.ts';
 export * from './outcomes.ts';
 export * from './watermark.ts';

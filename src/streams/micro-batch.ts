@@ -6,7 +6,7 @@
 import { type Observable, type OperatorFunction, type SchedulerLike, Observable as Obs, asyncScheduler, interval } from 'rxjs';
 import { type SessionStore } from './session-store.ts';
 import { type SessionEvent, type SessionOutcome } from './outcomes.ts';
-import { asUpdate } from './session-view.ts';
+import { asUpdate } from '../journey/session-view.ts';
 
 export interface MicroBatchOptions {
   store: SessionStore;

@@ -1,6 +1,6 @@
 // What flows between the stream stages and out of the sessionizer.
 import { type ClickEvent } from '../contracts.ts';
-import { type SessionClose, type SessionUpdate } from './session-view.ts';
+import { type SessionClose, type SessionUpdate } from '../journey/session-view.ts';
 
 /** One consumed record: the decoded event and where it came from (offset as Kafka gives it). */
 export interface ClickEnvelope {

@@ -13,12 +13,12 @@
 // eventId fingerprint is still in the session's window (steps mode: the last H steps; buckets
 // mode: the last DEDUPE_RING arrivals). A duplicate of an event that already fell out of the
 // window cannot change the image; it is only counted in eventCount.
-import { type ImageSpec, type SessionizationSpec, validateImageSpec, validateSessionizationSpec } from '../model/image-spec.ts';
+import { type ImageSpec, type SessionizationSpec, validateImageSpec, validateSessionizationSpec } from '../journey/image-spec.ts';
 import { type ClickEvent } from '../contracts.ts';
 import { pageBucket } from '../journey/page-category.ts';
 import { fnv1a32 } from '../util/hash.ts';
-import { type BucketRows, type StepRows, NO_PAGE, quantizeDwell, quantizeValue } from './rasterize.ts';
-import { type CloseReason, SessionView } from './session-view.ts';
+import { type BucketRows, type StepRows, NO_PAGE, quantizeDwell, quantizeValue } from '../journey/rasterize.ts';
+import { type CloseReason, SessionView } from '../journey/session-view.ts';
 import { SlotIndex } from './slot-index.ts';
 
 export const DEDUPE_RING = 16;

@@ -3,7 +3,7 @@
 import { type Observable, type OperatorFunction, type SchedulerLike, type Subscription, Observable as Obs, asyncScheduler, interval } from 'rxjs';
 import { type ClosedSession, type QuietSession, type SessionStore } from './session-store.ts';
 import { type ClickEnvelope, type SessionEvent } from './outcomes.ts';
-import { asClose, asQuiet } from './session-view.ts';
+import { asClose, asQuiet } from '../journey/session-view.ts';
 import { PartitionWatermarks } from './watermark.ts';
 
 export interface SessionizeOptions {

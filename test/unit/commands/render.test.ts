@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runRender } from '../../../src/commands/render.ts';
-import { defaultImageSpec, defaultSessionizationSpec, imageWidth, serializeDataSpec } from '../../../src/model/image-spec.ts';
+import { defaultImageSpec, defaultSessionizationSpec, imageWidth, serializeDataSpec } from '../../../src/journey/image-spec.ts';
 
 const demo = new URL('../../../docs/examples/demo-session.jsonl', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'journeylens-render-'));

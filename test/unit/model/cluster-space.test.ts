@@ -6,7 +6,7 @@ import { loadBundle } from '../../../src/model/bundle.ts';
 import { writeManifest, type BundleManifest } from '../../../src/model/bundle-manifest.ts';
 import { CLUSTER_SPACE_FILE, clusterSpaceProblem, clusterVector, fitClusterSpace, rawClusterFeatures } from '../../../src/model/cluster-space.ts';
 import { evaluateBundle } from '../../../src/model/evaluate.ts';
-import { defaultImageSpec, imageColumns } from '../../../src/model/image-spec.ts';
+import { defaultImageSpec, imageColumns } from '../../../src/journey/image-spec.ts';
 import { seededRandom } from '../../../src/util/prng.ts';
 import { type TrainReport, trainBundle } from '../../../src/model/trainer.ts';
 import { type TrainingData, loadTrainingData } from '../../../src/model/training-data.ts';

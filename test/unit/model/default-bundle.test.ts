@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import { from } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { loadBundle } from '../../../src/model/bundle.ts';
-import { defaultImageSpec } from '../../../src/model/image-spec.ts';
+import { defaultImageSpec } from '../../../src/journey/image-spec.ts';
 import { generate } from '../../../src/sim/generator.ts';
 import { journeySessions } from '../../../src/streams/pipeline.ts';
 import { SessionStore } from '../../../src/streams/session-store.ts';
-import { type SessionView } from '../../../src/streams/session-view.ts';
+import { type SessionView } from '../../../src/journey/session-view.ts';
 
 describe('models/default (the shipped bundle)', () => {
   it('verifies against the default image spec and scores generated sessions', async () => {

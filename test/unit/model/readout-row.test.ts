@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildReadoutRow, imageFeatureNames } from '../../../src/model/readout-row.ts';
-import { defaultImageSpec, imageColumns } from '../../../src/model/image-spec.ts';
+import { defaultImageSpec, imageColumns } from '../../../src/journey/image-spec.ts';
 
 describe('buildReadoutRow', () => {
   it('builds features in the readout order: embedding values, rates, and image column means', () => {

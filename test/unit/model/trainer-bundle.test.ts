@@ -7,13 +7,13 @@ import { runRender } from '../../../src/commands/render.ts';
 import { type ClickEvent } from '../../../src/contracts.ts';
 import { loadBundle } from '../../../src/model/bundle.ts';
 import { type BundleManifest, writeManifest } from '../../../src/model/bundle-manifest.ts';
-import { defaultImageSpec } from '../../../src/model/image-spec.ts';
+import { defaultImageSpec } from '../../../src/journey/image-spec.ts';
 import { trainBundle } from '../../../src/model/trainer.ts';
 import { loadTrainingData } from '../../../src/model/training-data.ts';
 import { writeSimulationFiles } from '../../../src/sim/files.ts';
 import { journeySessions } from '../../../src/streams/pipeline.ts';
 import { SessionStore } from '../../../src/streams/session-store.ts';
-import { type SessionClose } from '../../../src/streams/session-view.ts';
+import { type SessionClose } from '../../../src/journey/session-view.ts';
 
 const dirs: string[] = [];
 function tempDir(): string {

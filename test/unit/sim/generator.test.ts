@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, UserError } from '../../../src/errors.ts';
-import { DEFAULT_EVENT_TYPES } from '../../../src/model/image-spec.ts';
+import { DEFAULT_EVENT_TYPES } from '../../../src/journey/image-spec.ts';
 import { ARCHETYPE_MODELS, ARCHETYPES, UNKNOWN_EVENT_TYPES } from '../../../src/sim/archetypes.ts';
 import { type SimItem, createSimulation, generate } from '../../../src/sim/generator.ts';
 

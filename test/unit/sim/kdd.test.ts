@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ClickEvent } from '../../../src/contracts.ts';
 import { ErrorCodes } from '../../../src/errors.ts';
-import { type DataSpec } from '../../../src/model/image-spec.ts';
+import { type DataSpec } from '../../../src/journey/image-spec.ts';
 import { KDD_COURSE_HEADER, KDD_EVENT_TYPES, KDD_LABELS_HEADER, expandKddDay, importKddCup2015, kddDataFiles, kddDataSpec } from '../../../src/sim/kdd.ts';
 import { Rng } from '../../../src/util/prng.ts';
 

@@ -1,7 +1,7 @@
 // The archetypes must be recoverable from the event sequences alone: the default model is
 // trained on this data and its clusters are judged against these ground-truth labels.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_EVENT_TYPES } from '../../../src/model/image-spec.ts';
+import { DEFAULT_EVENT_TYPES } from '../../../src/journey/image-spec.ts';
 import { ARCHETYPES } from '../../../src/sim/archetypes.ts';
 import { generate } from '../../../src/sim/generator.ts';
 import { Rng } from '../../../src/util/prng.ts';

@@ -1,11 +1,11 @@
 // Quiet re-scores (SessionizationSpec.quietEveryMs) and the event time each emitted view
 // describes (`asOf`): a session that has gone quiet is scored again before its gap closes it.
 import { describe, expect, it } from 'vitest';
-import { type SessionizationSpec, validateSessionizationSpec } from '../../../src/model/image-spec.ts';
+import { type SessionizationSpec, validateSessionizationSpec } from '../../../src/journey/image-spec.ts';
 import { signalIdFor } from '../../../src/pipeline.ts';
 import { type ClickEnvelope, type SessionOutcome } from '../../../src/streams/outcomes.ts';
 import { type ClosedSession, type QuietSession, SessionStore } from '../../../src/streams/session-store.ts';
-import { quietMs } from '../../../src/streams/session-view.ts';
+import { quietMs } from '../../../src/journey/session-view.ts';
 import { click, env, expectSessions, tinyImage } from './events.ts';
 
 const quietSpec: SessionizationSpec = { gapMs: 30, maxSessionMs: 1000, allowedLatenessMs: 5, quietEveryMs: 10 };

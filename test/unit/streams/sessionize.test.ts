@@ -1,11 +1,11 @@
 import { type Observable, map } from 'rxjs';
 import { type RunHelpers, TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { type SessionizationSpec } from '../../../src/model/image-spec.ts';
+import { type SessionizationSpec } from '../../../src/journey/image-spec.ts';
 import { type ClickEnvelope, type SessionEvent } from '../../../src/streams/outcomes.ts';
 import { type ClosedSession, SessionStore } from '../../../src/streams/session-store.ts';
 import { sessionize } from '../../../src/streams/sessionize.ts';
-import { type SessionView } from '../../../src/streams/session-view.ts';
+import { type SessionView } from '../../../src/journey/session-view.ts';
 import { click, env, tinyImage, tinySession } from './events.ts';
 
 function newScheduler(): TestScheduler {

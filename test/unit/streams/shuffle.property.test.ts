@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { from } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { type ClickEvent } from '../../../src/contracts.ts';
-import { type ImageSpec, type SessionizationSpec } from '../../../src/model/image-spec.ts';
+import { type ImageSpec, type SessionizationSpec } from '../../../src/journey/image-spec.ts';
 import { type ClickEnvelope } from '../../../src/streams/outcomes.ts';
 import { SessionStore } from '../../../src/streams/session-store.ts';
 import { sessionize } from '../../../src/streams/sessionize.ts';

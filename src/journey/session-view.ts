@@ -1,7 +1,7 @@
 // A detached copy of one session's packed state, taken when a session is emitted (update at a
 // tick, or its final close). It owns its few hundred bytes, so the store can keep changing or
 // reuse the slot while the encoder is still busy with the batch.
-import { type ImageSpec } from '../model/image-spec.ts';
+import { type ImageSpec } from './image-spec.ts';
 import { type PackedRows, rasterize } from './rasterize.ts';
 
 export type CloseReason = 'gap' | 'maxLength' | 'shutdown';

@@ -12,7 +12,7 @@ import {
   serializeImageSpec,
   validateImageSpec,
   validateSessionizationSpec,
-} from '../../../src/model/image-spec.ts';
+} from '../../../src/journey/image-spec.ts';
 
 describe('image spec', () => {
   it('has one column per event type, "other", the page buckets, dwell, gap and value', () => {

@@ -2,7 +2,7 @@
 // Float32Array (row = step or time bucket, oldest at row 0; unused rows stay 0).
 // Pure and deterministic: training and serving call this same function on the same packed
 // rows, so there is no skew between the images a model learnt and the ones it scores.
-import { type ImageSpec, imageWidth } from '../model/image-spec.ts';
+import { type ImageSpec, imageWidth } from './image-spec.ts';
 
 /** Steps mode: the last H events in event-time order. Timestamps are ms offsets from `base`. */
 export interface StepRows {

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ClickEvent } from '../../../src/contracts.ts';
-import { type ImageSpec, imageColumns, imageWidth } from '../../../src/model/image-spec.ts';
+import { type ImageSpec, imageColumns, imageWidth } from '../../../src/journey/image-spec.ts';
 import { pageBucket } from '../../../src/journey/page-category.ts';
 import { fnv1a32 } from '../../../src/util/hash.ts';
-import { imageSize, logScale } from '../../../src/streams/rasterize.ts';
+import { imageSize, logScale } from '../../../src/journey/rasterize.ts';
 import { type ClosedSession, SessionStore } from '../../../src/streams/session-store.ts';
-import { type SessionView } from '../../../src/streams/session-view.ts';
-import { click, tinyImage } from './events.ts';
+import { type SessionView } from '../../../src/journey/session-view.ts';
+import { click, tinyImage } from '../streams/events.ts';
 
 function sessionOf(events: ClickEvent[], image: ImageSpec = tinyImage): SessionView {
   const store = new SessionStore(image, { gapMs: 3_600_000, maxSessionMs: 86_400_000 * 40, allowedLatenessMs: 0 });

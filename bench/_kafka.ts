@@ -6,7 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Consumer as PlatformaticConsumer } from '@platformatic/kafka';
 import { type App, startApp } from '../src/app.ts';
 import { resolveConfig, runOptions } from '../src/config.ts';
-import { type JourneySignal } from '../src/contracts.ts';
+import { type JourneySignal } from '../src/contracts/records.ts';
 import { createLogger } from '../src/log.ts';
 import { defaultImageSpec } from '../src/journey/image-spec.ts';
 import { type LocalKafkaHandle, startLocalKafka } from '../tools/kafka/local-kafka.ts';

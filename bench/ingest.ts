@@ -1,12 +1,12 @@
 // Ingestion throughput per format, against baselines measured in the same run: bare JSON.parse
 // and bare avsc decoding (no guard, mapping or validation). Prints one JSON object.
 // Usage: npx tsx bench/ingest.ts [--quick]
-import { type ClickEvent } from '../src/contracts.ts';
+import { type ClickEvent } from '../src/contracts/records.ts';
 import { confluentFrame } from '../src/consumers/decode.ts';
 import { compileIngestion, ingest } from '../src/consumers/ingest.ts';
 import { parseIngestionOptions } from '../src/consumers/options.ts';
-import { type IngestRecord } from '../src/consumers/types.ts';
-import { clickEventType, schemasDir } from '../src/schemas.ts';
+import { type IngestRecord } from '../src/contracts/ingest-record.ts';
+import { clickEventType, schemasDir } from '../src/contracts/schemas.ts';
 
 const quick = process.argv.includes('--quick');
 const N = quick ? 20_000 : 200_000;

@@ -8,7 +8,7 @@
 //   node --expose-gc --import tsx bench/session-memory.ts [--quick]
 // Prints one JSON object. Bytes = V8 heap used + ArrayBuffer backing stores, after a full GC.
 import { Subject, from, groupBy, mergeMap, scan } from 'rxjs';
-import { type ClickEvent } from '../src/contracts.ts';
+import { type ClickEvent } from '../src/contracts/records.ts';
 import { defaultImageSpec, defaultSessionizationSpec } from '../src/journey/image-spec.ts';
 import { type ClickEnvelope } from '../src/streams/outcomes.ts';
 import { journeySessions } from '../src/streams/pipeline.ts';

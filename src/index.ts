@@ -1,7 +1,6 @@
 // The one public entry: grouped `export *` lines.
 export * from './errors.ts';
-export * from './contracts.ts';
-export * from './schemas.ts';
+export * from './contracts/index.ts';
 export * from './consumers/index.ts';
 export * from './sinks/dead-letter.ts';
 export * from './streams/index.ts';

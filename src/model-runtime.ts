@@ -6,10 +6,10 @@ import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
+import { type SessionScorer } from './contracts/scorer.ts';
 import { type Metrics, setModelInfo } from './metrics.ts';
 import { type LoadedBundle, loadBundle } from './model/bundle.ts';
 import { type ImageSpec } from './journey/image-spec.ts';
-import { type SessionScorer } from './pipeline.ts';
 
 /** models/default of this package (works from src/ and from dist/src/). */
 export function defaultBundleDir(): string {

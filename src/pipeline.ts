@@ -3,17 +3,18 @@
 // centroid, churn risk) → signals, alerts, late events → Kafka. Input offsets are committed
 // with the low-watermark rule (src/consumers/commit-planner.ts) only after the outputs they
 // produced were acknowledged, or atomically with them in exactly-once mode.
-import { createHash } from 'node:crypto';
 import { type Logger } from 'pino';
 import { Subject, type Subscription, bufferTime, concatMap, filter, map, tap } from 'rxjs';
-import { type JourneySignal } from './contracts.ts';
+import { type DlqReason } from './contracts/dead-letters.ts';
+import { type IngestRecord } from './contracts/ingest-record.ts';
+import { type JourneySignal } from './contracts/records.ts';
+import { type SessionScore, type SessionScorer, signalIdFor } from './contracts/scorer.ts';
 import { CommitPlanner, type CommitPlan, parseReplayMark } from './consumers/commit-planner.ts';
 import { FlowControl } from './consumers/flow-control.ts';
 import { ingest, type Ingestion } from './consumers/ingest.ts';
 import { type BatchContext, type RecordSource, type SourceRecord } from './consumers/source.ts';
-import { type DlqReason, type IngestRecord } from './consumers/types.ts';
 import { EventOutcomes, type Metrics } from './metrics.ts';
-import { journeySignalType } from './schemas.ts';
+import { journeySignalType } from './contracts/schemas.ts';
 import { buildDeadLetter } from './sinks/dead-letter.ts';
 import { type KafkaSink, type OutRecord } from './sinks/kafka-sink.ts';
 import { type ClickEnvelope, type SessionOutcome } from './streams/outcomes.ts';
@@ -21,21 +22,6 @@ import { journeySessions } from './streams/pipeline.ts';
 import { PartitionWatermarks } from './streams/watermark.ts';
 import { type SessionStore } from './streams/session-store.ts';
 import { isQuietRescore, type SessionView } from './journey/session-view.ts';
-
-/** What the model says about one session view: the model's part of a JourneySignal. */
-export type SessionScore = Pick<JourneySignal, 'clusterId' | 'clusterLabel' | 'distance' | 'novel' | 'churnRisk' | 'riskBand'>;
-
-/** Scores a micro-batch of sessions; results are in the order of `views`. */
-export interface SessionScorer {
-  readonly modelVersion: string;
-  score(views: readonly SessionView[]): Promise<SessionScore[]>;
-}
-
-/** Used while no model bundle is loaded: signals carry the journey facts, no cluster or risk. */
-export const unscoredScorer: SessionScorer = {
-  modelVersion: 'none',
-  score: async (views) => views.map(() => ({ clusterId: -1, clusterLabel: 'unscored', distance: 0, novel: true, churnRisk: 0, riskBand: 'low' })),
-};
 
 /** Everything a tick produced besides signals, e.g. alerts; returns extra output records. */
 export interface TickHook {
@@ -108,12 +94,6 @@ interface Tick {
 
 function ingestRecordOf(r: SourceRecord): IngestRecord {
   return { topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers as IngestRecord['headers'], timestamp: r.timestamp };
-}
-
-/** `quietAsOf`: the checkpoint of a quiet re-score (same events, later time, another signal). */
-export function signalIdFor(sessionId: string, lastEventId: string, modelVersion: string, final: boolean, quietAsOf?: number): string {
-  const kind = final ? 'final' : quietAsOf !== undefined ? `quiet@${quietAsOf}` : 'update';
-  return createHash('sha256').update(`${sessionId}\u0000${lastEventId}\u0000${modelVersion}\u0000${kind}`).digest('hex').slice(0, 32);
 }
 
 export class Processor {

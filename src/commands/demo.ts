@@ -2,7 +2,7 @@ import { type Command, Option } from 'commander';
 import { startLocalKafka, type LocalKafkaHandle } from '../../tools/kafka/local-kafka.ts';
 import { startApp } from '../app.ts';
 import { resolveConfig, runOptions } from '../config.ts';
-import { type ChurnAlert, type JourneySignal } from '../contracts.ts';
+import { type ChurnAlert, type JourneySignal } from '../contracts/records.ts';
 import { createKafka, ensureTopics } from '../consumers/kafka-client.ts';
 import { createLogger } from '../log.ts';
 import { produceSimulated } from '../sim/produce.ts';

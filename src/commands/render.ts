@@ -4,7 +4,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { from } from 'rxjs';
-import { type ClickEvent } from '../contracts.ts';
+import { BUNDLE_FILES, type ClustersFile } from '../contracts/bundle-format.ts';
+import { type ClickEvent } from '../contracts/records.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { type DataSpec, defaultImageSpec, defaultSessionizationSpec, imageWidth, parseDataSpec } from '../journey/image-spec.ts';
 import { readClickEventsJsonl } from '../streams/events-jsonl.ts';
@@ -13,7 +14,6 @@ import { SessionStore } from '../streams/session-store.ts';
 import { type SessionClose } from '../journey/session-view.ts';
 import { sessionize } from '../streams/sessionize.ts';
 import { readBundleJson, verifyBundle } from '../model/bundle-manifest.ts';
-import { type BundleCluster, BUNDLE_FILES } from '../model/trainer.ts';
 import { parseIntOption } from './parse.ts';
 
 export interface RenderOptions {
@@ -65,7 +65,7 @@ function renderCluster(opts: RenderOptions): { png: Buffer; summary: string } {
     throw new UserError(ErrorCodes.CONFIG_INVALID, 'render: give --bundle DIR and --cluster ID together to draw a cluster prototype.', { exitCode: 2 });
   }
   const manifest = verifyBundle(opts.bundle, { requiredFiles: [BUNDLE_FILES.clusters, BUNDLE_FILES.prototypes] });
-  const file = readBundleJson<{ rows: number; cols: number; clusters: BundleCluster[] }>(opts.bundle, BUNDLE_FILES.clusters);
+  const file = readBundleJson<ClustersFile>(opts.bundle, BUNDLE_FILES.clusters);
   const cluster = file.clusters.find((c) => c.id === opts.cluster);
   if (!cluster) {
     const ids = file.clusters.map((c) => c.id).join(', ');

@@ -6,7 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 // avsc is CommonJS: Node's ESM loader only offers its default export.
 import avsc, { type Type } from 'avsc';
 import { ErrorCodes, UserError } from '../errors.ts';
-import { type AvroResolver, type AvroSchema, clickEventType, contractSchema } from '../schemas.ts';
+import { type AvroResolver, type AvroSchema, clickEventType, contractSchema } from '../contracts/schemas.ts';
 import { checkAvroBody } from './avro-guard.ts';
 import { type Rejection } from './types.ts';
 

@@ -1,6 +1,6 @@
 // Field mapping: where each ClickEvent field is found in a decoded record, for clickstreams that
 // use other names or nesting. Applied before validation; the default is the identity.
-import { type ClickEvent, CLICK_EVENT_FIELDS } from '../contracts.ts';
+import { type ClickEvent, CLICK_EVENT_FIELDS } from '../contracts/records.ts';
 import { type MappingOptions } from './options.ts';
 import { type TimestampUnit } from './types.ts';
 

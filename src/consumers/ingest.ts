@@ -1,10 +1,11 @@
 // The one call the consumer makes per record: bytes in, a ClickEvent, a tombstone or a dead
 // letter out. Never throws; configuration is compiled once (schemas loaded, resolvers built).
 import { type KafkaMessage } from 'kafkajs';
+import { type IngestRecord } from '../contracts/ingest-record.ts';
 import { type AvroReader, type Decoder, avroDecoder, confluentDecoder, createAvroReader, jsonDecoder, loadWriterSchema } from './decode.ts';
 import { type CompiledMapping, type MappedFields, applyMapping, compileMapping } from './field-mapping.ts';
 import { type IngestionOptions, type TopicInputOptions } from './options.ts';
-import { type IngestRecord, type IngestResult, type InputFormat } from './types.ts';
+import { type IngestResult, type InputFormat } from './types.ts';
 import { type ValidationRules, validate } from './validate.ts';
 
 export interface TopicIngestion {

@@ -1,7 +1,7 @@
 // The `input` options of ingestion: per-topic format, writer schemas, field mapping, limits and
 // timestamp sanity. Validated once at start-up; messages name the option path and the rule.
 import { z } from 'zod';
-import { CLICK_EVENT_FIELDS } from '../contracts.ts';
+import { CLICK_EVENT_FIELDS } from '../contracts/records.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { INPUT_FORMATS, TIMESTAMP_UNITS } from './types.ts';
 

@@ -1,9 +1,10 @@
 // Validation of mapped fields into a ClickEvent: required fields, types, timestamp sanity and
 // size limits. Unknown event types pass (the rasterizer maps them to "other").
-import { type ClickEvent } from '../contracts.ts';
+import { type DlqReason } from '../contracts/dead-letters.ts';
+import { type ClickEvent } from '../contracts/records.ts';
 import { type CompiledMapping, type MappedFields } from './field-mapping.ts';
 import { type IngestionOptions } from './options.ts';
-import { type DlqReason, type Rejection } from './types.ts';
+import { type Rejection } from './types.ts';
 
 export interface ValidationRules {
   limits: IngestionOptions['limits'];

@@ -5,24 +5,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ErrorCodes, UserError } from '../errors.ts';
-import { type ImageSpec, type SessionizationSpec } from '../journey/image-spec.ts';
-
-export const BUNDLE_FORMAT_VERSION = 1;
-export const MANIFEST_FILE = 'manifest.json';
-
-export interface BundleManifest {
-  formatVersion: number;
-  modelVersion: string;
-  createdAt: string;
-  imageSpec: ImageSpec;
-  sessionization: SessionizationSpec;
-  /** Free-form summaries written by the trainer (sessions, events, label rate, seed, …). */
-  training: Record<string, unknown>;
-  /** Quality figures (loss, AUC, ARI, …). */
-  metrics: Record<string, unknown>;
-  /** Relative path → sha256 hex, for every file of the bundle except the manifest. */
-  files: Record<string, string>;
-}
+import { BUNDLE_FORMAT_VERSION, type BundleManifest, MANIFEST_FILE } from '../contracts/bundle-format.ts';
+import { type ImageSpec } from '../journey/image-spec.ts';
 
 export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');

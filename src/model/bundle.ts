@@ -4,13 +4,14 @@
 // file's contents. A refused bundle throws UserError(BUNDLE_INVALID) naming the file, so a hot
 // reload can keep serving the old one.
 import { join } from 'node:path';
+import { BUNDLE_FILES, type BundleCluster, type BundleManifest, type ClustersFile } from '../contracts/bundle-format.ts';
+import { type SessionScore, type SessionScorer } from '../contracts/scorer.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
-import { type SessionScore, type SessionScorer } from '../pipeline.ts';
 import { imageSize } from '../journey/rasterize.ts';
 import { type SessionView } from '../journey/session-view.ts';
 import { CentroidIndex, NeighbourIndex } from './assign.ts';
 import { type BackendName, initBackend, liveTensorCount } from './backend.ts';
-import { type BundleManifest, readBundleJson, verifyBundle } from './bundle-manifest.ts';
+import { readBundleJson, verifyBundle } from './bundle-manifest.ts';
 import { type ClusterSpace, clusterPoints, clusterSpaceProblem } from './cluster-space.ts';
 import { ChurnScorer, type ChurnScore } from './churn-scorer.ts';
 import { type BatchInfo, EncoderClient } from './encoder-client.ts';
@@ -18,7 +19,6 @@ import { type AutoencoderModel } from './encoder-model.ts';
 import { type ImageSpec, type SessionizationSpec, imageColumns, validateImageSpec, validateSessionizationSpec } from '../journey/image-spec.ts';
 import { checkRiskThresholds, parseLogisticModel, predictLogistic, riskBand, riskThresholdDefaults, type LogisticModel, type RiskThresholds } from './readout.ts';
 import { AGE_FEATURE, buildReadoutRow, IMAGE_FEATURE_PREFIX, QUIET_FEATURE } from './readout-row.ts';
-import { type BundleCluster, BUNDLE_FILES } from './trainer.ts';
 import { ENCODER_JSON, ENCODER_WEIGHTS, loadEncoder, readEncoderWeights } from './weights-io.ts';
 
 export interface LoadBundleOptions {
@@ -42,14 +42,6 @@ export interface LoadedBundle {
   clusters: BundleCluster[];
   backend: BackendName;
   scorer: BundleScorer;
-}
-
-interface ClustersFile {
-  version: number;
-  rows: number;
-  cols: number;
-  prototypesFile: string;
-  clusters: BundleCluster[];
 }
 
 interface Encoder {

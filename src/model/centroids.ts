@@ -6,6 +6,7 @@
 // rate (m-estimate = Beta prior with strength m), so a 3-member cluster with 3 churners does
 // not claim a 100% risk. In 'cosine' space radii are cosine distances; the k-means split
 // itself is Euclidean, which is fine for choosing sub-centroids.
+import { type ClusterDescription } from '../contracts/bundle-format.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { kmeans } from './kmeans.ts';
 import { checkRows, distanceFor, quantile, type DistanceSpace, type Vector } from './vectors.ts';
@@ -179,16 +180,6 @@ export function buildCentroids(
 }
 
 /** One row of the bundle's clusters.json: what a marketer sees about a cluster. */
-export interface ClusterDescription {
-  id: number;
-  label: string;
-  size: number;
-  churnRate: number;
-  /** Largest radius among the cluster's centroids. */
-  radius: number;
-  centroids: number;
-}
-
 export function describeClusters(model: CentroidModel, labels: ReadonlyMap<number, string> = new Map()): ClusterDescription[] {
   return model.clusters.map((c) => ({
     id: c.clusterId,

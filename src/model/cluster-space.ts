@@ -12,8 +12,6 @@
 import { imageColumns, type ImageSpec } from '../journey/image-spec.ts';
 import { type Vector } from './vectors.ts';
 
-export const CLUSTER_SPACE_FILE = 'cluster-space.json';
-
 export interface ClusterSpace {
   version: 1;
   /** "occ:<column>", "logEvents", "emb<j>", in vector order. */

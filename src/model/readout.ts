@@ -291,8 +291,8 @@ export function fitLogistic(x: readonly Vector[], y: ArrayLike<number>, options:
   return { ...model, calibration: { a: beta[0]!, b: beta[1]! } };
 }
 
-export type { RiskBand } from '../contracts.ts';
-import { type RiskBand } from '../contracts.ts';
+export type { RiskBand } from '../contracts/records.ts';
+import { type RiskBand } from '../contracts/records.ts';
 
 export interface RiskThresholds {
   /** Risk at or above this is 'medium'. */

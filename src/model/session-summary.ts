@@ -1,6 +1,6 @@
 // Per-session summaries for labelClusters, computed from the same ClickEvents the image is
 // rasterized from, so labels describe what the encoder saw.
-import { type ClickEvent } from '../contracts.ts';
+import { type ClickEvent } from '../contracts/records.ts';
 import { type SessionSummary } from './cluster-labels.ts';
 
 /** Event-type counts, the ordered path (consecutive repeats collapsed) and basic stats. */

@@ -9,14 +9,15 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BUNDLE_FILES, type BundleCluster, type BundleManifest, type ClustersFile } from '../contracts/bundle-format.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { CentroidIndex, NeighbourIndex } from './assign.ts';
 import { initBackend } from './backend.ts';
-import { type BundleManifest, bundleFileHashes, writeManifest } from './bundle-manifest.ts';
-import { buildCentroids, describeClusters, type ClusterDescription } from './centroids.ts';
+import { bundleFileHashes, writeManifest } from './bundle-manifest.ts';
+import { buildCentroids, describeClusters } from './centroids.ts';
 import { chooseK, chooseKDefaults } from './choose-k.ts';
 import { labelClusters } from './cluster-labels.ts';
-import { CLUSTER_SPACE_FILE, type ClusterSpaceOptions, clusterPoints, clusterSpaceDefaults, type ClusterInputs, fitClusterSpace, rawClusterFeatures } from './cluster-space.ts';
+import { type ClusterSpaceOptions, clusterPoints, clusterSpaceDefaults, type ClusterInputs, fitClusterSpace, rawClusterFeatures } from './cluster-space.ts';
 import { type AutoencoderModel, type EncoderKind } from './encoder-model.ts';
 import { hdbscan, hdbscanDefaults } from './hdbscan.ts';
 import { imageColumns, imageWidth } from '../journey/image-spec.ts';
@@ -30,15 +31,6 @@ import { type TrainProgress, trainAutoencoder } from './train.ts';
 import { type TrainingData, rasterizeViews } from './training-data.ts';
 import { type Vector } from './vectors.ts';
 import { saveEncoder } from './weights-io.ts';
-
-export const BUNDLE_FILES = {
-  clusters: 'clusters.json',
-  clusterSpace: CLUSTER_SPACE_FILE,
-  prototypes: 'prototypes.bin',
-  readout: 'readout.json',
-  centroids: 'centroids',
-  neighbours: 'neighbours',
-} as const;
 
 export interface TrainerOptions {
   seed?: number;
@@ -82,15 +74,6 @@ export const trainerDefaults = {
   readoutOn: 'final+prefixes',
   readoutL2: 'cv',
 } satisfies TrainerOptions;
-
-/** One row of clusters.json: the description plus where its prototype image sits in prototypes.bin. */
-export interface BundleCluster extends ClusterDescription {
-  /** Offset (in images) of the mean member image in prototypes.bin (float32, [H, W] each). */
-  prototype: number;
-  /** Members that churned / were labelled. */
-  labelled: number;
-  churned: number;
-}
 
 export interface TrainReport {
   dir: string;
@@ -300,7 +283,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
     for (const f of readdirSync(outDir)) rmSync(join(outDir, f), { recursive: true, force: true });
     await saveEncoder(model, outDir);
     writeFileSync(join(outDir, BUNDLE_FILES.clusterSpace), `${JSON.stringify(space, null, 2)}\n`);
-    writeFileSync(join(outDir, BUNDLE_FILES.clusters), `${JSON.stringify({ version: 1, rows: h, cols: w, prototypesFile: BUNDLE_FILES.prototypes, clusters }, null, 2)}\n`);
+    writeFileSync(join(outDir, BUNDLE_FILES.clusters), `${JSON.stringify({ version: 1, rows: h, cols: w, prototypesFile: BUNDLE_FILES.prototypes, clusters } satisfies ClustersFile, null, 2)}\n`);
     writeFileSync(join(outDir, BUNDLE_FILES.prototypes), Buffer.from(protos.buffer, protos.byteOffset, protos.byteLength));
     centroids.save(outDir, BUNDLE_FILES.centroids);
     neighbours.save(outDir, BUNDLE_FILES.neighbours);

@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Subject } from 'rxjs';
-import { type ClickEvent } from '../contracts.ts';
+import { type ClickEvent } from '../contracts/records.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { clickEventLines } from '../streams/events-jsonl.ts';
 import { type ClickEnvelope, type SessionEvent } from '../streams/outcomes.ts';

@@ -4,7 +4,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { ErrorCodes, UserError } from '../errors.ts';
-import { createClickEventEncoder } from './avro.ts';
+import { createClickEventEncoder } from '../contracts/schemas.ts';
 import { type SimulationOptions, Simulation } from './generator.ts';
 import { LineWriter, writeWithBackpressure } from './output.ts';
 import { fnv1a32 } from '../util/hash.ts';

@@ -2,7 +2,7 @@
 // sessions whose archetypes are mostly their own primary one; events of all sessions are
 // merged into one stream ordered by event time, without holding more than the open
 // sessions in memory.
-import { type ClickEvent } from '../contracts.ts';
+import { type ClickEvent } from '../contracts/records.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { type Archetype, ARCHETYPE_MODELS, ARCHETYPES, DEFAULT_ARCHETYPE_MIX, HOURLY_TRAFFIC } from './archetypes.ts';
 import { TimeHeap } from './heap.ts';

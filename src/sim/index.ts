@@ -6,4 +6,3 @@ export * from './stats.ts';
 export * from './files.ts';
 export * from './produce.ts';
 export * from './kdd.ts';
-export { clickEventAvroType } from './avro.ts';

@@ -5,7 +5,7 @@
 import { createReadStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { type ClickEvent } from '../contracts.ts';
+import { type ClickEvent } from '../contracts/records.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { type DataSpec, IMAGE_SPEC_VERSION } from '../journey/image-spec.ts';
 import { LABELS_HEADER } from './files.ts';

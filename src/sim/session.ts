@@ -1,6 +1,6 @@
 // One simulated session: walk an archetype's Markov chain and turn each state into a
 // ClickEvent with a realistic page path, dwell time and cart value.
-import { type ClickEvent } from '../contracts.ts';
+import { type ClickEvent } from '../contracts/records.ts';
 import {
   type Archetype,
   type Next,

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { buildAlertReason, type AlertReasonOptions } from './alert-reason.ts';
-import { RISK_BANDS, type ChurnAlert, type RiskBand } from '../contracts.ts';
+import { RISK_BANDS, type ChurnAlert, type RiskBand } from '../contracts/records.ts';
 
 export interface AlertPolicyOptions {
   /** Lower bound of the medium band (risk ≥ this is at least medium). */

@@ -1,7 +1,8 @@
 // Dead letters: a record that cannot be used is produced to the DLQ topic with its original
 // key, value and headers untouched, plus headers that say why and where it came from.
 import { type IHeaders, type Message } from 'kafkajs';
-import { type DlqReason, type IngestRecord } from '../consumers/types.ts';
+import { type DlqReason } from '../contracts/dead-letters.ts';
+import { type IngestRecord } from '../contracts/ingest-record.ts';
 
 /** The headers journeylens adds to a dead letter (all values UTF-8 strings). */
 export const DLQ_HEADERS = {

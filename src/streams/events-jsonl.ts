@@ -3,7 +3,7 @@
 // file is refused with the line number and the field, not turned into odd images.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { type ClickEvent } from '../contracts.ts';
+import { type ClickEvent } from '../contracts/records.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
 
 function bad(where: string, message: string): UserError {

@@ -1,5 +1,5 @@
 // What flows between the stream stages and out of the sessionizer.
-import { type ClickEvent } from '../contracts.ts';
+import { type ClickEvent } from '../contracts/records.ts';
 import { type SessionClose, type SessionUpdate } from '../journey/session-view.ts';
 
 /** One consumed record: the decoded event and where it came from (offset as Kafka gives it). */

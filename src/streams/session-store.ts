@@ -14,7 +14,7 @@
 // mode: the last DEDUPE_RING arrivals). A duplicate of an event that already fell out of the
 // window cannot change the image; it is only counted in eventCount.
 import { type ImageSpec, type SessionizationSpec, validateImageSpec, validateSessionizationSpec } from '../journey/image-spec.ts';
-import { type ClickEvent } from '../contracts.ts';
+import { type ClickEvent } from '../contracts/records.ts';
 import { pageBucket } from '../journey/page-category.ts';
 import { fnv1a32 } from '../util/hash.ts';
 import { type BucketRows, type StepRows, NO_PAGE, quantizeDwell, quantizeValue } from '../journey/rasterize.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { startApp } from '../../src/app.ts';
 import { resolveConfig, runOptions } from '../../src/config.ts';
-import { type ChurnAlert } from '../../src/contracts.ts';
+import { type ChurnAlert } from '../../src/contracts/records.ts';
 import { createLogger } from '../../src/log.ts';
 import { writeSimulationFiles } from '../../src/sim/files.ts';
 import { verifyWebhookSignature } from '../../src/sinks/webhook-signature.ts';

@@ -10,7 +10,7 @@ import { startApp } from '../../src/app.ts';
 import { resolveConfig, runOptions } from '../../src/config.ts';
 import { confluentFrame } from '../../src/consumers/decode.ts';
 import { createLogger } from '../../src/log.ts';
-import { clickEventType, schemasDir } from '../../src/schemas.ts';
+import { clickEventType, schemasDir } from '../../src/contracts/schemas.ts';
 import { DLQ_HEADERS } from '../../src/sinks/dead-letter.ts';
 import { collect, createTopics, produce, testKafka, uniqueName } from '../helpers/kafka.ts';
 

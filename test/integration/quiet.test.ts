@@ -2,7 +2,7 @@
 // again while other traffic moves the partition's watermark, each time under its own signal id
 // and with the silence in its churn risk, and it still closes once at last event + gap.
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { type JourneySignal } from '../../src/contracts.ts';
+import { type JourneySignal } from '../../src/contracts/records.ts';
 import { startCli } from '../helpers/cli.ts';
 import { collect, createTopics, produce, testKafka, uniqueName } from '../helpers/kafka.ts';
 

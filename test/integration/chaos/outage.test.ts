@@ -7,7 +7,7 @@ import { type Producer } from 'kafkajs';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startApp } from '../../../src/app.ts';
 import { resolveConfig, runOptions } from '../../../src/config.ts';
-import { type JourneySignal } from '../../../src/contracts.ts';
+import { type JourneySignal } from '../../../src/contracts/records.ts';
 import { createLogger } from '../../../src/log.ts';
 import { freePort, startLocalKafka, type LocalKafkaHandle } from '../../../tools/kafka/local-kafka.ts';
 import { collect, createTopics, testKafka, uniqueName } from '../../helpers/kafka.ts';

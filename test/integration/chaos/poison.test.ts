@@ -8,7 +8,7 @@ import { startApp } from '../../../src/app.ts';
 import { resolveConfig, runOptions } from '../../../src/config.ts';
 import { confluentFrame } from '../../../src/consumers/decode.ts';
 import { createLogger } from '../../../src/log.ts';
-import { clickEventType, schemasDir } from '../../../src/schemas.ts';
+import { clickEventType, schemasDir } from '../../../src/contracts/schemas.ts';
 import { Rng } from '../../../src/util/prng.ts';
 import { collect, createTopics, produce, testKafka, uniqueName } from '../../helpers/kafka.ts';
 import { maxCounts, parseSignals, report, size, tempDir, waitUntil, writeJson } from './chaos.ts';

@@ -3,9 +3,9 @@
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { type App, startApp } from '../../../src/app.ts';
 import { resolveConfig, runOptions } from '../../../src/config.ts';
-import { type JourneySignal } from '../../../src/contracts.ts';
+import { type JourneySignal } from '../../../src/contracts/records.ts';
 import { createLogger } from '../../../src/log.ts';
-import { unscoredScorer } from '../../../src/pipeline.ts';
+import { unscoredScorer } from '../../../src/contracts/scorer.ts';
 import { createTopics, produce, testKafka, uniqueName } from '../../helpers/kafka.ts';
 import { LONG, report, sessionStream, size, sleep, waitUntil } from './chaos.ts';
 

@@ -5,7 +5,7 @@ import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { startApp } from '../../../src/app.ts';
 import { resolveConfig, runOptions } from '../../../src/config.ts';
 import { createLogger } from '../../../src/log.ts';
-import { type SessionScorer, unscoredScorer } from '../../../src/pipeline.ts';
+import { type SessionScorer, unscoredScorer } from '../../../src/contracts/scorer.ts';
 import { createTopics, produce, testKafka, uniqueName } from '../../helpers/kafka.ts';
 import { report, sessionStream, size, sleep, waitUntil } from './chaos.ts';
 

@@ -1,7 +1,7 @@
 // Shared inputs for the ingestion tests: a fixed clock, writer schemas and record builders.
 import { fileURLToPath } from 'node:url';
-import { type ClickEvent } from '../../../src/contracts.ts';
-import { type IngestRecord } from '../../../src/consumers/types.ts';
+import { type ClickEvent } from '../../../src/contracts/records.ts';
+import { type IngestRecord } from '../../../src/contracts/ingest-record.ts';
 import { type IngestionOptionsInput, parseIngestionOptions } from '../../../src/consumers/options.ts';
 import { type Ingestion, compileIngestion } from '../../../src/consumers/ingest.ts';
 

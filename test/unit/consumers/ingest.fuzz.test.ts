@@ -4,11 +4,12 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import avsc from 'avsc';
 import { readFileSync } from 'node:fs';
-import { type ClickEvent } from '../../../src/contracts.ts';
+import { type ClickEvent } from '../../../src/contracts/records.ts';
 import { confluentFrame } from '../../../src/consumers/decode.ts';
 import { ingest } from '../../../src/consumers/ingest.ts';
-import { DLQ_REASONS, type IngestResult } from '../../../src/consumers/types.ts';
-import { clickEventType } from '../../../src/schemas.ts';
+import { DLQ_REASONS } from '../../../src/contracts/dead-letters.ts';
+import { type IngestResult } from '../../../src/consumers/types.ts';
+import { clickEventType } from '../../../src/contracts/schemas.ts';
 import { FIXTURE_SCHEMAS, NOW, ingestion, record } from './fixtures.ts';
 
 const CLICK_EVENT_AVSC = '../../../schemas/click-event.avsc';

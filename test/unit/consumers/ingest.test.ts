@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { confluentFrame, parseIngestSchema } from '../../../src/consumers/decode.ts';
 import { ingest, toIngestRecord } from '../../../src/consumers/ingest.ts';
 import { type IngestResult } from '../../../src/consumers/types.ts';
-import { clickEventType } from '../../../src/schemas.ts';
+import { clickEventType } from '../../../src/contracts/schemas.ts';
 import { FIXTURE_SCHEMAS, NOW, ingestion, json, record, validEvent } from './fixtures.ts';
 
 const fixtureType = (name: string): Type => avsc.Type.forSchema(JSON.parse(readFileSync(`${FIXTURE_SCHEMAS}${name}`, 'utf8')));

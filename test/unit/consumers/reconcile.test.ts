@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { confluentFrame } from '../../../src/consumers/decode.ts';
 import { ingest } from '../../../src/consumers/ingest.ts';
-import { type IngestRecord } from '../../../src/consumers/types.ts';
-import { clickEventType } from '../../../src/schemas.ts';
+import { type IngestRecord } from '../../../src/contracts/ingest-record.ts';
+import { clickEventType } from '../../../src/contracts/schemas.ts';
 import { DLQ_HEADERS, buildDeadLetter } from '../../../src/sinks/dead-letter.ts';
 import { NOW, ingestion, json, validEvent } from './fixtures.ts';
 

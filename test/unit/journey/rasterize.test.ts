@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type ClickEvent } from '../../../src/contracts.ts';
+import { type ClickEvent } from '../../../src/contracts/records.ts';
 import { type ImageSpec, imageColumns, imageWidth } from '../../../src/journey/image-spec.ts';
 import { pageBucket } from '../../../src/journey/page-category.ts';
 import { fnv1a32 } from '../../../src/util/hash.ts';

@@ -3,14 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBundle } from '../../../src/model/bundle.ts';
-import { writeManifest, type BundleManifest } from '../../../src/model/bundle-manifest.ts';
-import { CLUSTER_SPACE_FILE, clusterSpaceProblem, clusterVector, fitClusterSpace, rawClusterFeatures } from '../../../src/model/cluster-space.ts';
+import { BUNDLE_FILES, type BundleManifest } from '../../../src/contracts/bundle-format.ts';
+import { writeManifest } from '../../../src/model/bundle-manifest.ts';
+import { clusterSpaceProblem, clusterVector, fitClusterSpace, rawClusterFeatures } from '../../../src/model/cluster-space.ts';
 import { evaluateBundle } from '../../../src/model/evaluate.ts';
 import { defaultImageSpec, imageColumns } from '../../../src/journey/image-spec.ts';
 import { seededRandom } from '../../../src/util/prng.ts';
 import { type TrainReport, trainBundle } from '../../../src/model/trainer.ts';
 import { type TrainingData, loadTrainingData } from '../../../src/model/training-data.ts';
 import { writeSimulationFiles } from '../../../src/sim/files.ts';
+
+const CLUSTER_SPACE_FILE = BUNDLE_FILES.clusterSpace;
 
 describe('cluster space', () => {
   it('averages each column over the occupied rows only and adds log1p(event count)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ClickEvent } from '../../../src/contracts.ts';
+import { type ClickEvent } from '../../../src/contracts/records.ts';
 import { buildCentroids, describeClusters } from '../../../src/model/centroids.ts';
 import { labelClusters } from '../../../src/model/cluster-labels.ts';
 import { sessionStatWords, summariseSession } from '../../../src/model/session-summary.ts';

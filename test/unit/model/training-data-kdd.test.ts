@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ClickEvent } from '../../../src/contracts.ts';
+import { type ClickEvent } from '../../../src/contracts/records.ts';
 import { loadTrainingData } from '../../../src/model/training-data.ts';
 import { KDD_COURSE_HEADER, importKddCup2015, kddDataSpec } from '../../../src/sim/kdd.ts';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ClickEvent } from '../../../src/contracts.ts';
+import { type ClickEvent } from '../../../src/contracts/records.ts';
 import { ARCHETYPES } from '../../../src/sim/archetypes.ts';
 import { ARCHETYPES_HEADER, LABELS_HEADER, writeSimulationFiles } from '../../../src/sim/files.ts';
 import { createSimulation } from '../../../src/sim/generator.ts';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ClickEvent } from '../../../src/contracts.ts';
+import { type ClickEvent } from '../../../src/contracts/records.ts';
 import { ErrorCodes } from '../../../src/errors.ts';
 import { type DataSpec } from '../../../src/journey/image-spec.ts';
 import { KDD_COURSE_HEADER, KDD_EVENT_TYPES, KDD_LABELS_HEADER, expandKddDay, importKddCup2015, kddDataFiles, kddDataSpec } from '../../../src/sim/kdd.ts';

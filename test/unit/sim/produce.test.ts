@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ClickEvent } from '../../../src/contracts.ts';
+import { type ClickEvent } from '../../../src/contracts/records.ts';
 import { ErrorCodes, UserError } from '../../../src/errors.ts';
 import { generate } from '../../../src/sim/generator.ts';
 import { type SimProducer, RateControl, produceSimulated } from '../../../src/sim/produce.ts';

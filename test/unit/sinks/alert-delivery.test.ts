@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { AlertPolicy, type RiskObservation } from '../../../src/sinks/alert-policy.ts';
-import { type ChurnAlert } from '../../../src/contracts.ts';
+import { type ChurnAlert } from '../../../src/contracts/records.ts';
 import { WebhookSink } from '../../../src/sinks/webhook.ts';
 import { verifyWebhookSignature } from '../../../src/sinks/webhook-signature.ts';
 

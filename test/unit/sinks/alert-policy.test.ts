@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.ts';
 import { AlertPolicy, alertIdFor, type AlertPolicyOptions, type RiskObservation } from '../../../src/sinks/alert-policy.ts';
-import { type ChurnAlert } from '../../../src/contracts.ts';
+import { type ChurnAlert } from '../../../src/contracts/records.ts';
 
 const MIN = 60_000;
 

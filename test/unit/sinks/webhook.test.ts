@@ -6,7 +6,7 @@ import { type AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.ts';
-import { type ChurnAlert } from '../../../src/contracts.ts';
+import { type ChurnAlert } from '../../../src/contracts/records.ts';
 import { parseRetryAfter, WebhookDeliveryError, WebhookSink, type WebhookSinkOptions } from '../../../src/sinks/webhook.ts';
 import { webhookMetrics } from '../../../src/sinks/webhook-metrics.ts';
 import { signWebhook, verifyWebhookSignature, WebhookHeaders } from '../../../src/sinks/webhook-signature.ts';

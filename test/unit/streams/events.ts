@@ -1,5 +1,5 @@
 // Test helpers: small click events and the compact specs the stream tests use.
-import { type ClickEvent } from '../../../src/contracts.ts';
+import { type ClickEvent } from '../../../src/contracts/records.ts';
 import { type ImageSpec, type SessionizationSpec, defaultImageSpec } from '../../../src/journey/image-spec.ts';
 import { map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';

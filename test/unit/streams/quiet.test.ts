@@ -2,7 +2,7 @@
 // describes (`asOf`): a session that has gone quiet is scored again before its gap closes it.
 import { describe, expect, it } from 'vitest';
 import { type SessionizationSpec, validateSessionizationSpec } from '../../../src/journey/image-spec.ts';
-import { signalIdFor } from '../../../src/pipeline.ts';
+import { signalIdFor } from '../../../src/contracts/scorer.ts';
 import { type ClickEnvelope, type SessionOutcome } from '../../../src/streams/outcomes.ts';
 import { type ClosedSession, type QuietSession, SessionStore } from '../../../src/streams/session-store.ts';
 import { quietMs } from '../../../src/journey/session-view.ts';

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { from } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { type ClickEvent } from '../../../src/contracts.ts';
+import { type ClickEvent } from '../../../src/contracts/records.ts';
 import { type ImageSpec, type SessionizationSpec } from '../../../src/journey/image-spec.ts';
 import { type ClickEnvelope } from '../../../src/streams/outcomes.ts';
 import { SessionStore } from '../../../src/streams/session-store.ts';

@@ -12,8 +12,8 @@ import {
   churnAlertFieldSpec,
   clickEventFieldSpec,
   journeySignalFieldSpec,
-} from '../../src/contracts.ts';
-import { churnAlertType, clickEventType, journeySignalType, schemasDir } from '../../src/schemas.ts';
+} from '../../../src/contracts/records.ts';
+import { churnAlertType, clickEventType, journeySignalType, schemasDir } from '../../../src/contracts/schemas.ts';
 
 interface AvscField {
   name: string;

@@ -1,13 +1,14 @@
-// The contract schemas (schemas/*.avsc) as avsc types, parsed once per process.
+// The one loader of the contract schemas (schemas/*.avsc): their JSON and avsc types, parsed
+// once per process, and a deterministic Avro object-container-file writer for ClickEvents.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 // avsc is CommonJS: Node's ESM loader only offers its default export.
-import avsc, { type Type } from 'avsc';
-import { ErrorCodes, JourneylensError } from './errors.ts';
+import avsc, { type Type, type streams } from 'avsc';
+import { ErrorCodes, JourneylensError } from '../errors.ts';
 
-// This file runs as src/schemas.ts (tsx, vitest) and as dist/src/schemas.js (build), and the
-// package ships schemas/ at its root: look one and two levels up.
-const CANDIDATES = ['../schemas/', '../../schemas/'];
+// This file runs as src/contracts/schemas.ts (tsx, vitest) and as dist/src/contracts/schemas.js
+// (build), and the package ships schemas/ at its root: look two and three levels up.
+const CANDIDATES = ['../../schemas/', '../../../schemas/'];
 
 let dir: string | undefined;
 
@@ -59,3 +60,11 @@ export function contractType(name: ContractName): Type {
 export const clickEventType = (): Type => contractType('clickEvent');
 export const journeySignalType = (): Type => contractType('journeySignal');
 export const churnAlertType = (): Type => contractType('churnAlert');
+
+/**
+ * An Avro container encoder of ClickEvents (pipe it to a file). avsc picks a random sync marker
+ * by default; a seeded one (`syncMarker`, 16 bytes) keeps `simulate` output byte-identical.
+ */
+export function createClickEventEncoder(syncMarker: Buffer): streams.BlockEncoder {
+  return new avsc.streams.BlockEncoder(clickEventType(), { syncMarker, codec: 'null' });
+}

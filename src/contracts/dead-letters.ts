@@ -1,0 +1,43 @@
+// Why a record became a dead letter: a closed list shared by ingestion (which finds most of the
+// reasons), the sessionizer (late events) and the dead-letter sink (which writes it as a header).
+
+/**
+ * Why a record went to the dead-letter topic. The value of the `x-journeylens-error-code`
+ * header and the `reason` label of the dead-letter counter; a closed list so dashboards and
+ * alerts can enumerate it.
+ */
+export const DLQ_REASONS = [
+  /** Non-null value with zero bytes. */
+  'empty_value',
+  /** Value larger than input.limits.maxMessageBytes. */
+  'too_large',
+  /** JSON format: not UTF-8, or not parseable as JSON. */
+  'not_json',
+  /** Decoded value is not an object (JSON array, string, number, null). */
+  'not_object',
+  /** Confluent format: first byte is not 0. */
+  'bad_magic_byte',
+  /** Confluent format: schema id has no configured writer schema. */
+  'unknown_schema_id',
+  /** Avro body does not match the writer schema (truncated, trailing bytes, impossible lengths). */
+  'avro_decode_error',
+  /** A required field is absent, null or empty. */
+  'missing_field',
+  /** A field has the wrong type (an object for sessionId, a string for a timestamp in ms). */
+  'wrong_type',
+  /** A field has the right type but an impossible value (negative duration, invalid date, non-finite number). */
+  'invalid_value',
+  /** Event time later than now + input.timestamps.maxFutureSkewMs. */
+  'timestamp_future',
+  /** Event time before input.timestamps.notBefore or older than input.timestamps.maxAgeMs. */
+  'timestamp_too_old',
+  /** More than input.limits.maxProperties properties. */
+  'too_many_properties',
+  /** A string field, property key or property value longer than input.limits.maxStringLength. */
+  'string_too_long',
+  /** Event for a session that is already closed (raised by the sessionizer, not by ingest). */
+  'late_event',
+  /** A bug: ingest caught an exception it did not expect. The record is kept, not lost. */
+  'internal_error',
+] as const;
+export type DlqReason = (typeof DLQ_REASONS)[number];

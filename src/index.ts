@@ -11,4 +11,6 @@ export * from './log.ts';
 export * from './consumer-lag.ts';
 export * from './sinks/index.ts';
 export * from './journey/index.ts';
+export * from './render/index.ts';
+export * from './history/index.ts';
 export * from './model/index.ts';

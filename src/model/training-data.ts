@@ -23,7 +23,7 @@ import { dirname, join } from 'node:path';
 import { Subject } from 'rxjs';
 import { type ClickEvent } from '../contracts/records.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
-import { clickEventLines } from '../streams/events-jsonl.ts';
+import { clickEventLines } from '../history/events-jsonl.ts';
 import { type ClickEnvelope, type SessionEvent } from '../streams/outcomes.ts';
 import { SessionStore } from '../streams/session-store.ts';
 import { type SessionView } from '../journey/session-view.ts';

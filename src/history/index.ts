@@ -1,0 +1,2 @@
+// Reading recorded click events (history) for training, evaluation and rendering.
+export * from './events-jsonl.ts';

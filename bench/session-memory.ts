@@ -11,7 +11,7 @@ import { Subject, from, groupBy, mergeMap, scan } from 'rxjs';
 import { type ClickEvent } from '../src/contracts/records.ts';
 import { defaultImageSpec, defaultSessionizationSpec } from '../src/journey/image-spec.ts';
 import { type ClickEnvelope } from '../src/streams/outcomes.ts';
-import { journeySessions } from '../src/streams/pipeline.ts';
+import { journeySessions } from '../src/streams/journey-sessions.ts';
 import { type ClosedSession, SessionStore } from '../src/streams/session-store.ts';
 
 const quick = process.argv.includes('--quick');

@@ -18,7 +18,7 @@ import { journeySignalType } from './contracts/schemas.ts';
 import { buildDeadLetter } from './sinks/dead-letter.ts';
 import { type KafkaSink, type OutRecord } from './sinks/kafka-sink.ts';
 import { type ClickEnvelope, type SessionOutcome } from './streams/outcomes.ts';
-import { journeySessions } from './streams/pipeline.ts';
+import { journeySessions } from './streams/journey-sessions.ts';
 import { PartitionWatermarks } from './streams/watermark.ts';
 import { type SessionStore } from './streams/session-store.ts';
 import { isQuietRescore, type SessionView } from './journey/session-view.ts';

@@ -4,4 +4,4 @@ export * from './outcomes.ts';
 export * from './watermark.ts';
 export * from './sessionize.ts';
 export * from './micro-batch.ts';
-export * from './pipeline.ts';
+export * from './journey-sessions.ts';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBundle } from '../../../src/model/bundle.ts';
 import { defaultImageSpec } from '../../../src/journey/image-spec.ts';
 import { generate } from '../../../src/sim/generator.ts';
-import { journeySessions } from '../../../src/streams/pipeline.ts';
+import { journeySessions } from '../../../src/streams/journey-sessions.ts';
 import { SessionStore } from '../../../src/streams/session-store.ts';
 import { type SessionView } from '../../../src/journey/session-view.ts';
 

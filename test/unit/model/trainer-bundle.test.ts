@@ -12,7 +12,7 @@ import { defaultImageSpec } from '../../../src/journey/image-spec.ts';
 import { trainBundle } from '../../../src/model/trainer.ts';
 import { loadTrainingData } from '../../../src/model/training-data.ts';
 import { writeSimulationFiles } from '../../../src/sim/files.ts';
-import { journeySessions } from '../../../src/streams/pipeline.ts';
+import { journeySessions } from '../../../src/streams/journey-sessions.ts';
 import { SessionStore } from '../../../src/streams/session-store.ts';
 import { type SessionClose } from '../../../src/journey/session-view.ts';
 

@@ -5,7 +5,7 @@ import { map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { expect } from 'vitest';
 import { type ClickEnvelope, type SessionOutcome } from '../../../src/streams/outcomes.ts';
-import { journeySessions } from '../../../src/streams/pipeline.ts';
+import { journeySessions } from '../../../src/streams/journey-sessions.ts';
 import { SessionStore } from '../../../src/streams/session-store.ts';
 
 export function click(eventId: string, sessionId: string, timestamp: number, extra: Partial<ClickEvent> = {}): ClickEvent {

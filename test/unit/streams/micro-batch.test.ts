@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ClickEnvelope, type SessionOutcome } from '../../../src/streams/outcomes.ts';
-import { journeySessions } from '../../../src/streams/pipeline.ts';
+import { journeySessions } from '../../../src/streams/journey-sessions.ts';
 import { SessionStore } from '../../../src/streams/session-store.ts';
 import { click, env, expectSessions, tinyImage, tinySession } from './events.ts';
 

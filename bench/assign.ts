@@ -5,7 +5,7 @@
 //
 //   npx tsx bench/assign.ts [--quick]
 import { CentroidIndex, exactNearest, hnswDefaults } from '../src/model/assign.ts';
-import { type Centroid } from '../src/model/centroids.ts';
+import { type Centroid } from '../src/model/centroid-model.ts';
 import { seededRandom } from '../src/util/prng.ts';
 
 const quick = process.argv.includes('--quick');

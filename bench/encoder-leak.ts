@@ -6,7 +6,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { initBackend } from '../src/model/backend.ts';
 import { EncoderClient } from '../src/model/encoder-client.ts';
 import { AutoencoderModel, defaultEncoderConfig } from '../src/model/encoder-model.ts';
-import { syntheticImages } from '../src/model/synthetic.ts';
+import { syntheticImages } from '../src/training/synthetic.ts';
 
 const quick = process.argv.includes('--quick');
 const total = quick ? 100_000 : 1_000_000;

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type BackendName, initBackend, switchBackend } from '../src/model/backend.ts';
 import { AutoencoderModel, defaultEncoderConfig, type EncoderConfig, type EncoderKind } from '../src/model/encoder-model.ts';
 import { StreamingEncoder } from '../src/model/streaming-encoder.ts';
-import { syntheticImages } from '../src/model/synthetic.ts';
+import { syntheticImages } from '../src/training/synthetic.ts';
 
 const quick = process.argv.includes('--quick');
 const budgetMs = quick ? 300 : 1500;

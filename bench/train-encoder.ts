@@ -7,8 +7,8 @@
 import { SingleBar } from 'cli-progress';
 import { initBackend } from '../src/model/backend.ts';
 import { defaultEncoderConfig, type EncoderKind } from '../src/model/encoder-model.ts';
-import { syntheticImages } from '../src/model/synthetic.ts';
-import { trainAutoencoder } from '../src/model/train.ts';
+import { syntheticImages } from '../src/training/synthetic.ts';
+import { trainAutoencoder } from '../src/training/train.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

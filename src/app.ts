@@ -14,7 +14,7 @@ import { startConsumerLagPoller } from './consumer-lag.ts';
 import { startOpsServer, type OpsServer } from './http.ts';
 import { createLogger } from './log.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { ModelRuntime, defaultBundleDir } from './model-runtime.ts';
+import { ModelRuntime, defaultBundleDir } from './model/runtime.ts';
 import { defaultImageSpec, defaultSessionizationSpec, type SessionizationSpec } from './journey/image-spec.ts';
 import { ErrorCodes, UserError } from './errors.ts';
 import { Processor, type TickHook } from './pipeline.ts';

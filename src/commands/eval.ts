@@ -1,10 +1,9 @@
-// `journeylens eval`: quality of a bundle on labelled history, as one markdown table.
+// `journeylens eval`: quality of a bundle on labelled history, as one markdown table. The
+// training code (evaluation, count baselines) is loaded when the command runs.
 import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { loadBundle } from '../model/bundle.ts';
-import { evaluateBundle, formatEvalTable } from '../model/evaluate.ts';
-import { loadTrainingData } from '../model/training-data.ts';
 import { parseIntOption } from './parse.ts';
 
 export interface EvalCommandOptions {
@@ -40,6 +39,7 @@ export async function runEval(opts: EvalCommandOptions): Promise<string> {
   if ((opts.baselineEvents === undefined) !== (opts.baselineLabels === undefined)) {
     throw new UserError(ErrorCodes.CONFIG_INVALID, 'eval: give --baseline-events and --baseline-labels together (or neither, for a cross-validated baseline).', { exitCode: 2 });
   }
+  const { evaluateBundle, formatEvalTable, loadTrainingData } = await import('../training/index.ts');
   const horizon = opts.days !== undefined ? { horizonMs: opts.days * 86_400_000 } : {};
   const bundle = await loadBundle(opts.bundle, { encoder: 'inline' });
   try {

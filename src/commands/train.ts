@@ -1,9 +1,10 @@
-// `journeylens train`: history (events + labels) → a verified model bundle directory.
+// `journeylens train`: history (events + labels) → a verified model bundle directory. The
+// training code is loaded when the command runs, so other commands (`run`) never load it.
 import cliProgress from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { ENCODER_KINDS, type EncoderKind } from '../model/encoder-model.ts';
-import { type TrainReport, trainBundle, trainerDefaults } from '../model/trainer.ts';
-import { loadTrainingData } from '../model/training-data.ts';
+import { trainerDefaults } from '../training/options.ts';
+import type { TrainReport } from '../training/trainer.ts';
 import { parseIntOption } from './parse.ts';
 
 export interface TrainCommandOptions {
@@ -56,6 +57,7 @@ export async function runTrain(opts: TrainCommandOptions): Promise<TrainReport> 
     process.stderr.write(`${m}\n`);
   };
   const showBar = opts.progress !== false && process.stderr.isTTY;
+  const { loadTrainingData, trainBundle } = await import('../training/index.ts');
   log(`reading ${opts.events}`);
   const data = await loadTrainingData({ events: opts.events, labels: opts.labels, ...(opts.spec !== undefined ? { spec: opts.spec } : {}) });
   const bar = new cliProgress.SingleBar(

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import { ErrorCodes, JourneylensError, UserError } from '../errors.ts';
-import { type Centroid, type CentroidModel } from './centroids.ts';
+import { type Centroid, type CentroidModel } from './centroid-model.ts';
 import { distanceFor, type DistanceSpace, type Vector } from './vectors.ts';
 
 const { HierarchicalNSW } = hnswlib;

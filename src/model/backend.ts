@@ -1,15 +1,12 @@
 // Picks the TF.js backend once per thread: tfjs-node when it is installed and loads (it is an
 // optional extra, never a dependency, because its install downloads libtensorflow), else
 // WebAssembly, else plain JS. The chosen name is returned for logs and a metric label.
+// Inference only: gradients and the wasm training kernels are training's (training/gradients.ts).
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-// tfjs-core's Node (CJS) build registers no gradient functions; tfjs-layers' Node build
-// registers all of core's, so this side-effect import is what makes training possible.
-import '@tensorflow/tfjs-layers';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerWasmGradKernels } from './wasm-grad-kernels.ts';
 
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -50,7 +47,6 @@ async function trySet(name: BackendName): Promise<boolean> {
   const ok = await tf.setBackend(name);
   if (!ok) return false;
   await tf.ready();
-  if (name === 'wasm') registerWasmGradKernels();
   return true;
 }
 

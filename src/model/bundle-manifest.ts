@@ -1,40 +1,15 @@
-// The model bundle's manifest: format version, model version, image spec, training summary and
-// metrics, and the sha256 of every other file. Loading verifies all of it and refuses a bad
-// bundle with a message that names what is wrong, so a hot reload can keep the old model.
+// Verifies a model bundle's manifest (contracts/bundle-format.ts): format version, the sha256 of
+// every other file, the image spec. A bad bundle is refused with a message that names what is
+// wrong, so a hot reload can keep the old model. Training writes it (training/bundle-writer.ts).
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { ErrorCodes, UserError } from '../errors.ts';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { BUNDLE_FORMAT_VERSION, type BundleManifest, MANIFEST_FILE } from '../contracts/bundle-format.ts';
+import { ErrorCodes, UserError } from '../errors.ts';
 import { type ImageSpec } from '../journey/image-spec.ts';
 
 export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-function listFiles(dir: string, base = dir): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...listFiles(p, base));
-    else if (relative(base, p) !== MANIFEST_FILE) out.push(relative(base, p));
-  }
-  return out;
-}
-
-/** Relative path → sha256 of every file in `dir` but the manifest, in name order. */
-export function bundleFileHashes(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const f of listFiles(dir)) files[f] = sha256File(join(dir, f));
-  return files;
-}
-
-/** Writes manifest.json for everything currently in `dir`. */
-export function writeManifest(dir: string, manifest: Omit<BundleManifest, 'files' | 'formatVersion'>): BundleManifest {
-  const files = bundleFileHashes(dir);
-  const full: BundleManifest = { formatVersion: BUNDLE_FORMAT_VERSION, ...manifest, files };
-  writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(full, null, 2)}\n`);
-  return full;
 }
 
 function bad(dir: string, message: string): never {

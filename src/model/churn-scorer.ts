@@ -1,17 +1,16 @@
 // One embedding → cluster assignment + churn risk + band. The risk comes from the supervised
 // readout when the bundle has one (fed the cluster and kNN rates if it was trained on them),
 // else from the centroid's smoothed churn rate, optionally blended with the kNN rate.
+import { type RiskBand } from '../contracts/records.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { type AssignOptions, type Assignment, type CentroidIndex, type NeighbourIndex } from './assign.ts';
 import {
   checkRiskThresholds,
   predictLogistic,
-  readoutFeatureNames,
   readoutFeatures,
   riskBand,
   riskThresholdDefaults,
   type LogisticModel,
-  type RiskBand,
   type RiskThresholds,
 } from './readout.ts';
 import { type Vector } from './vectors.ts';
@@ -91,53 +90,4 @@ export class ChurnScorer {
   scoreBatch(embeddings: readonly Vector[]): ChurnScore[] {
     return embeddings.map((e) => this.score(e));
   }
-}
-
-export interface ReadoutTrainingOptions {
-  centroids: CentroidIndex;
-  /** Adds the kNN churn rate, leave-one-out (a row never sees its own outcome). */
-  neighbours?: NeighbourIndex;
-  /** Adds the assigned centroid's churn rate (as served; it includes the row's own label, diluted by the prior). */
-  clusterRate?: boolean;
-  knnK?: number;
-  assign?: AssignOptions;
-}
-
-/**
- * Feature rows for fitting the readout on training embeddings, built exactly as
- * `ChurnScorer.score` builds them at serving time. `churn` must be the same array the
- * NeighbourIndex was built from (NaN rows were not indexed and are skipped here too);
- * `index` maps each returned row back to its embedding.
- */
-export function readoutTrainingRows(
-  embeddings: readonly Vector[],
-  churn: ArrayLike<number>,
-  options: ReadoutTrainingOptions,
-): { rows: number[][]; labels: number[]; index: number[]; featureNames: string[] } {
-  const knnK = options.knnK ?? churnScorerDefaults.knnK;
-  const rows: number[][] = [];
-  const labels: number[] = [];
-  const index: number[] = [];
-  let labelledPosition = 0;
-  for (let i = 0; i < embeddings.length; i++) {
-    if (Number.isNaN(churn[i]!)) continue;
-    const e = embeddings[i]!;
-    const extras: { clusterChurnRate?: number; knnChurnRate?: number } = {};
-    if (options.clusterRate) extras.clusterChurnRate = options.centroids.assign(e, options.assign).churnRate;
-    if (options.neighbours) {
-      const knn = options.neighbours.churnRate(e, knnK, labelledPosition).rate;
-      extras.knnChurnRate = Number.isNaN(knn) ? options.centroids.globalChurnRate : knn;
-    }
-    rows.push(readoutFeatures(e, extras));
-    labels.push(churn[i]! > 0 ? 1 : 0);
-    index.push(i);
-    labelledPosition++;
-  }
-  const dim = embeddings[0]?.length ?? 0;
-  return {
-    rows,
-    labels,
-    index,
-    featureNames: readoutFeatureNames(dim, { cluster: options.clusterRate === true, knn: options.neighbours !== undefined }),
-  };
 }

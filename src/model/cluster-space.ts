@@ -1,8 +1,8 @@
 // The feature space clusters live in: per-column means of the journey image over its occupied
 // rows (event-type and page-category shares, mean dwell/gap/value), log1p of the session's
 // event count, and optionally the encoder's embedding — each standardised over the training
-// sessions and multiplied by a weight. Training clusters these vectors and builds the centroid
-// HNSW index on them; BundleScorer computes the same vector from the served SessionView's
+// sessions and multiplied by a weight (training/cluster-space-fit.ts fits them). Training
+// clusters these vectors and builds the centroid HNSW index on them; BundleScorer computes the same vector from the served SessionView's
 // image, its eventCount and the embedding (`clusterVector`), so assignment and training agree.
 //
 // Why not the embedding alone: on the generator's data the reconstruction-trained embedding
@@ -21,18 +21,6 @@ export interface ClusterSpace {
   factor: number[];
 }
 
-export interface ClusterSpaceOptions {
-  /** Weight of each embedding coordinate (0 leaves the embedding out of the space). */
-  embeddingWeight?: number;
-  /** Weight of log1p(event count). */
-  lengthWeight?: number;
-  /** Weight of the mean dwell column (length and dwell are a few numbers against ~20 shares). */
-  dwellWeight?: number;
-}
-
-/** Chosen on generator data (docs/quality.md): the embedding adds nothing there at 0.3 or 0.5. */
-export const clusterSpaceDefaults = { embeddingWeight: 0, lengthWeight: 1, dwellWeight: 2.5 } satisfies Required<ClusterSpaceOptions>;
-
 export interface ClusterInputs {
   /** The rasterized image, row-major [rows, cols]. */
   image: Float32Array;
@@ -42,7 +30,7 @@ export interface ClusterInputs {
   embedding: Vector;
 }
 
-const OCCUPIED_PREFIX = 'occ:';
+export const OCCUPIED_PREFIX = 'occ:';
 
 export function clusterFeatureNames(spec: ImageSpec, embeddingDim: number, embeddingWeight: number): string[] {
   const names = [...imageColumns(spec).map((c) => `${OCCUPIED_PREFIX}${c}`), 'logEvents'];
@@ -67,24 +55,6 @@ export function rawClusterFeatures(x: ClusterInputs, withEmbedding: boolean): nu
   out.push(Math.log1p(x.eventCount));
   if (withEmbedding) for (let j = 0; j < x.embedding.length; j++) out.push(x.embedding[j]!);
   return out;
-}
-
-/** Fits the standardisation and weights on the training sessions' raw features. */
-export function fitClusterSpace(spec: ImageSpec, rows: readonly number[][], embeddingDim: number, options: ClusterSpaceOptions = {}): ClusterSpace {
-  const o = { ...clusterSpaceDefaults, ...options };
-  const featureNames = clusterFeatureNames(spec, embeddingDim, o.embeddingWeight);
-  const d = featureNames.length;
-  const mean = new Array<number>(d).fill(0);
-  const sq = new Array<number>(d).fill(0);
-  for (const r of rows) for (let j = 0; j < d; j++) mean[j]! += r[j]! / rows.length;
-  for (const r of rows) for (let j = 0; j < d; j++) sq[j]! += (r[j]! - mean[j]!) ** 2 / rows.length;
-  const factor = featureNames.map((name, j) => {
-    const weight = name === 'logEvents' ? o.lengthWeight : name === `${OCCUPIED_PREFIX}dwell` ? o.dwellWeight : name.startsWith('emb') ? o.embeddingWeight : 1;
-    const sd = Math.sqrt(sq[j]!);
-    // A constant column carries nothing; 0 keeps it from turning float noise into distance.
-    return sd > 1e-12 ? weight / sd : 0;
-  });
-  return { version: 1, featureNames, mean, factor };
 }
 
 /** The point clustered at training time and assigned at serving time. */

@@ -5,7 +5,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { defaultBundleDir } from '../../src/model-runtime.ts';
+import { defaultBundleDir } from '../../src/model/runtime.ts';
 import { runCli, startCli } from '../helpers/cli.ts';
 import { collect, createTopics, produce, testKafka, uniqueName } from '../helpers/kafka.ts';
 

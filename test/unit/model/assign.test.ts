@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CentroidIndex, NeighbourIndex, exactNearest, hnswDefaults } from '../../../src/model/assign.ts';
-import { buildCentroids, type Centroid, type CentroidModel } from '../../../src/model/centroids.ts';
+import { type Centroid, type CentroidModel } from '../../../src/model/centroid-model.ts';
+import { buildCentroids } from '../../../src/training/centroids.ts';
 import { gaussian, seededRandom } from '../../../src/util/prng.ts';
 
 const dirs: string[] = [];

@@ -2,7 +2,8 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { verifyBundle, writeManifest } from '../../../src/model/bundle-manifest.ts';
+import { verifyBundle } from '../../../src/model/bundle-manifest.ts';
+import { writeManifest } from '../../../src/training/bundle-writer.ts';
 import { defaultImageSpec, defaultSessionizationSpec } from '../../../src/journey/image-spec.ts';
 
 function makeBundle(): string {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CentroidIndex, NeighbourIndex } from '../../../src/model/assign.ts';
-import { buildCentroids } from '../../../src/model/centroids.ts';
+import { buildCentroids } from '../../../src/training/centroids.ts';
 import { ChurnScorer } from '../../../src/model/churn-scorer.ts';
-import { fitLogistic, readoutFeatureNames, readoutFeatures } from '../../../src/model/readout.ts';
+import { readoutFeatureNames, readoutFeatures } from '../../../src/model/readout.ts';
+import { fitLogistic } from '../../../src/training/readout-fit.ts';
 import { gaussian, seededRandom } from '../../../src/util/prng.ts';
 
 // Two clusters; inside each, churn depends on the second coordinate, which the cluster rate

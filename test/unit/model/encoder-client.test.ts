@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/model/backend.ts';
 import { type BatchInfo, EncoderClient } from '../../../src/model/encoder-client.ts';
 import { AutoencoderModel, defaultEncoderConfig } from '../../../src/model/encoder-model.ts';
-import { syntheticImages } from '../../../src/model/synthetic.ts';
+import { syntheticImages } from '../../../src/training/synthetic.ts';
 
 const config = { ...defaultEncoderConfig };
 const SIZE = config.rows * config.cols;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type ClickEvent } from '../../../src/contracts/records.ts';
-import { buildCentroids, describeClusters } from '../../../src/model/centroids.ts';
-import { labelClusters } from '../../../src/model/cluster-labels.ts';
-import { sessionStatWords, summariseSession } from '../../../src/model/session-summary.ts';
+import { buildCentroids, describeClusters } from '../../../src/training/centroids.ts';
+import { labelClusters } from '../../../src/training/cluster-labels.ts';
+import { sessionStatWords, summariseSession } from '../../../src/training/session-summary.ts';
 
 const ev = (i: number, type: string, timestamp: number, durationMs: number | null = null, value: number | null = null): ClickEvent => ({
   eventId: `e${i}`,

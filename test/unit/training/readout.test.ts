@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { reliabilityTable, rocAuc } from '../../../src/model/metrics-quality.ts';
+import { reliabilityTable, rocAuc } from '../../../src/training/metrics-quality.ts';
 import {
   checkRiskThresholds,
-  chooseL2,
-  fitLogistic,
   logisticLogit,
   parseLogisticModel,
   predictLogistic,
@@ -13,6 +11,7 @@ import {
   readoutFeatures,
   riskBand,
 } from '../../../src/model/readout.ts';
+import { chooseL2, fitLogistic } from '../../../src/training/readout-fit.ts';
 import { gaussian, seededRandom } from '../../../src/util/prng.ts';
 
 const TRUE_W = [1.5, -2, 0.5, 0];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildCentroids, smoothedRate } from '../../../src/model/centroids.ts';
-import { kmeans } from '../../../src/model/kmeans.ts';
-import { adjustedRandIndex } from '../../../src/model/metrics-quality.ts';
+import { buildCentroids, smoothedRate } from '../../../src/training/centroids.ts';
+import { kmeans } from '../../../src/training/kmeans.ts';
+import { adjustedRandIndex } from '../../../src/training/metrics-quality.ts';
 import { gaussian, seededRandom } from '../../../src/util/prng.ts';
 
 function blobs(seed: number, sizes: number[], centers: number[][], spread: number) {

@@ -4,7 +4,7 @@
 // (docs/quality.md): a little over-splitting costs less than merging two archetypes.
 import { kmeans } from './kmeans.ts';
 import { seededPermutation, seededRandom } from '../util/prng.ts';
-import { squaredL2, type Vector } from './vectors.ts';
+import { squaredL2, type Vector } from '../model/vectors.ts';
 
 export interface ChooseKOptions {
   candidates?: readonly number[];

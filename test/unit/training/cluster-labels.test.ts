@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { labelClusters, type SessionSummary } from '../../../src/model/cluster-labels.ts';
+import { labelClusters, type SessionSummary } from '../../../src/training/cluster-labels.ts';
 import { seededRandom } from '../../../src/util/prng.ts';
 
 function sessions(): { summaries: SessionSummary[]; clusters: number[] } {

@@ -5,9 +5,10 @@
 // the same sessions, logistic regression on per-type event counts: the baseline the embedding
 // readout must beat. The baseline is trained on `baselineTrain` (the bundle's training data)
 // when given, else 5-fold cross-validated on the evaluation data itself (stated in the table).
-import { type LoadedBundle } from './bundle.ts';
+import { type LoadedBundle } from '../model/bundle.ts';
 import { adjustedRandIndex, averagePrecision, rocAuc } from './metrics-quality.ts';
-import { fitLogistic, predictLogisticBatch } from './readout.ts';
+import { predictLogisticBatch } from '../model/readout.ts';
+import { fitLogistic } from './readout-fit.ts';
 import { seededPermutation, seededRandom } from '../util/prng.ts';
 import { type TrainingData, type TrainingSession } from './training-data.ts';
 

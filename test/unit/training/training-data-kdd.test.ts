@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ClickEvent } from '../../../src/contracts/records.ts';
-import { loadTrainingData } from '../../../src/model/training-data.ts';
+import { loadTrainingData } from '../../../src/training/training-data.ts';
 import { KDD_COURSE_HEADER, importKddCup2015, kddDataSpec } from '../../../src/sim/kdd.ts';
 
 describe('training data in buckets mode (KDD import)', () => {

@@ -9,32 +9,8 @@
 import { type ClusterDescription } from '../contracts/bundle-format.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { kmeans } from './kmeans.ts';
-import { checkRows, distanceFor, quantile, type DistanceSpace, type Vector } from './vectors.ts';
-
-export interface Centroid {
-  /** Position in the centroid list; also its label in the HNSW index. */
-  centroidId: number;
-  clusterId: number;
-  vector: number[];
-  /** `radiusQuantile` of member distances to this centroid. */
-  radius: number;
-  /** Members assigned to this centroid. */
-  size: number;
-  /** Members with a known churn label, and how many of them churned. */
-  labelled: number;
-  churned: number;
-  /** Smoothed churn rate: (churned + m·global) / (labelled + m). */
-  churnRate: number;
-}
-
-export interface ClusterStats {
-  clusterId: number;
-  size: number;
-  centroidIds: number[];
-  labelled: number;
-  churned: number;
-  churnRate: number;
-}
+import { type Centroid, type CentroidModel, type ClusterStats } from '../model/centroid-model.ts';
+import { checkRows, distanceFor, quantile, type DistanceSpace, type Vector } from '../model/vectors.ts';
 
 export interface CentroidOptions {
   space?: DistanceSpace;
@@ -68,13 +44,6 @@ export const centroidDefaults = {
   churnPriorStrength: 20,
   seed: 42,
 } satisfies Required<CentroidOptions>;
-
-export interface CentroidModel {
-  space: DistanceSpace;
-  globalChurnRate: number;
-  centroids: Centroid[];
-  clusters: ClusterStats[];
-}
 
 /** Smoothed rate; with nothing labelled it is the prior itself. */
 export function smoothedRate(churned: number, labelled: number, prior: number, strength: number): number {

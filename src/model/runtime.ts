@@ -6,14 +6,14 @@ import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { type SessionScorer } from './contracts/scorer.ts';
-import { type Metrics, setModelInfo } from './metrics.ts';
-import { type LoadedBundle, loadBundle } from './model/bundle.ts';
-import { type ImageSpec } from './journey/image-spec.ts';
+import { type SessionScorer } from '../contracts/scorer.ts';
+import { type Metrics, setModelInfo } from '../metrics.ts';
+import { type LoadedBundle, loadBundle } from './bundle.ts';
+import { type ImageSpec } from '../journey/image-spec.ts';
 
-/** models/default of this package (works from src/ and from dist/src/). */
+/** models/default of this package (works from src/model/ and from dist/src/model/). */
 export function defaultBundleDir(): string {
-  const rel = import.meta.url.includes('/dist/') ? '../../models/default' : '../models/default';
+  const rel = import.meta.url.includes('/dist/') ? '../../../models/default' : '../../models/default';
   return fileURLToPath(new URL(rel, import.meta.url));
 }
 

@@ -3,7 +3,7 @@
 // non-convex HDBSCAN cluster into several centroids (centroids.ts).
 import { ErrorCodes, UserError } from '../errors.ts';
 import { seededRandom } from '../util/prng.ts';
-import { checkRows, squaredL2, type Vector } from './vectors.ts';
+import { checkRows, squaredL2, type Vector } from '../model/vectors.ts';
 
 export interface KMeansOptions {
   k: number;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, switchBackend } from '../../../src/model/backend.ts';
+import { enableGradients } from '../../../src/training/gradients.ts';
 import { seededRandom as mulberry32 } from '../../../src/util/prng.ts';
 
 function randoms(n: number, seed: number): Float32Array {
@@ -39,6 +40,7 @@ const convCases: ConvCase[] = [
 describe('wasm training kernels', () => {
   beforeAll(async () => {
     await initBackend({ prefer: 'wasm' });
+    enableGradients();
   });
   afterAll(async () => {
     await switchBackend('wasm');

@@ -11,69 +11,29 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLE_FILES, type BundleCluster, type BundleManifest, type ClustersFile } from '../contracts/bundle-format.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
-import { CentroidIndex, NeighbourIndex } from './assign.ts';
-import { initBackend } from './backend.ts';
-import { bundleFileHashes, writeManifest } from './bundle-manifest.ts';
+import { CentroidIndex, NeighbourIndex } from '../model/assign.ts';
+import { initBackend } from '../model/backend.ts';
+import { bundleFileHashes, writeManifest } from './bundle-writer.ts';
 import { buildCentroids, describeClusters } from './centroids.ts';
 import { chooseK, chooseKDefaults } from './choose-k.ts';
 import { labelClusters } from './cluster-labels.ts';
-import { type ClusterSpaceOptions, clusterPoints, clusterSpaceDefaults, type ClusterInputs, fitClusterSpace, rawClusterFeatures } from './cluster-space.ts';
-import { type AutoencoderModel, type EncoderKind } from './encoder-model.ts';
+import { clusterPoints, type ClusterInputs, rawClusterFeatures } from '../model/cluster-space.ts';
+import { clusterSpaceDefaults, fitClusterSpace } from './cluster-space-fit.ts';
+import { type AutoencoderModel } from '../model/encoder-model.ts';
 import { hdbscan, hdbscanDefaults } from './hdbscan.ts';
 import { imageColumns, imageWidth } from '../journey/image-spec.ts';
 import { kmeans } from './kmeans.ts';
 import { adjustedRandIndex, rocAuc } from './metrics-quality.ts';
-import { chooseL2, chooseL2Defaults, fitLogistic, predictLogisticBatch, readoutFeatureNames, type LogisticModel } from './readout.ts';
-import { AGE_FEATURE, buildReadoutRow, imageFeatureNames, QUIET_FEATURE } from './readout-row.ts';
+import { predictLogisticBatch, readoutFeatureNames, type LogisticModel } from '../model/readout.ts';
+import { chooseL2, chooseL2Defaults, fitLogistic } from './readout-fit.ts';
+import { AGE_FEATURE, buildReadoutRow, imageFeatureNames, QUIET_FEATURE } from '../model/readout-row.ts';
 import { seededPermutation, seededRandom } from '../util/prng.ts';
 import { sessionStatWords } from './session-summary.ts';
-import { type TrainProgress, trainAutoencoder } from './train.ts';
+import { trainAutoencoder } from './train.ts';
 import { type TrainingData, rasterizeViews } from './training-data.ts';
-import { type Vector } from './vectors.ts';
-import { saveEncoder } from './weights-io.ts';
-
-export interface TrainerOptions {
-  seed?: number;
-  dim?: number;
-  encoder?: EncoderKind;
-  epochs?: number;
-  clusterer?: 'hdbscan' | 'kmeans';
-  /** k for k-means; default: chosen by silhouette (choose-k.ts). */
-  k?: number;
-  /** Weights of the cluster space (cluster-space.ts). */
-  clusterSpace?: ClusterSpaceOptions;
-  /** HDBSCAN's smallest cluster, default max(10, 1 % of the sessions it clusters: at most its 5,000-point sample). */
-  minClusterSize?: number;
-  /** Neighbours for the readout's kNN churn-rate feature. */
-  knnK?: number;
-  /** Fit the readout on final states only, or on final and prefix states (live sessions are scored mid-way). */
-  readoutOn?: 'final' | 'final+prefixes';
-  /** L2 penalty of the readout (on standardised weights), or 'cv': chosen by grouped cross-validation on the training sessions (chooseL2). */
-  readoutL2?: number | 'cv';
-  /** Add the image's column means to the readout (see readout-row.ts). */
-  imageFeatures?: boolean;
-  /** Add how long the session had been quiet when scored (`quietMinutes`, readout-row.ts). */
-  quietFeature?: boolean;
-  /** Labelled sessions in the neighbour index at most (a seeded sample beyond; keeps the bundle small). */
-  maxNeighbours?: number;
-  onTrainProgress?: (p: TrainProgress) => void;
-  /** One-line stage messages (the CLI prints them on stderr). */
-  onStage?: (message: string) => void;
-}
-
-export const trainerDefaults = {
-  seed: 42,
-  dim: 16,
-  encoder: 'temporal',
-  epochs: 10,
-  clusterer: 'kmeans',
-  knnK: 25,
-  maxNeighbours: 10_000,
-  imageFeatures: true,
-  quietFeature: true,
-  readoutOn: 'final+prefixes',
-  readoutL2: 'cv',
-} satisfies TrainerOptions;
+import { type Vector } from '../model/vectors.ts';
+import { saveEncoder } from '../model/weights-io.ts';
+import { type TrainerOptions, trainerDefaults } from './options.ts';
 
 export interface TrainReport {
   dir: string;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { hdbscan } from '../../../src/model/hdbscan.ts';
-import { adjustedRandIndex } from '../../../src/model/metrics-quality.ts';
+import { hdbscan } from '../../../src/training/hdbscan.ts';
+import { adjustedRandIndex } from '../../../src/training/metrics-quality.ts';
 import { gaussian, seededRandom } from '../../../src/util/prng.ts';
 
 interface RefCase {

@@ -2,8 +2,9 @@
 // same backend), mini-batch Adam, a held-out validation split, early stopping that restores
 // the best epoch. Progress goes to a callback; the caller draws the bar.
 import * as tf from '@tensorflow/tfjs-core';
+import { enableGradients } from './gradients.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
-import { AutoencoderModel, defaultEncoderConfig, type EncoderConfig } from './encoder-model.ts';
+import { AutoencoderModel, defaultEncoderConfig, type EncoderConfig } from '../model/encoder-model.ts';
 import { seededPermutation, seededRandom } from '../util/prng.ts';
 
 export interface TrainOptions {
@@ -86,7 +87,8 @@ function yieldToEventLoop(): Promise<void> {
 
 /**
  * Trains on n images stored row-major in `images` ([n, H, W], values in [0, 1]).
- * Call initBackend() first; the tensors it leaves are only the returned model's weights.
+ * Call initBackend() first (this enables gradients on it); the tensors it leaves are only the
+ * returned model's weights.
  */
 export async function trainAutoencoder(
   images: Float32Array,
@@ -105,6 +107,7 @@ export async function trainAutoencoder(
   const trainCount = n - validationCount;
   if (trainCount < 1) throw invalid('images', `needs at least 2 images to train with a validation split (got ${n})`);
 
+  enableGradients();
   const config: EncoderConfig = { ...defaultEncoderConfig, ...o.config, rows, cols };
   const model = AutoencoderModel.create(config, o.seed);
   const rng = seededRandom(o.seed ^ 0x9e3779b9);

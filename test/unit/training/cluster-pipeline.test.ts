@@ -2,12 +2,12 @@
 // centroids → labels → HNSW assignment → readout, as the trainer and scorer will chain them.
 import { describe, expect, it } from 'vitest';
 import { CentroidIndex, NeighbourIndex } from '../../../src/model/assign.ts';
-import { buildCentroids } from '../../../src/model/centroids.ts';
-import { labelClusters, type SessionSummary } from '../../../src/model/cluster-labels.ts';
-import { ChurnScorer, readoutTrainingRows } from '../../../src/model/churn-scorer.ts';
-import { hdbscan } from '../../../src/model/hdbscan.ts';
-import { adjustedRandIndex, rocAuc } from '../../../src/model/metrics-quality.ts';
-import { fitLogistic } from '../../../src/model/readout.ts';
+import { buildCentroids } from '../../../src/training/centroids.ts';
+import { labelClusters, type SessionSummary } from '../../../src/training/cluster-labels.ts';
+import { ChurnScorer } from '../../../src/model/churn-scorer.ts';
+import { hdbscan } from '../../../src/training/hdbscan.ts';
+import { adjustedRandIndex, rocAuc } from '../../../src/training/metrics-quality.ts';
+import { fitLogistic, readoutTrainingRows } from '../../../src/training/readout-fit.ts';
 import { gaussian, seededRandom } from '../../../src/util/prng.ts';
 
 const D = 16;

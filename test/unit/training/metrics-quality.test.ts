@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { adjustedRandIndex, averagePrecision, reliabilityTable, rocAuc } from '../../../src/model/metrics-quality.ts';
+import { adjustedRandIndex, averagePrecision, reliabilityTable, rocAuc } from '../../../src/training/metrics-quality.ts';
 
 const sklearn = JSON.parse(readFileSync(new URL('../../fixtures/metrics-reference.json', import.meta.url), 'utf8')) as {
   ari: { a: number[]; b: number[]; value: number }[];

@@ -4,8 +4,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/model/backend.ts';
-import { syntheticImages } from '../../../src/model/synthetic.ts';
-import { type TrainProgress, trainAutoencoder } from '../../../src/model/train.ts';
+import { syntheticImages } from '../../../src/training/synthetic.ts';
+import { type TrainProgress, trainAutoencoder } from '../../../src/training/train.ts';
 import { ENCODER_JSON, ENCODER_WEIGHTS, loadEncoder, readEncoderWeights, saveEncoder } from '../../../src/model/weights-io.ts';
 
 const H = 32;

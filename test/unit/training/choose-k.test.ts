@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseK, silhouette } from '../../../src/model/choose-k.ts';
+import { chooseK, silhouette } from '../../../src/training/choose-k.ts';
 import { seededRandom } from '../../../src/util/prng.ts';
 
 describe('chooseK', () => {

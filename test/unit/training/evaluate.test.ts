@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEval } from '../../../src/commands/eval.ts';
 import { loadBundle } from '../../../src/model/bundle.ts';
-import { countFeatures, evaluateBundle, formatEvalTable } from '../../../src/model/evaluate.ts';
-import { rocAuc } from '../../../src/model/metrics-quality.ts';
-import { trainBundle } from '../../../src/model/trainer.ts';
-import { type TrainingSession, loadTrainingData } from '../../../src/model/training-data.ts';
+import { countFeatures, evaluateBundle, formatEvalTable } from '../../../src/training/evaluate.ts';
+import { rocAuc } from '../../../src/training/metrics-quality.ts';
+import { trainBundle } from '../../../src/training/trainer.ts';
+import { type TrainingSession, loadTrainingData } from '../../../src/training/training-data.ts';
 import { writeSimulationFiles } from '../../../src/sim/files.ts';
 
 describe('evaluate', () => {

@@ -16,7 +16,7 @@
 // born (so points far outside a cluster's density level stay noise). See `extendLabels`.
 import { ErrorCodes, UserError } from '../errors.ts';
 import { seededPermutation, seededRandom } from '../util/prng.ts';
-import { checkRows, type Vector } from './vectors.ts';
+import { checkRows, type Vector } from '../model/vectors.ts';
 
 export interface HdbscanOptions {
   /** Smallest group of points that counts as a cluster (the reference default is 5). */

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { Consumer as PlatformaticConsumer } from '@platformatic/kafka';
-import { type App, startApp } from '../src/app.ts';
+import { type App, startApp } from '../src/processor/app.ts';
 import { resolveConfig, runOptions } from '../src/config.ts';
 import { type JourneySignal } from '../src/contracts/records.ts';
 import { createLogger } from '../src/log.ts';

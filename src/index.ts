@@ -8,7 +8,7 @@ export * from './sim/index.ts';
 export * from './metrics.ts';
 export * from './http.ts';
 export * from './log.ts';
-export * from './consumer-lag.ts';
+export * from './processor/consumer-lag.ts';
 export * from './sinks/index.ts';
 export * from './journey/index.ts';
 export * from './render/index.ts';

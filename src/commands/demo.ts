@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { startLocalKafka, type LocalKafkaHandle } from '../../tools/kafka/local-kafka.ts';
-import { startApp } from '../app.ts';
+import { startApp } from '../processor/app.ts';
 import { resolveConfig, runOptions } from '../config.ts';
 import { type ChurnAlert, type JourneySignal } from '../contracts/records.ts';
 import { createKafka, ensureTopics } from '../consumers/kafka-client.ts';

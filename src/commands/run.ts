@@ -1,5 +1,5 @@
 import { type Command } from 'commander';
-import { startApp } from '../app.ts';
+import { startApp } from '../processor/app.ts';
 import { addConfigOptions, resolveConfig, runOptions } from '../config.ts';
 
 /** `journeylens run`: the long-running processor. */

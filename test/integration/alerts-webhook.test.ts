@@ -8,7 +8,7 @@ import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { startApp } from '../../src/app.ts';
+import { startApp } from '../../src/processor/app.ts';
 import { resolveConfig, runOptions } from '../../src/config.ts';
 import { type ChurnAlert } from '../../src/contracts/records.ts';
 import { createLogger } from '../../src/log.ts';

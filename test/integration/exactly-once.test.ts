@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Kafka, type KafkaMessage } from 'kafkajs';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { parseReplayMark } from '../../src/consumers/commit-planner.ts';
+import { parseReplayMark } from '../../src/processor/checkpoint/commit-planner.ts';
 import { writeSimulationFiles } from '../../src/sim/files.ts';
 import { type CliProcess, startCli } from '../helpers/cli.ts';
 import { collect, createTopics, produce, testKafka, uniqueName } from '../helpers/kafka.ts';

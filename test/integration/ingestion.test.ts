@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type KafkaMessage } from 'kafkajs';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { startApp } from '../../src/app.ts';
+import { startApp } from '../../src/processor/app.ts';
 import { resolveConfig, runOptions } from '../../src/config.ts';
 import { confluentFrame } from '../../src/consumers/decode.ts';
 import { createLogger } from '../../src/log.ts';

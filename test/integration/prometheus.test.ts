@@ -1,7 +1,7 @@
 // A real Prometheus server (Debian package) scrapes a running processor; its HTTP API then
 // answers for journeylens_events_total, and promtool accepts our exposition.
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { startApp } from '../../src/app.ts';
+import { startApp } from '../../src/processor/app.ts';
 import { resolveConfig, runOptions } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { createTopics, produce, testKafka, uniqueName } from '../helpers/kafka.ts';

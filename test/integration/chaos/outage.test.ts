@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { type Producer } from 'kafkajs';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { startApp } from '../../../src/app.ts';
+import { startApp } from '../../../src/processor/app.ts';
 import { resolveConfig, runOptions } from '../../../src/config.ts';
 import { type JourneySignal } from '../../../src/contracts/records.ts';
 import { createLogger } from '../../../src/log.ts';

@@ -4,7 +4,7 @@
 // letter must be on the DLQ topic, and the valid sessions must reach their full event counts.
 import { join } from 'node:path';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { startApp } from '../../../src/app.ts';
+import { startApp } from '../../../src/processor/app.ts';
 import { resolveConfig, runOptions } from '../../../src/config.ts';
 import { confluentFrame } from '../../../src/consumers/decode.ts';
 import { createLogger } from '../../../src/log.ts';

@@ -1,7 +1,7 @@
 // Scenario 3, rebalance: a second instance joins the group mid-stream and later leaves (a
 // graceful stop). The final per-session signals must equal a single-instance reference run.
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { type App, startApp } from '../../../src/app.ts';
+import { type App, startApp } from '../../../src/processor/app.ts';
 import { resolveConfig, runOptions } from '../../../src/config.ts';
 import { type JourneySignal } from '../../../src/contracts/records.ts';
 import { createLogger } from '../../../src/log.ts';

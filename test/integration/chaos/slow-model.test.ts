@@ -2,7 +2,7 @@
 // processor must pause its partitions instead of buffering without bound, keep its heap bounded,
 // and stay in the group: no rebalance, no crash, and every event still processed in the end.
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { startApp } from '../../../src/app.ts';
+import { startApp } from '../../../src/processor/app.ts';
 import { resolveConfig, runOptions } from '../../../src/config.ts';
 import { createLogger } from '../../../src/log.ts';
 import { type SessionScorer, unscoredScorer } from '../../../src/contracts/scorer.ts';

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
-import { type LagAdmin, startConsumerLagPoller, updateConsumerLag } from '../../src/consumer-lag.ts';
-import { createMetrics } from '../../src/metrics.ts';
+import { type LagAdmin, startConsumerLagPoller, updateConsumerLag } from '../../../src/processor/consumer-lag.ts';
+import { createMetrics } from '../../../src/metrics.ts';
 
 // An admin stub with kafkajs' response shapes (offsets are strings; -1 = no committed offset).
 function admin(committed: Record<string, string[]>, watermarks: Record<string, [low: string, high: string][]>): LagAdmin & { calls: number } {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CommitPlanner } from '../../src/consumers/commit-planner.ts';
+import { CommitPlanner } from '../../../../src/processor/checkpoint/commit-planner.ts';
 
 describe('CommitPlanner (low-watermark commits)', () => {
   it('commits one past the last received record when no session holds anything', () => {
@@ -53,7 +53,7 @@ describe('CommitPlanner (low-watermark commits)', () => {
 
 describe('replay marks', () => {
   it('round-trips the published-up-to offset through commit metadata and ignores foreign metadata', async () => {
-    const { parseReplayMark, replayMark } = await import('../../src/consumers/commit-planner.ts');
+    const { parseReplayMark, replayMark } = await import('../../../../src/processor/checkpoint/commit-planner.ts');
     expect(parseReplayMark(replayMark(123456789012345678n))).toBe(123456789012345678n);
     expect(parseReplayMark(null)).toBeUndefined();
     expect(parseReplayMark('some other tool')).toBeUndefined();

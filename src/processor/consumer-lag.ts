@@ -3,7 +3,7 @@
 // it (when the caller says which), so `sum(kafka_consumergroup_lag)` over all pods counts each
 // partition once; dashboards use `max by (topic, partition)` to stay right during rebalances.
 import { type Admin } from 'kafkajs';
-import { type Metrics } from './metrics.ts';
+import { type Metrics } from '../metrics.ts';
 
 /** The two admin calls lag needs; a kafkajs Admin satisfies it. */
 export type LagAdmin = Pick<Admin, 'fetchOffsets' | 'fetchTopicOffsets'>;

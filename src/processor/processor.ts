@@ -5,23 +5,23 @@
 // produced were acknowledged, or atomically with them in exactly-once mode.
 import { type Logger } from 'pino';
 import { Subject, type Subscription, bufferTime, concatMap, filter, map, tap } from 'rxjs';
-import { type DlqReason } from './contracts/dead-letters.ts';
-import { type IngestRecord } from './contracts/ingest-record.ts';
-import { type JourneySignal } from './contracts/records.ts';
-import { type SessionScore, type SessionScorer, signalIdFor } from './contracts/scorer.ts';
-import { CommitPlanner, type CommitPlan, parseReplayMark } from './consumers/commit-planner.ts';
-import { FlowControl } from './consumers/flow-control.ts';
-import { ingest, type Ingestion } from './consumers/ingest.ts';
-import { type BatchContext, type RecordSource, type SourceRecord } from './consumers/source.ts';
-import { EventOutcomes, type Metrics } from './metrics.ts';
-import { journeySignalType } from './contracts/schemas.ts';
-import { buildDeadLetter } from './sinks/dead-letter.ts';
-import { type KafkaSink, type OutRecord } from './sinks/kafka-sink.ts';
-import { type ClickEnvelope, type SessionOutcome } from './streams/outcomes.ts';
-import { journeySessions } from './streams/journey-sessions.ts';
-import { PartitionWatermarks } from './streams/watermark.ts';
-import { type SessionStore } from './streams/session-store.ts';
-import { isQuietRescore, type SessionView } from './journey/session-view.ts';
+import { type DlqReason } from '../contracts/dead-letters.ts';
+import { type IngestRecord } from '../contracts/ingest-record.ts';
+import { type JourneySignal } from '../contracts/records.ts';
+import { type SessionScore, type SessionScorer, signalIdFor } from '../contracts/scorer.ts';
+import { CommitPlanner, type CommitPlan, parseReplayMark } from './checkpoint/commit-planner.ts';
+import { FlowControl } from './checkpoint/flow-control.ts';
+import { ingest, type Ingestion } from '../consumers/ingest.ts';
+import { type BatchContext, type RecordSource, type SourceRecord } from '../consumers/source.ts';
+import { EventOutcomes, type Metrics } from '../metrics.ts';
+import { journeySignalType } from '../contracts/schemas.ts';
+import { buildDeadLetter } from '../sinks/dead-letter.ts';
+import { type KafkaSink, type OutRecord } from '../sinks/kafka-sink.ts';
+import { type ClickEnvelope, type SessionOutcome } from '../streams/outcomes.ts';
+import { journeySessions } from '../streams/journey-sessions.ts';
+import { PartitionWatermarks } from '../streams/watermark.ts';
+import { type SessionStore } from '../streams/session-store.ts';
+import { isQuietRescore, type SessionView } from '../journey/session-view.ts';
 
 /** Everything a tick produced besides signals, e.g. alerts; returns extra output records. */
 export interface TickHook {

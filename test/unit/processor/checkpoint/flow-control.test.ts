@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FlowControl } from '../../src/consumers/flow-control.ts';
+import { FlowControl } from '../../../../src/processor/checkpoint/flow-control.ts';
 
 function fakeConsumer() {
   const calls: string[] = [];

@@ -36,7 +36,7 @@ const pipelines = {
   confluent: compileIngestion(parseIngestionOptions({ format: 'confluent', schemas: { '1': schema } })),
 };
 
-const rec = (value: Buffer, i: number): IngestRecord => ({ topic: 'clicks', partition: 0, offset: String(i), key: null, value, headers: {} });
+const rec = (value: Buffer, i: number): IngestRecord => ({ topic: 'clicks', partition: 0, offset: BigInt(i), key: null, value, headers: {} });
 
 let sink = 0;
 const variants: Record<string, (i: number) => unknown> = {

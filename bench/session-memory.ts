@@ -77,7 +77,7 @@ function measureStore(n: number) {
     const closed: ClosedSession[] = [];
     let offset = 0;
     for (let k = 0; k < eventsPerSession; k++) {
-      for (let i = 0; i < n; i++) store.offer(event(i, k), i % 12, String(offset++), -Infinity, closed);
+      for (let i = 0; i < n; i++) store.offer(event(i, k), i % 12, BigInt(offset++), -Infinity, closed);
     }
     if (store.size !== n || closed.length !== 0) throw new Error(`store holds ${store.size} sessions, expected ${n}`);
     return store;
@@ -146,7 +146,7 @@ const { keep: groups, ...groupFigures } = groupResult;
 const pipelineSessions = quick ? 20_000 : 100_000;
 function* envelopes(): Generator<ClickEnvelope> {
   let offset = 0;
-  for (let k = 0; k < eventsPerSession; k++) for (let i = 0; i < pipelineSessions; i++) yield { event: event(i, k), partition: i % 12, offset: String(offset++) };
+  for (let k = 0; k < eventsPerSession; k++) for (let i = 0; i < pipelineSessions; i++) yield { event: event(i, k), partition: i % 12, offset: BigInt(offset++) };
 }
 const pipelineStore = new SessionStore({ ...defaultImageSpec, rows }, defaultSessionizationSpec, { initialCapacity: pipelineSessions });
 let updates = 0;

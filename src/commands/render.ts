@@ -103,7 +103,7 @@ export async function sessionFromEvents(eventsPath: string, sessionId: string, s
   events.sort((a, b) => a.timestamp - b.timestamp);
   const store = new SessionStore(spec.image, spec.sessionization);
   const closes: SessionClose[] = [];
-  from(events.map((event, i) => ({ event, partition: 0, offset: String(i) })))
+  from(events.map((event, i) => ({ event, partition: 0, offset: BigInt(i) })))
     .pipe(sessionize({ store }))
     .subscribe((o) => {
       if (o.kind === 'close') closes.push(o);

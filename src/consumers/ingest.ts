@@ -81,7 +81,7 @@ export function compileIngestion(options: IngestionOptions, env: CompileEnvironm
 
 /** The IngestRecord of a kafkajs message (eachBatch gives topic and partition per batch). */
 export function toIngestRecord(topic: string, partition: number, message: KafkaMessage): IngestRecord {
-  return { topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {}, timestamp: message.timestamp };
+  return { topic, partition, offset: BigInt(message.offset), key: message.key, value: message.value, headers: message.headers ?? {}, timestamp: message.timestamp };
 }
 
 /** Decode → map → validate one record. Every record yields exactly one result; nothing throws. */

@@ -1,12 +1,13 @@
 // The Kafka consumer behind a small interface, so the pipeline does not depend on kafkajs and a
-// second client could be added later.
+// second client could be added later. Offsets become bigints here (kafkajs gives decimal
+// strings) and stay bigints until commit() hands them back to kafkajs.
 import { type Consumer, type Kafka } from 'kafkajs';
 
 export interface SourceRecord {
   topic: string;
   partition: number;
-  /** Kafka offset as a decimal string (offsets are int64). */
-  offset: string;
+  /** Kafka offset (int64): a bigint from here to the commit. */
+  offset: bigint;
   key: Buffer | null;
   value: Buffer | null;
   headers: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
@@ -17,8 +18,8 @@ export interface SourceRecord {
 export interface TopicPartitionOffset {
   topic: string;
   partition: number;
-  /** The next offset to read (Kafka's commit convention). */
-  offset: string;
+  /** The next offset to read (Kafka's commit convention); -1 when the group has committed none. */
+  offset: bigint;
   /** Stored with the commit (journeylens records its replay mark here). */
   metadata?: string;
 }
@@ -96,7 +97,7 @@ export class KafkajsSource implements RecordSource {
         const records: SourceRecord[] = batch.messages.map((m) => ({
           topic: batch.topic,
           partition: batch.partition,
-          offset: m.offset,
+          offset: BigInt(m.offset),
           key: m.key,
           value: m.value,
           headers: m.headers ?? {},
@@ -105,13 +106,13 @@ export class KafkajsSource implements RecordSource {
         await onBatch(records, { heartbeat, isRunning: () => isRunning() && !isStale() });
         // Marks the batch as handed over, so the next fetch continues after it. What is safe to
         // commit is decided separately, by the pipeline (commit()).
-        resolveOffset(records[records.length - 1]?.offset ?? batch.lastOffset());
+        resolveOffset(batch.messages[batch.messages.length - 1]?.offset ?? batch.lastOffset());
       },
     });
   }
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
-    if (offsets.length > 0) await this.consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null })));
+    if (offsets.length > 0) await this.consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString(), metadata: o.metadata ?? null })));
   }
 
   async committed(topics: string[]): Promise<TopicPartitionOffset[]> {
@@ -120,7 +121,7 @@ export class KafkajsSource implements RecordSource {
     await admin.connect();
     try {
       const res = await admin.fetchOffsets({ groupId: this.options.group, topics });
-      return res.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset, ...(p.metadata ? { metadata: p.metadata } : {}) })));
+      return res.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: BigInt(p.offset), ...(p.metadata ? { metadata: p.metadata } : {}) })));
     } finally {
       await admin.disconnect();
     }

@@ -8,7 +8,8 @@ export type RecordHeaders = { [name: string]: Buffer | string | (Buffer | string
 export interface IngestRecord {
   topic: string;
   partition: number;
-  offset: string;
+  /** The record's offset (int64). */
+  offset: bigint;
   key: Buffer | null;
   value: Buffer | null;
   headers?: RecordHeaders;

@@ -19,10 +19,10 @@ export interface SessionFacts {
   /** Id of the most recently accepted event: with the session id it names this update uniquely. */
   lastEventId: string;
   partition: number;
-  /** Kafka offset of the earliest event of the session (decimal string). */
-  firstOffset: string;
-  /** Kafka offset of the newest event that changed the session (decimal string). */
-  lastOffset: string;
+  /** Kafka offset of the earliest event of the session (-1 when none). */
+  firstOffset: bigint;
+  /** Kafka offset of the newest event that changed the session (-1 when none). */
+  lastOffset: bigint;
 }
 
 export class SessionView implements SessionFacts {
@@ -34,8 +34,8 @@ export class SessionView implements SessionFacts {
   readonly windowEnd: number;
   readonly lastEventId: string;
   readonly partition: number;
-  readonly firstOffset: string;
-  readonly lastOffset: string;
+  readonly firstOffset: bigint;
+  readonly lastOffset: bigint;
   /**
    * The event time this view describes the session at: its last event (`windowEnd`) for an
    * update, the close time for a close, a quiet checkpoint for a quiet re-score. The time the

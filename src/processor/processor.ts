@@ -1,16 +1,17 @@
 // The processor: Kafka records → ingestion (decode, map, validate; dead letters) → the
 // sessionizer (event time, rolling windows, micro-batches) → the scorer (CNN embedding, nearest
-// centroid, churn risk) → signals, alerts, late events → Kafka. Input offsets are committed
-// with the low-watermark rule (src/consumers/commit-planner.ts) only after the outputs they
-// produced were acknowledged, or atomically with them in exactly-once mode.
+// centroid, churn risk) → signals, alerts, late events → Kafka. When input offsets are committed
+// is the checkpoint's to decide (checkpoint/checkpoint.ts): only after the outputs they produced
+// were acknowledged, or atomically with them in exactly-once mode.
 import { type Logger } from 'pino';
 import { Subject, type Subscription, bufferTime, concatMap, filter, map, tap } from 'rxjs';
 import { type DlqReason } from '../contracts/dead-letters.ts';
 import { type IngestRecord } from '../contracts/ingest-record.ts';
 import { type JourneySignal } from '../contracts/records.ts';
 import { type SessionScore, type SessionScorer, signalIdFor } from '../contracts/scorer.ts';
-import { CommitPlanner, type CommitPlan, parseReplayMark } from './checkpoint/commit-planner.ts';
-import { FlowControl } from './checkpoint/flow-control.ts';
+import { Checkpoint } from './checkpoint/checkpoint.ts';
+import { type CommitPlan } from './checkpoint/commit-planner.ts';
+import { type TopicPartition, tpKey } from './topic-partition.ts';
 import { ingest, type Ingestion } from '../consumers/ingest.ts';
 import { type BatchContext, type RecordSource, type SourceRecord } from '../consumers/source.ts';
 import { EventOutcomes, type Metrics } from '../metrics.ts';
@@ -98,14 +99,13 @@ function ingestRecordOf(r: SourceRecord): IngestRecord {
 
 export class Processor {
   readonly stats: ProcessorStats = { records: 0, events: 0, processed: 0, tombstones: 0, dead: 0, late: 0, duplicates: 0, signals: 0, suppressed: 0, replayed: 0, ticks: 0, commits: 0 };
-  private readonly planner = new CommitPlanner();
-  private readonly flow: FlowControl;
+  private readonly checkpoint: Checkpoint;
   private readonly input = new Subject<ProcEnvelope>();
   private readonly now: () => number;
   private readonly signalType = journeySignalType();
   /** (topic, partition) ↔ the store's numeric partition slot (the store knows no topics). */
   private readonly slotOf = new Map<string, number>();
-  private readonly slotTopic: { topic: string; partition: number }[] = [];
+  private readonly slotTopic: TopicPartition[] = [];
   private pendingDeadLetters: OutRecord[] = [];
   private recordsSinceTick = 0;
   private eventsSinceTick = new Map<string, number>();
@@ -113,20 +113,11 @@ export class Processor {
   private drained: Promise<void> = Promise.resolve();
   private failed: Error | undefined;
   private stopping = false;
-  /** Per (topic, partition): records below this offset were published before (commit metadata). */
-  private readonly replayUntil = new Map<string, bigint>();
-  private replayReady: Promise<void> = Promise.resolve();
   /** Offset of the record being handed to the sessionizer (closes it triggers are tagged with it). */
   private currentOffset = -1n;
   /** Closes and quiet re-scores → the offset of the record whose watermark produced them. */
   private readonly trigger = new WeakMap<object, bigint>();
   private readonly watermarks: PartitionWatermarks;
-  /**
-   * Offset spans (first..last event) of closed sessions, per store partition, until commits
-   * pass them: a commit inside a closed session's span would make a restart rebuild only its
-   * tail and publish a wrong final signal.
-   */
-  private readonly closedSpans = new Map<number, { first: bigint; last: bigint }[]>();
 
   constructor(
     private readonly source: RecordSource,
@@ -135,19 +126,18 @@ export class Processor {
   ) {
     this.now = options.now ?? Date.now;
     this.watermarks = new PartitionWatermarks({ allowedLatenessMs: options.store.session.allowedLatenessMs });
-    const high = Math.max(2, options.maxInFlight);
-    this.flow = new FlowControl(
-      {
-        pause: (tps) => source.pause(tps),
-        resume: (tps) => source.resume(tps),
+    this.checkpoint = new Checkpoint({
+      source,
+      sink,
+      group: options.group,
+      exactlyOnce: options.exactlyOnce,
+      maxInFlight: options.maxInFlight,
+      log: options.log,
+      heldFrom: (topic, partition) => {
+        const slot = this.slotOf.get(tpKey(topic, partition));
+        return slot === undefined ? undefined : options.store.lowWatermark(slot);
       },
-      {
-        highWater: high,
-        lowWater: Math.floor(high / 2),
-        onPause: (n) => options.log.info({ inFlight: n }, 'backpressure: pausing partitions until the pipeline catches up'),
-        onResume: (n) => options.log.info({ inFlight: n }, 'backpressure released: resuming partitions'),
-      },
-    );
+    });
   }
 
   /** Starts the stream stages, then the consumer. Resolves once the consumer runs. */
@@ -164,19 +154,15 @@ export class Processor {
             if (o.kind === 'update' && isQuietRescore(o)) this.trigger.set(o, this.currentOffset);
             if (o.kind !== 'close') return;
             this.trigger.set(o, this.currentOffset);
-            if (o.firstOffset !== '' && o.lastOffset !== '' && o.lastOffset !== '-1') {
-              const spans = this.closedSpans.get(o.partition);
-              const span = { first: BigInt(o.firstOffset), last: BigInt(o.lastOffset) };
-              if (spans) spans.push(span);
-              else this.closedSpans.set(o.partition, [span]);
-            }
+            const tp = this.slotTopic[o.partition];
+            if (tp !== undefined && o.firstOffset >= 0n && o.lastOffset >= 0n) this.checkpoint.closedSession(tp.topic, tp.partition, o.firstOffset, o.lastOffset);
           }),
           // A tick is also cut when it holds many outcomes, so one tick's outputs stay bounded.
           bufferTime(tickMs, null, maxBatch * 8),
           // The plan is taken when the tick is cut, before later records can move the store on:
           // it then covers exactly the records whose outcomes are in this tick or an earlier one.
           map((outcomes): Tick => {
-            const plan = this.planner.plan((t, p, next) => this.oldestHeld(t, p, next));
+            const plan = this.checkpoint.plan();
             const tick: Tick = { outcomes, deadLetters: this.pendingDeadLetters, plan, records: this.recordsSinceTick, events: this.eventsSinceTick };
             this.pendingDeadLetters = [];
             this.recordsSinceTick = 0;
@@ -227,46 +213,23 @@ export class Processor {
    * replay mark rebuild state without publishing their outputs again. Batches wait for it.
    */
   assign(assignment: { topic: string; partitions: number[] }[]): void {
-    const topics = assignment.map((a) => a.topic);
-    this.replayReady = this.source
-      .committed(topics)
-      .then((committed) => {
-        for (const c of committed) {
-          const mark = parseReplayMark(c.metadata);
-          const k = `${c.topic}\u0000${c.partition}`;
-          if (mark !== undefined) this.replayUntil.set(k, mark);
-          else this.replayUntil.delete(k);
-        }
-        const replaying = [...this.replayUntil.values()].filter((v) => v > 0n).length;
-        if (replaying > 0) this.options.log.info({ partitions: replaying }, 'rebuilding sessions from committed offsets; already-published outputs are not published again');
-      })
-      .catch((err: unknown) => {
-        // without the marks, replayed outputs are published again (at-least-once duplicates)
-        this.options.log.warn({ err }, 'could not read the commit metadata; replayed records will publish again');
-      });
-  }
-
-  private isReplay(topic: string, partition: number, offset: bigint): boolean {
-    const until = this.replayUntil.get(`${topic}\u0000${partition}`);
-    return until !== undefined && offset < until;
+    this.checkpoint.assign(assignment.map((a) => a.topic));
   }
 
   /** Partitions lost in a rebalance: their sessions are rebuilt by the new owner. */
-  revoke(partitions: { topic: string; partition: number }[]): void {
+  revoke(partitions: TopicPartition[]): void {
     for (const tp of partitions) {
-      const slot = this.slotOf.get(`${tp.topic}\u0000${tp.partition}`);
+      const slot = this.slotOf.get(tpKey(tp.topic, tp.partition));
       if (slot !== undefined) {
         this.options.store.dropPartition(slot);
         this.watermarks.reset(slot);
-        this.closedSpans.delete(slot);
       }
-      this.replayUntil.delete(`${tp.topic}\u0000${tp.partition}`);
     }
-    this.planner.revoke(partitions);
+    this.checkpoint.revoke(partitions);
   }
 
   private slot(topic: string, partition: number): number {
-    const k = `${topic}\u0000${partition}`;
+    const k = tpKey(topic, partition);
     let s = this.slotOf.get(k);
     if (s === undefined) {
       s = this.slotTopic.length;
@@ -276,53 +239,22 @@ export class Processor {
     return s;
   }
 
-  /**
-   * The offset to commit at most for a partition: no later than the first event of any open
-   * session, nor inside the span of a closed session whose events reach past it.
-   */
-  private oldestHeld(topic: string, partition: number, next: bigint): string | undefined {
-    const slot = this.slotOf.get(`${topic}\u0000${partition}`);
-    if (slot === undefined) return undefined;
-    let c = next;
-    const lw = this.options.store.lowWatermark(slot);
-    if (lw !== undefined && lw !== '' && BigInt(lw) < c) c = BigInt(lw);
-    const spans = this.closedSpans.get(slot);
-    if (spans && spans.length > 0) {
-      for (let moved = true; moved; ) {
-        moved = false;
-        for (const span of spans) {
-          if (span.first < c && span.last >= c) {
-            c = span.first;
-            moved = true;
-          }
-        }
-      }
-      // commits only move forward, so spans wholly below this point never matter again
-      this.closedSpans.set(
-        slot,
-        spans.filter((span) => span.last >= c),
-      );
-    }
-    return c < next ? c.toString() : undefined;
-  }
-
   private async onBatch(records: SourceRecord[], ctx: BatchContext): Promise<void> {
     if (this.failed) throw this.failed;
     if (this.stopping) return;
-    await this.replayReady;
+    await this.checkpoint.ready;
     const { ingestion, metrics } = this.options;
     const first = records[0];
     if (!first) return;
     const slot = this.slot(first.topic, first.partition);
     // a batch is one partition: look its replay mark up once, not per record
-    const replayUntil = this.replayUntil.get(`${first.topic}\u0000${first.partition}`);
+    const replayUntil = this.checkpoint.replayMark(first.topic, first.partition);
     for (const r of records) {
       this.stats.records++;
       this.recordsSinceTick++;
-      const offset = BigInt(r.offset);
-      const replay = replayUntil !== undefined && offset < replayUntil;
+      const replay = replayUntil !== undefined && r.offset < replayUntil;
       if (replay) this.stats.replayed++;
-      this.planner.receive(r.topic, r.partition, r.offset);
+      this.checkpoint.receive(r.topic, r.partition, r.offset);
       const ir = ingestRecordOf(r);
       const res = ingest(ir, ingestion);
       if (res.kind === 'tombstone') {
@@ -339,10 +271,10 @@ export class Processor {
       }
       this.stats.events++;
       this.eventsSinceTick.set(r.topic, (this.eventsSinceTick.get(r.topic) ?? 0) + 1);
-      this.currentOffset = offset;
+      this.currentOffset = r.offset;
       this.input.next({ event: res.event, partition: slot, offset: r.offset, record: r });
     }
-    this.flow.admit(first.topic, first.partition, records.length);
+    this.checkpoint.admit(first.topic, first.partition, records.length);
     await ctx.heartbeat();
   }
 
@@ -381,8 +313,8 @@ export class Processor {
         const tp = this.slotTopic[o.partition];
         // an update is a replay when its newest event was published before; a close or a quiet
         // re-score when the record that produced it was
-        const offset = this.trigger.get(o) ?? BigInt(o.lastOffset || '-1');
-        replays.push(tp !== undefined && this.isReplay(tp.topic, tp.partition, offset));
+        const offset = this.trigger.get(o) ?? o.lastOffset;
+        replays.push(tp !== undefined && this.checkpoint.isReplay(tp.topic, tp.partition, offset));
         if (o.kind === 'close') metrics?.sessionsClosedTotal.inc();
       } else {
         const r = (o.envelope as ProcEnvelope).record;
@@ -397,7 +329,7 @@ export class Processor {
           metrics?.eventsTotal.inc({ topic: r.topic, outcome: EventOutcomes.late });
           const ir = ingestRecordOf(r);
           const message = o.reason === 'closed' ? `event time ${o.envelope.event.timestamp} is behind the partition watermark ${o.watermark}: its session is closed` : 'the event time is not a usable timestamp';
-          if (this.isReplay(r.topic, r.partition, BigInt(r.offset))) this.stats.suppressed++;
+          if (this.checkpoint.isReplay(r.topic, r.partition, r.offset)) this.stats.suppressed++;
           else {
             const dl = this.toDeadLetter(ir, 'late_event', message, this.options.lateTopic ?? this.options.dlqTopic);
             if (dl) out.push(dl);
@@ -440,9 +372,8 @@ export class Processor {
     for (const hook of this.options.hooks ?? []) out.push(...(await hook.onScored(items)));
     for (const hook of this.options.hooks ?? []) await hook.flush?.();
 
-    await this.deliver(out, tick.plan);
-    this.planner.applied(tick.plan);
-    this.flow.release(tick.records);
+    await this.checkpoint.commit(out, tick.plan, tick.records);
+    if (tick.plan.offsets.length > 0) this.stats.commits++;
     this.stats.ticks++;
     const published = items.filter((it) => !it.replay);
     this.stats.signals += published.length;
@@ -456,42 +387,4 @@ export class Processor {
     metrics?.sessionsActive.set(this.options.store.size);
     if (items.length > 0) log.debug({ signals: items.length, commits: tick.plan.offsets.length }, 'tick delivered');
   }
-
-  /** Produces the tick's outputs and commits its plan; retries while the broker is unreachable. */
-  private async deliver(out: OutRecord[], plan: CommitPlan): Promise<void> {
-    let attempt = 0;
-    for (;;) {
-      try {
-        if (this.options.exactlyOnce) {
-          await this.sink.commitWith(out, { consumerGroupId: this.options.group, offsets: plan.offsets });
-        } else {
-          await this.sink.send(out);
-          await this.source.commit(plan.offsets);
-        }
-        if (plan.offsets.length > 0) this.stats.commits++;
-        return;
-      } catch (err) {
-        attempt++;
-        const wait = Math.min(10_000, 200 * 2 ** Math.min(attempt, 6));
-        const retriable = isRetriable(err);
-        this.options.log.warn({ err, attempt, retryInMs: wait, retriable }, 'could not deliver a tick’s outputs; retrying (the consumer stays paused meanwhile)');
-        if (!retriable || attempt >= 60) throw err;
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
-  }
-}
-
-/**
- * A broker that is down or a leader that moved is worth waiting for; a protocol error the broker
- * says is final (a record too large, not authorized) is not. kafkajs wraps the broker's error
- * in "retries exceeded" errors, so the cause chain is searched for it.
- */
-export function isRetriable(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 10; depth++) {
-    const k = e as { name?: string; type?: string; retriable?: boolean; cause?: unknown; originalError?: unknown };
-    if (k.name === 'KafkaJSProtocolError' && k.retriable === false) return false;
-    e = k.cause ?? k.originalError;
-  }
-  return true;
 }

@@ -35,7 +35,7 @@ export function buildDeadLetter(record: IngestRecord, reason: DlqReason, message
   headers[DLQ_HEADERS.errorMessage] = message.length > DLQ_MESSAGE_MAX_CHARS ? `${message.slice(0, DLQ_MESSAGE_MAX_CHARS - 1)}…` : message;
   headers[DLQ_HEADERS.sourceTopic] = record.topic;
   headers[DLQ_HEADERS.sourcePartition] = String(record.partition);
-  headers[DLQ_HEADERS.sourceOffset] = record.offset;
+  headers[DLQ_HEADERS.sourceOffset] = record.offset.toString();
   if (record.timestamp !== undefined) headers[DLQ_HEADERS.sourceTimestamp] = record.timestamp;
   return { key: record.key, value: record.value, headers };
 }

@@ -14,7 +14,7 @@ export interface OutRecord {
 
 export interface SinkOffsets {
   consumerGroupId: string;
-  offsets: { topic: string; partition: number; offset: string; metadata?: string }[];
+  offsets: { topic: string; partition: number; offset: bigint; metadata?: string }[];
 }
 
 export interface KafkaSinkOptions {
@@ -93,7 +93,7 @@ export class KafkaSink {
       for (const chunk of chunkRecords(records)) await txn.sendBatch({ acks: -1, topicMessages: byTopic(chunk) });
       if (offsets.offsets.length > 0) {
         const topics = new Map<string, { partition: number; offset: string; metadata: string | null }[]>();
-        for (const o of offsets.offsets) topics.set(o.topic, [...(topics.get(o.topic) ?? []), { partition: o.partition, offset: o.offset, metadata: o.metadata ?? null }]);
+        for (const o of offsets.offsets) topics.set(o.topic, [...(topics.get(o.topic) ?? []), { partition: o.partition, offset: o.offset.toString(), metadata: o.metadata ?? null }]);
         await txn.sendOffsets({ consumerGroupId: offsets.consumerGroupId, topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) });
       }
       await txn.commit();

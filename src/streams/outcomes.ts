@@ -6,8 +6,8 @@ import { type SessionClose, type SessionUpdate } from '../journey/session-view.t
 export interface ClickEnvelope {
   event: ClickEvent;
   partition: number;
-  /** Decimal string, as kafkajs reports offsets. */
-  offset: string;
+  /** The record's Kafka offset. */
+  offset: bigint;
 }
 
 /** An event for a session that is already closed (or whose window the watermark has passed). */

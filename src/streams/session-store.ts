@@ -26,6 +26,8 @@ import { type SlotRows } from './slot-rows.ts';
 import { StepRows } from './step-rows.ts';
 
 const USER_KEY_PREFIX = '\u0001u:';
+/** "No offset yet" in the minimum-offset column (the int64 maximum). */
+const NO_OFFSET = 0x7fff_ffff_ffff_ffffn;
 
 export type OfferResult = 'accepted' | 'duplicate' | 'late';
 
@@ -63,11 +65,11 @@ export class SessionStore {
   #openCount = 0;
   // ids of sessions keyed by user (sessionId-keyed sessions use their key): sparse
   readonly #userSessionIds = new Map<number, string>();
-  // per-slot columns besides the header and the rows
-  #minOffset = new Float64Array(0);
+  // per-slot columns besides the header and the rows; offsets are int64 (NO_OFFSET: none yet)
+  #minOffset = new BigInt64Array(0);
   // newest offset that changed the session: after a restart, an update whose newest offset was
   // already covered by a committed tick is a replay of something already published
-  #maxOffset = new Float64Array(0);
+  #maxOffset = new BigInt64Array(0);
   #partition = new Uint16Array(0);
   #link = new Int32Array(0);
   #generation = new Uint16Array(0);
@@ -98,19 +100,18 @@ export class SessionStore {
 
   /**
    * Smallest Kafka offset still needed to rebuild the open sessions of `partition` (the offset
-   * of the earliest event of the oldest open session), as a decimal string; undefined when the
-   * partition has no open session. Commit min(this, next offset to read): replaying from there
-   * after a restart rebuilds every open session, while closed sessions are not replayed.
+   * of the earliest event of the oldest open session); undefined when the partition has no open
+   * session. Commit min(this, next offset to read): replaying from there after a restart
+   * rebuilds every open session, while closed sessions are not replayed.
    */
-  lowWatermark(partition: number): string | undefined {
+  lowWatermark(partition: number): bigint | undefined {
     const slots = this.#heaps.slots(partition);
-    if (slots.length === 0) return undefined;
-    let min = Infinity;
+    let min = NO_OFFSET;
     for (let i = 0; i < slots.length; i++) {
       const o = this.#minOffset[slots[i]!]!;
       if (o < min) min = o;
     }
-    return offsetString(min);
+    return min === NO_OFFSET ? undefined : min;
   }
 
   /** Partitions with at least one open session. */
@@ -157,7 +158,7 @@ export class SessionStore {
    * first. Returns what happened to the event; the slot it went to is `slotOf(event)` when
    * accepted.
    */
-  offer(event: ClickEvent, partition: number, offset: string, watermark: number, closed: ClosedSession[]): OfferResult {
+  offer(event: ClickEvent, partition: number, offset: bigint, watermark: number, closed: ClosedSession[]): OfferResult {
     const ts = Math.floor(event.timestamp);
     const key = this.keyOf(event);
     const bySession = event.sessionId !== '';
@@ -181,9 +182,8 @@ export class SessionStore {
     if (!this.#rows.add(slot, event, ts, fp, type)) return 'duplicate';
     const { eventCount } = this.#header;
     eventCount[slot] = Math.min(eventCount[slot]! + 1, NONE);
-    const off = Number(offset);
-    if (off < this.#minOffset[slot]!) this.#minOffset[slot] = off;
-    if (off > this.#maxOffset[slot]!) this.#maxOffset[slot] = off;
+    if (offset < this.#minOffset[slot]!) this.#minOffset[slot] = offset;
+    if (offset > this.#maxOffset[slot]!) this.#maxOffset[slot] = offset;
     this.#lastEventIds[slot] = event.eventId;
     if (this.#userIds[slot] === null && event.userId !== null) this.#userIds[slot] = event.userId;
     this.#setDeadline(slot);
@@ -255,8 +255,8 @@ export class SessionStore {
         windowEnd,
         lastEventId: this.#lastEventIds[slot] ?? '',
         partition: this.#partition[slot]!,
-        firstOffset: offsetString(this.#minOffset[slot]!),
-        lastOffset: offsetString(this.#maxOffset[slot]!),
+        firstOffset: this.#minOffset[slot] === NO_OFFSET ? -1n : this.#minOffset[slot]!,
+        lastOffset: this.#maxOffset[slot]!,
       },
       rows,
       this.image,
@@ -312,8 +312,8 @@ export class SessionStore {
     this.#header.eventCount[slot] = 0;
     this.#header.base[slot] = ts;
     if (this.image.rowMode !== 'steps') this.#header.last[slot] = ts;
-    this.#minOffset[slot] = Infinity;
-    this.#maxOffset[slot] = -1;
+    this.#minOffset[slot] = NO_OFFSET;
+    this.#maxOffset[slot] = -1n;
     this.#partition[slot] = partition;
     this.#dirty[slot] = 0;
     this.#rows.open(slot);
@@ -381,9 +381,4 @@ export class SessionStore {
   #setDeadline(slot: number): void {
     this.#heaps.lower(this.#partition[slot]!, slot, this.#checkpointOrDue(this.#due(slot), this.#rows.lastTs(slot), 1));
   }
-}
-
-// Offsets are kept as float64 (exact below 2^53, far beyond any real Kafka offset).
-function offsetString(o: number): string {
-  return Number.isFinite(o) ? BigInt(o).toString() : '';
 }

@@ -222,7 +222,7 @@ export async function loadTrainingData(options: TrainingDataOptions): Promise<Tr
     hash.update(line);
     events++;
     current = event;
-    input.next({ event, partition: 0, offset: String(events) });
+    input.next({ event, partition: 0, offset: BigInt(events) });
     if (failure !== undefined) throw failure;
     if (options.onProgress && events % 10_000 === 0) options.onProgress(events);
   }

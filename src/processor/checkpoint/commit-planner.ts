@@ -4,19 +4,22 @@
 //   - one past the last record whose outputs the broker has acknowledged.
 // A tick snapshots what was received, runs, sends its outputs, and only after the ack is its
 // plan turned into a commit; ticks are applied in order.
+import { type TopicPartition, tpKey } from '../topic-partition.ts';
 
-export interface PartitionKey {
-  topic: string;
-  partition: number;
+export interface CommitOffset extends TopicPartition {
+  /** The next offset to read (Kafka's commit convention). */
+  offset: bigint;
+  /** The replay mark (see replayMark). */
+  metadata: string;
 }
 
 export interface CommitPlan {
   /**
-   * Offsets to commit (the next offset to read, as a decimal string), each with metadata that
-   * records how far outputs were published (see replayMark): after a restart, re-read records
-   * below that mark rebuild state without publishing again.
+   * Offsets to commit, each with metadata that records how far outputs were published (see
+   * replayMark): after a restart, re-read records below that mark rebuild state without
+   * publishing again.
    */
-  offsets: { topic: string; partition: number; offset: string; metadata: string }[];
+  offsets: CommitOffset[];
 }
 
 const MARK_PREFIX = 'jl1:';
@@ -36,8 +39,6 @@ export function parseReplayMark(metadata: string | null | undefined): bigint | u
   }
 }
 
-const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-
 export class CommitPlanner {
   /** Highest offset received (handed to the pipeline) per partition. */
   private readonly received = new Map<string, { topic: string; partition: number; offset: bigint }>();
@@ -47,29 +48,28 @@ export class CommitPlanner {
   private readonly marks = new Map<string, bigint>();
 
   /** Records that a record was handed to the pipeline (in partition order). */
-  receive(topic: string, partition: number, offset: string): void {
-    const k = keyOf(topic, partition);
-    const o = BigInt(offset);
+  receive(topic: string, partition: number, offset: bigint): void {
+    const k = tpKey(topic, partition);
     const cur = this.received.get(k);
-    if (!cur || o > cur.offset) this.received.set(k, { topic, partition, offset: o });
+    if (!cur || offset > cur.offset) this.received.set(k, { topic, partition, offset });
   }
 
   /**
-   * Plans a commit for a tick. `oldestHeld(topic, partition)` returns the oldest offset still
-   * needed by an open session of that partition (after the tick closed what it closed), or
-   * undefined when none. Call `applied(plan)` once the tick's outputs were acknowledged.
+   * Plans a commit for a tick. `oldestHeld(topic, partition, next)` returns the oldest offset
+   * still needed by that partition (after the tick closed what it closed) when it is below
+   * `next`, else undefined. Call `applied(plan)` once the tick's outputs were acknowledged.
    */
-  plan(oldestHeld: (topic: string, partition: number, next: bigint) => string | undefined): CommitPlan {
-    const offsets: CommitPlan['offsets'] = [];
+  plan(oldestHeld: (topic: string, partition: number, next: bigint) => bigint | undefined): CommitPlan {
+    const offsets: CommitOffset[] = [];
     for (const [k, r] of this.received) {
       const published = r.offset + 1n;
       let next = published;
       const held = oldestHeld(r.topic, r.partition, published);
-      if (held !== undefined && BigInt(held) < next) next = BigInt(held);
+      if (held !== undefined && held < next) next = held;
       const prev = this.committed.get(k);
       const prevMark = this.marks.get(k);
       if (prev !== undefined && next <= prev && prevMark !== undefined && published <= prevMark) continue;
-      offsets.push({ topic: r.topic, partition: r.partition, offset: (prev !== undefined && next < prev ? prev : next).toString(), metadata: replayMark(published) });
+      offsets.push({ topic: r.topic, partition: r.partition, offset: prev !== undefined && next < prev ? prev : next, metadata: replayMark(published) });
     }
     return { offsets };
   }
@@ -77,19 +77,18 @@ export class CommitPlanner {
   /** The plan's offsets were committed. */
   applied(plan: CommitPlan): void {
     for (const o of plan.offsets) {
-      const k = keyOf(o.topic, o.partition);
-      const v = BigInt(o.offset);
+      const k = tpKey(o.topic, o.partition);
       const prev = this.committed.get(k);
-      if (prev === undefined || v > prev) this.committed.set(k, v);
+      if (prev === undefined || o.offset > prev) this.committed.set(k, o.offset);
       const mark = parseReplayMark(o.metadata);
       if (mark !== undefined) this.marks.set(k, mark);
     }
   }
 
   /** Forget partitions that were revoked in a rebalance (their state is rebuilt elsewhere). */
-  revoke(partitions: PartitionKey[]): void {
+  revoke(partitions: TopicPartition[]): void {
     for (const p of partitions) {
-      const k = keyOf(p.topic, p.partition);
+      const k = tpKey(p.topic, p.partition);
       this.received.delete(k);
       this.committed.delete(k);
       this.marks.delete(k);

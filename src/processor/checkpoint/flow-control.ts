@@ -2,6 +2,7 @@
 // not yet covered by an acknowledged tick are "in flight". Above the high-water mark the
 // partitions that deliver are paused (kafkajs stops fetching them, heartbeats go on); once the
 // count drains below the low-water mark they are resumed. Memory stays bounded, nothing is dropped.
+import { type TopicPartition, tpKey } from '../topic-partition.ts';
 
 export interface Pausable {
   pause(topics: { topic: string; partitions: number[] }[]): void;
@@ -17,7 +18,7 @@ export interface FlowControlOptions {
 
 export class FlowControl {
   private inFlight = 0;
-  private readonly paused = new Map<string, { topic: string; partition: number }>();
+  private readonly paused = new Map<string, TopicPartition>();
 
   constructor(
     private readonly target: Pausable,
@@ -40,7 +41,7 @@ export class FlowControl {
   admit(topic: string, partition: number, count: number): void {
     this.inFlight += count;
     if (this.inFlight >= this.options.highWater) {
-      const k = `${topic}\u0000${partition}`;
+      const k = tpKey(topic, partition);
       if (!this.paused.has(k)) {
         if (this.paused.size === 0) this.options.onPause?.(this.inFlight);
         this.paused.set(k, { topic, partition });

@@ -25,7 +25,7 @@ export function record(value: Buffer | string | null, overrides: Partial<IngestR
   return {
     topic: 'clicks',
     partition: 0,
-    offset: String(offset++),
+    offset: BigInt(offset++),
     key: Buffer.from('s-1'),
     value: typeof value === 'string' ? Buffer.from(value) : value,
     headers: {},

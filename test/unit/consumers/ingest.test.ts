@@ -86,7 +86,7 @@ describe('ingest: one dead letter per bad input kind', () => {
   it('dead-letters a missing eventId unless input.eventIdFallback is offset, which derives a stable id', () => {
     const noId = json({ ...validEvent, eventId: undefined });
     expect(deadReason(ingest(record(noId), ingestion()))).toBe('missing_field');
-    const r = ingest(record(noId, { topic: 'clicks', partition: 3, offset: '1234' }), ingestion({ eventIdFallback: 'offset' }));
+    const r = ingest(record(noId, { topic: 'clicks', partition: 3, offset: 1234n }), ingestion({ eventIdFallback: 'offset' }));
     expect(r.kind === 'event' && r.event.eventId).toBe('clicks-3-1234');
   });
 });
@@ -261,7 +261,7 @@ describe('toIngestRecord', () => {
   it('carries what a kafkajs batch message holds, and ingest reads it', () => {
     const message = { offset: '41', key: Buffer.from('k'), value: json(validEvent), timestamp: '1763812800000', attributes: 0, headers: { h: 'v' } };
     const rec = toIngestRecord('clicks', 2, message);
-    expect(rec).toEqual({ topic: 'clicks', partition: 2, offset: '41', key: message.key, value: message.value, headers: { h: 'v' }, timestamp: '1763812800000' });
+    expect(rec).toEqual({ topic: 'clicks', partition: 2, offset: 41n, key: message.key, value: message.value, headers: { h: 'v' }, timestamp: '1763812800000' });
     expect(ingest(rec, ingestion())).toEqual({ kind: 'event', event: validEvent });
   });
 });

@@ -37,12 +37,12 @@ describe('reconciliation of a mixed stream', () => {
     const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
     const expected = new Map<string, number>();
     const seen = new Map<string, number>();
-    const offsets = new Set<string>();
+    const offsets = new Set<bigint>();
     for (let i = 0; i < total; i++) {
       // 95% valid, 5% spread over the bad kinds.
       const [kind, make] = rand() < 0.95 ? KINDS[0]! : KINDS[1 + Math.floor(rand() * (KINDS.length - 1))]!;
       const avro = kind === 'event' || kind === 'unknown_schema_id' || kind === 'avro_decode_error';
-      const rec: IngestRecord = { topic: avro ? 'avro-clicks' : 'json-clicks', partition: i % 3, offset: String(i), key: Buffer.from(`k${i}`), value: make(i), headers: { n: String(i) } };
+      const rec: IngestRecord = { topic: avro ? 'avro-clicks' : 'json-clicks', partition: i % 3, offset: BigInt(i), key: Buffer.from(`k${i}`), value: make(i), headers: { n: String(i) } };
       expected.set(kind, (expected.get(kind) ?? 0) + 1);
       const r = ingest(rec, ing);
       const outcome = r.kind === 'dead' ? r.reason : r.kind;
@@ -53,7 +53,7 @@ describe('reconciliation of a mixed stream', () => {
         const dl = buildDeadLetter(rec, r.reason, r.message);
         expect(dl.value).toBe(rec.value);
         expect(dl.headers?.[DLQ_HEADERS.errorCode]).toBe(kind);
-        expect(dl.headers?.[DLQ_HEADERS.sourceOffset]).toBe(rec.offset);
+        expect(dl.headers?.[DLQ_HEADERS.sourceOffset]).toBe(String(rec.offset));
       }
     }
     expect(offsets.size).toBe(total);

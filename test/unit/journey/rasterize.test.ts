@@ -12,7 +12,7 @@ import { click, tinyImage } from '../streams/events.ts';
 function sessionOf(events: ClickEvent[], image: ImageSpec = tinyImage): SessionView {
   const store = new SessionStore(image, { gapMs: 3_600_000, maxSessionMs: 86_400_000 * 40, allowedLatenessMs: 0 });
   const closed: ClosedSession[] = [];
-  events.forEach((e, i) => store.offer(e, 0, String(i), -Infinity, closed));
+  events.forEach((e, i) => store.offer(e, 0, BigInt(i), -Infinity, closed));
   store.closeAll('shutdown', closed);
   return closed[0]!.view;
 }

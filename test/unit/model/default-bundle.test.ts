@@ -16,7 +16,7 @@ describe('models/default (the shipped bundle)', () => {
       expect(bundle.clusters.length).toBeGreaterThan(1);
       const store = new SessionStore(bundle.imageSpec, bundle.sessionization);
       const views: SessionView[] = [];
-      from([...generate({ sessions: 50, seed: 99 })].map((item, i) => ({ event: item.event, partition: 0, offset: String(i) })))
+      from([...generate({ sessions: 50, seed: 99 })].map((item, i) => ({ event: item.event, partition: 0, offset: BigInt(i) })))
         .pipe(journeySessions({ store }))
         .subscribe((o) => {
           if (o.kind === 'update' || o.kind === 'close') views.push(o);

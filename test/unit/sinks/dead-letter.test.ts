@@ -9,7 +9,7 @@ describe('dead letters', () => {
     const original = record(value, {
       topic: 'clicks-eu',
       partition: 7,
-      offset: '123456789012',
+      offset: 123456789012n,
       key: Buffer.from('session-9'),
       headers: { traceparent: '00-abc-def-01', 'content-type': Buffer.from('application/json'), multi: ['a', Buffer.from('b')] },
       timestamp: '1763812800000',
@@ -35,7 +35,7 @@ describe('dead letters', () => {
   });
 
   it('replaces the journeylens headers of a record that was already dead-lettered once', () => {
-    const again = record('x', { headers: { [DLQ_HEADERS.errorCode]: 'old', [DLQ_HEADERS.sourceTopic]: 'older-topic', keep: 'me' }, topic: 'dlq', offset: '5' });
+    const again = record('x', { headers: { [DLQ_HEADERS.errorCode]: 'old', [DLQ_HEADERS.sourceTopic]: 'older-topic', keep: 'me' }, topic: 'dlq', offset: 5n });
     const dl = buildDeadLetter(again, 'not_json', 'still not JSON');
     expect(dl.headers).toMatchObject({ keep: 'me', [DLQ_HEADERS.errorCode]: 'not_json', [DLQ_HEADERS.sourceTopic]: 'dlq', [DLQ_HEADERS.sourceOffset]: '5' });
   });

@@ -15,7 +15,7 @@ export function click(eventId: string, sessionId: string, timestamp: number, ext
 let nextOffset = 0;
 
 export function env(event: ClickEvent, partition = 0, offset?: number): ClickEnvelope {
-  return { event, partition, offset: String(offset ?? nextOffset++) };
+  return { event, partition, offset: BigInt(offset ?? nextOffset++) };
 }
 
 /** gap 30, lateness 5, max length 1000 (virtual ms), so marbles stay short. */

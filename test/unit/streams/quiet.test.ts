@@ -54,7 +54,7 @@ describe('quiet re-scores', () => {
     const store = new SessionStore(tinyImage, { ...quietSpec, gapMs: 100 });
     const closed: ClosedSession[] = [];
     const quiet: QuietSession[] = [];
-    store.offer(click('e1', 's1', 0), 0, '0', -Infinity, closed);
+    store.offer(click('e1', 's1', 0), 0, 0n, -Infinity, closed);
     store.closeExpired(0, 45, closed, quiet);
     expect(quiet.map((q) => q.asOf)).toEqual([40]);
     store.closeExpired(0, 50, closed, quiet); // 50 is not past the next checkpoint (50)
@@ -62,7 +62,7 @@ describe('quiet re-scores', () => {
     store.closeExpired(0, 51, closed, quiet);
     expect(quiet.map((q) => q.asOf)).toEqual([40, 50]);
     // a new event starts the schedule again from it
-    store.offer(click('e2', 's1', 48), 0, '1', 51, closed);
+    store.offer(click('e2', 's1', 48), 0, 1n, 51, closed);
     store.closeExpired(0, 55, closed, quiet);
     expect(quiet.map((q) => q.asOf)).toEqual([40, 50]);
     store.closeExpired(0, 59, closed, quiet);

@@ -239,12 +239,12 @@ describe('SessionStore offsets', () => {
   it('reports the smallest offset still needed per partition and forgets it when the session closes', () => {
     const store = new SessionStore(tinyImage, tinySession);
     const closed: never[] = [];
-    store.offer(click('e1', 's1', 0), 0, '1000', -Infinity, closed);
-    store.offer(click('e2', 's2', 5), 0, '1001', -Infinity, closed);
-    store.offer(click('e3', 's1', 6), 0, '1002', -Infinity, closed);
-    store.offer(click('e4', 's3', 7), 1, '9007199254740000', -Infinity, closed);
-    expect(store.lowWatermark(0)).toBe('1000');
-    expect(store.lowWatermark(1)).toBe('9007199254740000');
+    store.offer(click('e1', 's1', 0), 0, 1000n, -Infinity, closed);
+    store.offer(click('e2', 's2', 5), 0, 1001n, -Infinity, closed);
+    store.offer(click('e3', 's1', 6), 0, 1002n, -Infinity, closed);
+    store.offer(click('e4', 's3', 7), 1, 9007199254740000n, -Infinity, closed);
+    expect(store.lowWatermark(0)).toBe(1000n);
+    expect(store.lowWatermark(1)).toBe(9007199254740000n);
     expect(store.lowWatermark(2)).toBeUndefined();
     const out: ClosedSession[] = [];
     store.closeExpired(0, 36, out); // past s1 (last 6 + 30 = 36)? no: needs > 36
@@ -266,7 +266,7 @@ describe('SessionStore slots', () => {
     for (let i = 0; i < 1000; i++) {
       // each session starts after the previous one's gap, on one partition
       const t = i * 100;
-      store.offer(click(`e${i}`, `s${i}`, t), 0, String(i), t - 5, closed);
+      store.offer(click(`e${i}`, `s${i}`, t), 0, BigInt(i), t - 5, closed);
       store.closeExpired(0, t - 5, closed);
     }
     expect(closed).toHaveLength(999);
@@ -277,14 +277,14 @@ describe('SessionStore slots', () => {
   it('keeps the earliest offset of merged user sessions', () => {
     const store = new SessionStore(tinyImage, tinySession);
     const closed: ClosedSession[] = [];
-    store.offer(click('e1', '', 0, { userId: 'u' }), 0, '10', -Infinity, closed);
-    store.offer(click('e2', '', 35, { userId: 'u' }), 0, '11', -Infinity, closed);
+    store.offer(click('e1', '', 0, { userId: 'u' }), 0, 10n, -Infinity, closed);
+    store.offer(click('e2', '', 35, { userId: 'u' }), 0, 11n, -Infinity, closed);
     expect(store.size).toBe(2);
-    store.offer(click('e3', '', 20, { userId: 'u' }), 0, '12', -Infinity, closed);
+    store.offer(click('e3', '', 20, { userId: 'u' }), 0, 12n, -Infinity, closed);
     expect(store.size).toBe(1);
-    expect(store.lowWatermark(0)).toBe('10');
+    expect(store.lowWatermark(0)).toBe(10n);
     store.closeAll('shutdown', closed);
-    expect(closed.map((c) => [c.view.sessionId, c.view.eventCount, c.view.firstOffset])).toEqual([['u:u:0', 3, '10']]);
+    expect(closed.map((c) => [c.view.sessionId, c.view.eventCount, c.view.firstOffset])).toEqual([['u:u:0', 3, 10n]]);
   });
 
   it('refuses an idle timeout below 1 ms, naming the option', () => {

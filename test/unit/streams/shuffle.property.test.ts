@@ -69,7 +69,7 @@ function build(sessions: SessionShape[]): { gens: Gen[]; expectedSessions: numbe
 
 function images(arrivals: Gen[], image: ImageSpec): Map<string, number[]> {
   const store = new SessionStore(image, session);
-  const envelopes: ClickEnvelope[] = arrivals.map((g, i) => ({ event: g.ev, partition: g.partition, offset: String(i) }));
+  const envelopes: ClickEnvelope[] = arrivals.map((g, i) => ({ event: g.ev, partition: g.partition, offset: BigInt(i) }));
   const out = new Map<string, number[]>();
   from(envelopes)
     .pipe(sessionize({ store }))

@@ -49,7 +49,7 @@ describe('training data, trainer and bundle', () => {
     const td = await loadTrainingData({ events: join(data, 'events.jsonl'), labels: join(data, 'labels.csv') });
     const store = new SessionStore(defaultImageSpec, td.spec.sessionization);
     const live = new Map<string, SessionClose>();
-    from(events.map((event, i) => ({ event, partition: 0, offset: String(i) })))
+    from(events.map((event, i) => ({ event, partition: 0, offset: BigInt(i) })))
       .pipe(journeySessions({ store, closeOnComplete: true }))
       .subscribe((o) => {
         if (o.kind === 'close') live.set(o.sessionId, o);

@@ -4,48 +4,48 @@ import { CommitPlanner } from '../../../../src/processor/checkpoint/commit-plann
 describe('CommitPlanner (low-watermark commits)', () => {
   it('commits one past the last received record when no session holds anything', () => {
     const p = new CommitPlanner();
-    p.receive('t', 0, '0');
-    p.receive('t', 0, '41');
-    expect(p.plan(() => undefined).offsets).toEqual([{ topic: 't', partition: 0, offset: '42', metadata: 'jl1:42' }]);
+    p.receive('t', 0, 0n);
+    p.receive('t', 0, 41n);
+    expect(p.plan(() => undefined).offsets).toEqual([{ topic: 't', partition: 0, offset: 42n, metadata: 'jl1:42' }]);
   });
 
   it('never commits past the oldest offset still held by an open session', () => {
     const p = new CommitPlanner();
-    for (let i = 0; i < 100; i++) p.receive('t', 1, String(i));
-    const plan = p.plan((_t, part) => (part === 1 ? '17' : undefined));
+    for (let i = 0; i < 100; i++) p.receive('t', 1, BigInt(i));
+    const plan = p.plan((_t, part) => (part === 1 ? 17n : undefined));
     // the metadata still records that everything up to offset 99 was published
-    expect(plan.offsets).toEqual([{ topic: 't', partition: 1, offset: '17', metadata: 'jl1:100' }]);
+    expect(plan.offsets).toEqual([{ topic: 't', partition: 1, offset: 17n, metadata: 'jl1:100' }]);
   });
 
   it('does not move a commit backwards and skips partitions with nothing new', () => {
     const p = new CommitPlanner();
-    p.receive('t', 0, '9');
+    p.receive('t', 0, 9n);
     const first = p.plan(() => undefined);
     p.applied(first);
     expect(p.plan(() => undefined).offsets).toEqual([]);
     // a session that starts at an older offset cannot exist after a commit, but even if a caller
     // reported one, the commit must not regress
-    p.receive('t', 0, '12');
+    p.receive('t', 0, 12n);
     // the offset stays where it was, but the published-up-to mark moves on
-    expect(p.plan(() => '5').offsets).toEqual([{ topic: 't', partition: 0, offset: '10', metadata: 'jl1:13' }]);
-    expect(p.plan(() => '11').offsets).toEqual([{ topic: 't', partition: 0, offset: '11', metadata: 'jl1:13' }]);
+    expect(p.plan(() => 5n).offsets).toEqual([{ topic: 't', partition: 0, offset: 10n, metadata: 'jl1:13' }]);
+    expect(p.plan(() => 11n).offsets).toEqual([{ topic: 't', partition: 0, offset: 11n, metadata: 'jl1:13' }]);
   });
 
   it('keeps partitions and topics apart and handles int64 offsets', () => {
     const p = new CommitPlanner();
-    p.receive('a', 0, '9007199254740993');
-    p.receive('b', 0, '3');
-    const plan = p.plan((t) => (t === 'b' ? '2' : undefined));
+    p.receive('a', 0, 9007199254740993n);
+    p.receive('b', 0, 3n);
+    const plan = p.plan((t) => (t === 'b' ? 2n : undefined));
     expect(plan.offsets).toEqual([
-      { topic: 'a', partition: 0, offset: '9007199254740994', metadata: 'jl1:9007199254740994' },
-      { topic: 'b', partition: 0, offset: '2', metadata: 'jl1:4' },
+      { topic: 'a', partition: 0, offset: 9007199254740994n, metadata: 'jl1:9007199254740994' },
+      { topic: 'b', partition: 0, offset: 2n, metadata: 'jl1:4' },
     ]);
   });
 
   it('forgets revoked partitions', () => {
     const p = new CommitPlanner();
-    p.receive('t', 0, '1');
-    p.receive('t', 1, '1');
+    p.receive('t', 0, 1n);
+    p.receive('t', 1, 1n);
     p.revoke([{ topic: 't', partition: 0 }]);
     expect(p.plan(() => undefined).offsets.map((o) => o.partition)).toEqual([1]);
   });

@@ -1,0 +1,35 @@
+// Delivery retries: a tick's outputs and commit are retried while the broker is unreachable
+// (the consumer stays paused meanwhile, so nothing piles up), and given up on when the broker
+// says the error is final.
+import { type Logger } from 'pino';
+
+/**
+ * A broker that is down or a leader that moved is worth waiting for; a protocol error the broker
+ * says is final (a record too large, not authorized) is not. kafkajs wraps the broker's error
+ * in "retries exceeded" errors, so the cause chain is searched for it.
+ */
+export function isRetriable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 10; depth++) {
+    const k = e as { name?: string; type?: string; retriable?: boolean; cause?: unknown; originalError?: unknown };
+    if (k.name === 'KafkaJSProtocolError' && k.retriable === false) return false;
+    e = k.cause ?? k.originalError;
+  }
+  return true;
+}
+
+/** Runs `attempt` until it succeeds: backoff 400 ms doubling to 10 s, at most 60 attempts, only while the error is retriable. */
+export async function withDeliveryRetries(attempt: () => Promise<void>, log: Logger): Promise<void> {
+  for (let n = 0; ; ) {
+    try {
+      await attempt();
+      return;
+    } catch (err) {
+      n++;
+      const wait = Math.min(10_000, 200 * 2 ** Math.min(n, 6));
+      const retriable = isRetriable(err);
+      log.warn({ err, attempt: n, retryInMs: wait, retriable }, 'could not deliver a tick’s outputs; retrying (the consumer stays paused meanwhile)');
+      if (!retriable || n >= 60) throw err;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}

@@ -9,7 +9,7 @@ import { resolveConfig, runOptions } from '../src/config.ts';
 import { type JourneySignal } from '../src/contracts/records.ts';
 import { createLogger } from '../src/log.ts';
 import { defaultImageSpec } from '../src/journey/image-spec.ts';
-import { type LocalKafkaHandle, startLocalKafka } from '../tools/kafka/local-kafka.ts';
+import { type LocalKafkaHandle, startLocalKafka } from '../src/local-kafka/local-kafka.ts';
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { startLocalKafka, type LocalKafkaHandle } from '../../tools/kafka/local-kafka.ts';
+import { startLocalKafka, type LocalKafkaHandle } from '../local-kafka/local-kafka.ts';
 import { startApp } from '../processor/app.ts';
 import { resolveConfig, runOptions } from '../config.ts';
 import { type ChurnAlert, type JourneySignal } from '../contracts/records.ts';

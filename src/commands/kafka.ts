@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { LocalKafkaError, readSavedBroker, startDetached, stopDetached } from '../../tools/kafka/local-kafka.ts';
+import { LocalKafkaError, readSavedBroker, startDetached, stopDetached } from '../local-kafka/local-kafka.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { parseIntOption } from './parse.ts';
 

@@ -4,6 +4,7 @@
 // partition once; dashboards use `max by (topic, partition)` to stay right during rebalances.
 import { type Admin } from 'kafkajs';
 import { type Metrics } from '../metrics.ts';
+import { tpKey } from './topic-partition.ts';
 
 /** The two admin calls lag needs; a kafkajs Admin satisfies it. */
 export type LagAdmin = Pick<Admin, 'fetchOffsets' | 'fetchTopicOffsets'>;
@@ -25,7 +26,7 @@ export interface ConsumerLagOptions {
 export async function updateConsumerLag(metrics: Metrics, admin: LagAdmin, options: ConsumerLagOptions): Promise<PartitionLag[]> {
   const committed = await admin.fetchOffsets({ groupId: options.groupId, topics: options.topics });
   const committedBy = new Map<string, number>();
-  for (const t of committed) for (const p of t.partitions) committedBy.set(`${t.topic}/${p.partition}`, Number(p.offset));
+  for (const t of committed) for (const p of t.partitions) committedBy.set(tpKey(t.topic, p.partition), Number(p.offset));
 
   const result: PartitionLag[] = [];
   for (const topic of options.topics) {
@@ -33,7 +34,7 @@ export async function updateConsumerLag(metrics: Metrics, admin: LagAdmin, optio
     for (const o of await admin.fetchTopicOffsets(topic)) {
       if (owned && !owned.has(o.partition)) continue;
       const high = Number(o.high);
-      const offset = committedBy.get(`${topic}/${o.partition}`) ?? -1;
+      const offset = committedBy.get(tpKey(topic, o.partition)) ?? -1;
       // No committed offset yet (-1): everything still retained is unconsumed.
       const from = offset >= 0 ? offset : Number(o.low);
       result.push({ topic, partition: o.partition, lag: Math.max(0, high - from) });

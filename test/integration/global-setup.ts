@@ -1,7 +1,7 @@
 // Starts one real Kafka broker for the whole integration tier (unless KAFKA_BROKERS names an
 // existing cluster) and hands its bootstrap address to the tests via `inject('kafkaBrokers')`.
 import { type TestProject } from 'vitest/node';
-import { startLocalKafka, type LocalKafkaHandle } from '../../tools/kafka/local-kafka.ts';
+import { startLocalKafka, type LocalKafkaHandle } from '../../src/local-kafka/local-kafka.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

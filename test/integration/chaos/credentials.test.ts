@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { freePort, startLocalKafka } from '../../../tools/kafka/local-kafka.ts';
+import { freePort, startLocalKafka } from '../../../src/local-kafka/local-kafka.ts';
 import { runCli, startCli } from '../../helpers/cli.ts';
 import { collect, createTopics, produce, uniqueName } from '../../helpers/kafka.ts';
 import { maxCounts, parseSignals, report, tempDir } from './chaos.ts';

@@ -9,7 +9,7 @@ import { startApp } from '../../../src/processor/app.ts';
 import { resolveConfig, runOptions } from '../../../src/config.ts';
 import { type JourneySignal } from '../../../src/contracts/records.ts';
 import { createLogger } from '../../../src/log.ts';
-import { freePort, startLocalKafka, type LocalKafkaHandle } from '../../../tools/kafka/local-kafka.ts';
+import { freePort, startLocalKafka, type LocalKafkaHandle } from '../../../src/local-kafka/local-kafka.ts';
 import { collect, createTopics, testKafka, uniqueName } from '../../helpers/kafka.ts';
 import { maxCounts, parseSignals, report, size, sleep, tempDir, waitUntil } from './chaos.ts';
 

@@ -1,5 +1,7 @@
-// A throwaway single-node KRaft Kafka broker on 127.0.0.1 for development, tests and the demo.
-// The jars come from tools/kafka/pom.xml (fetched by scripts/ensure.mjs into tools/kafka/libs).
+// A throwaway single-node KRaft Kafka broker on 127.0.0.1 for development, tests and the demo
+// (`journeylens kafka start|stop`, `journeylens demo`). It lives under src/ so the installed
+// package ships it; the jars come from tools/kafka/pom.xml (fetched by scripts/ensure.mjs into
+// tools/kafka/libs), found next to the package root.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,8 +11,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** tools/kafka in the source tree, whether this file runs from source or from dist/. */
-export const kafkaToolsDir = existsSync(join(here, 'pom.xml')) ? here : resolve(here, '..', '..', '..', 'tools', 'kafka');
+/**
+ * tools/kafka at the package root: two levels up from src/local-kafka/ (tsx, vitest), three from
+ * dist/src/local-kafka/ (the build, and the installed package, which ships tools/kafka/pom.xml).
+ */
+export const kafkaToolsDir = [resolve(here, '..', '..', 'tools', 'kafka'), resolve(here, '..', '..', '..', 'tools', 'kafka')].find((d) => existsSync(join(d, 'pom.xml'))) ?? resolve(here, '..', '..', 'tools', 'kafka');
 export const kafkaLibsDir = join(kafkaToolsDir, 'libs');
 
 export interface LocalKafkaOptions {

@@ -1,7 +1,7 @@
 // The model bundle's file format: the files of a bundle directory, the manifest, and the shape
 // of clusters.json. `journeylens train` writes it, the model runtime reads it, `render` draws
 // a cluster prototype from it; this is the one declaration all three use.
-import { type ImageSpec, type SessionizationSpec } from '../journey/image-spec.ts';
+import type { ImageSpec, SessionizationSpec } from '../journey/image-spec.ts';
 
 export const BUNDLE_FORMAT_VERSION = 1;
 export const MANIFEST_FILE = 'manifest.json';

@@ -1,7 +1,7 @@
 // The scorer contract between the processor and the model: what a model says about a session
 // view, and the deterministic id of the signal that carries it.
 import { createHash } from 'node:crypto';
-import { type SessionView } from '../journey/session-view.ts';
+import type { SessionView } from '../journey/session-view.ts';
 import { type JourneySignal } from './records.ts';
 
 /** What the model says about one session view: the model's part of a JourneySignal. */

@@ -4,7 +4,7 @@
 // partition once; dashboards use `max by (topic, partition)` to stay right during rebalances.
 import { type Admin } from 'kafkajs';
 import { type Metrics } from '../metrics.ts';
-import { tpKey } from './topic-partition.ts';
+import { tpKey } from './checkpoint/topic-partition.ts';
 
 /** The two admin calls lag needs; a kafkajs Admin satisfies it. */
 export type LagAdmin = Pick<Admin, 'fetchOffsets' | 'fetchTopicOffsets'>;

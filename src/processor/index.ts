@@ -3,4 +3,4 @@
 export * from './app.ts';
 export * from './processor.ts';
 export * from './consumer-lag.ts';
-export * from './topic-partition.ts';
+export * from './checkpoint/topic-partition.ts';

@@ -11,7 +11,7 @@ import { type JourneySignal } from '../contracts/records.ts';
 import { type SessionScore, type SessionScorer, signalIdFor } from '../contracts/scorer.ts';
 import { Checkpoint } from './checkpoint/checkpoint.ts';
 import { type CommitPlan } from './checkpoint/commit-planner.ts';
-import { type TopicPartition, tpKey } from './topic-partition.ts';
+import { type TopicPartition, tpKey } from './checkpoint/topic-partition.ts';
 import { ingest, type Ingestion } from '../consumers/ingest.ts';
 import { type BatchContext, type RecordSource, type SourceRecord } from '../consumers/source.ts';
 import { EventOutcomes, type Metrics } from '../metrics.ts';

@@ -8,7 +8,7 @@
 import { type Logger } from 'pino';
 import { type RecordSource } from '../../consumers/source.ts';
 import { type KafkaSink, type OutRecord } from '../../sinks/kafka-sink.ts';
-import { type TopicPartition, tpKey } from '../topic-partition.ts';
+import { type TopicPartition, tpKey } from './topic-partition.ts';
 import { ClosedSpans } from './closed-spans.ts';
 import { type CommitPlan, CommitPlanner, parseReplayMark } from './commit-planner.ts';
 import { withDeliveryRetries } from './delivery.ts';

@@ -2,7 +2,7 @@
 // topic-partition, until commits pass them. A commit inside a closed session's span would make a
 // restart rebuild only its tail and publish a wrong final signal, so a commit point that falls
 // inside a span moves back to the span's first offset.
-import { tpKey } from '../topic-partition.ts';
+import { tpKey } from './topic-partition.ts';
 
 export class ClosedSpans {
   private readonly spans = new Map<string, { first: bigint; last: bigint }[]>();

@@ -4,7 +4,7 @@
 //   - one past the last record whose outputs the broker has acknowledged.
 // A tick snapshots what was received, runs, sends its outputs, and only after the ack is its
 // plan turned into a commit; ticks are applied in order.
-import { type TopicPartition, tpKey } from '../topic-partition.ts';
+import { type TopicPartition, tpKey } from './topic-partition.ts';
 
 export interface CommitOffset extends TopicPartition {
   /** The next offset to read (Kafka's commit convention). */

@@ -2,7 +2,7 @@
 // not yet covered by an acknowledged tick are "in flight". Above the high-water mark the
 // partitions that deliver are paused (kafkajs stops fetching them, heartbeats go on); once the
 // count drains below the low-water mark they are resumed. Memory stays bounded, nothing is dropped.
-import { type TopicPartition, tpKey } from '../topic-partition.ts';
+import { type TopicPartition, tpKey } from './topic-partition.ts';
 
 export interface Pausable {
   pause(topics: { topic: string; partitions: number[] }[]): void;

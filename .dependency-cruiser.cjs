@@ -1,0 +1,79 @@
+// Import rules of DESIGN.md "Layout", checked in `npm test` (npm run lint:deps). Folders follow
+// the data flow and imports go one way: no folder imports another that imports it back, serving
+// never imports training, nothing imports the commands, sinks never import consumers, and the
+// contracts are a leaf.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-folder-cycle',
+      comment: 'Folders under src/ import each other in one direction only: no cycle in the graph of folders.',
+      severity: 'error',
+      scope: 'folder',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'no-module-cycle',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'serving-never-imports-training',
+      comment: 'Only the train and eval commands load src/training/ (and tools/, bench/, tests); `journeylens run` must not load clustering or training code.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['^src/training/', '^src/commands/(train|eval)\\.ts$'] },
+      to: { path: '^src/training/' },
+    },
+    {
+      name: 'nothing-imports-the-commands',
+      comment: 'Commands are entry points: only src/cli.ts registers them (and they share commands/parse.ts).',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['^src/cli\\.ts$', '^src/commands/'] },
+      to: { path: ['^src/commands/', '^src/cli\\.ts$'] },
+    },
+    {
+      name: 'sinks-never-import-consumers',
+      comment: 'Outputs do not depend on inputs; what both need is in src/contracts/.',
+      severity: 'error',
+      from: { path: '^src/sinks/' },
+      to: { path: '^src/consumers/' },
+    },
+    {
+      name: 'contracts-are-a-leaf',
+      comment: 'src/contracts/ imports only journey types and src/errors.ts.',
+      severity: 'error',
+      from: { path: '^src/contracts/' },
+      to: { path: '^src/', pathNot: ['^src/contracts/', '^src/journey/', '^src/errors\\.ts$'] },
+    },
+    {
+      name: 'contracts-take-only-types-from-journey',
+      comment: 'The contracts name journey types (SessionView, ImageSpec) but run no journey code.',
+      severity: 'error',
+      from: { path: '^src/contracts/' },
+      to: { path: '^src/journey/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'util-is-a-leaf',
+      comment: 'src/util/ (the PRNG and the hash) imports nothing of the project.',
+      severity: 'error',
+      from: { path: '^src/util/' },
+      to: { path: '^src/', pathNot: '^src/util/' },
+    },
+    {
+      name: 'no-unresolvable-imports',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    reporterOptions: {
+      text: { highlightFocused: true },
+    },
+  },
+};

@@ -153,13 +153,17 @@ function readConfigFile(path: string): Record<string, unknown> {
   } catch (err) {
     throw new UserError(ErrorCodes.CONFIG_INVALID, `--config (env JOURNEYLENS_CONFIG): cannot read ${path}: ${(err as Error).message}`, { exitCode: 2 });
   }
+  const notAnObject = (why: string): never => {
+    throw new UserError(ErrorCodes.CONFIG_INVALID, `--config (env JOURNEYLENS_CONFIG): ${path} is not a JSON object: ${why}`, { exitCode: 2 });
+  };
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the top level must be an object');
-    return parsed as Record<string, unknown>;
+    parsed = JSON.parse(text);
   } catch (err) {
-    throw new UserError(ErrorCodes.CONFIG_INVALID, `--config (env JOURNEYLENS_CONFIG): ${path} is not a JSON object: ${(err as Error).message}`, { exitCode: 2 });
+    return notAnObject((err as Error).message);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return notAnObject('the top level must be an object');
+  return parsed as Record<string, unknown>;
 }
 
 /**

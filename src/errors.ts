@@ -7,6 +7,8 @@ export const ErrorCodes = {
   LOCAL_KAFKA: 'LOCAL_KAFKA',
   INPUT_INVALID: 'INPUT_INVALID',
   BUNDLE_INVALID: 'BUNDLE_INVALID',
+  /** No TF.js backend (tfjs-node, wasm, cpu) could be initialised, or a kernel it needs is missing. */
+  BACKEND_UNAVAILABLE: 'BACKEND_UNAVAILABLE',
   WEBHOOK_DELIVERY: 'WEBHOOK_DELIVERY',
   INTERNAL: 'INTERNAL',
 } as const;

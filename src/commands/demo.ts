@@ -7,6 +7,7 @@ import { createKafka, ensureTopics } from '../consumers/kafka-client.ts';
 import { createLogger } from '../log.ts';
 import { produceSimulated } from '../sim/produce.ts';
 import { parseIntOption, parsePositiveNumber } from './parse.ts';
+import { ErrorCodes, JourneylensError } from '../errors.ts';
 
 interface DemoOptions {
   duration: number;
@@ -122,7 +123,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     const s = app.processor.stats;
     say(`✔ demo finished: ${produced?.events ?? s.events} events produced, ${s.events} consumed, ${s.signals} signals, ${alertCount} alerts, ${s.dead} dead letters`);
     say('  see a journey as a picture: journeylens simulate --sessions 20 --seed 7 --out /tmp/jl && journeylens render --events /tmp/jl/events.jsonl --session <sessionId> --out session.png');
-    if (s.signals === 0) throw new Error('the demo produced no signals');
+    if (s.signals === 0) throw new JourneylensError(ErrorCodes.INTERNAL, 'the demo produced no signals');
   } finally {
     await app?.stop().catch(() => undefined);
     if (broker) {

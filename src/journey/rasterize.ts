@@ -3,6 +3,7 @@
 // Pure and deterministic: training and serving call this same function on the same packed
 // rows, so there is no skew between the images a model learnt and the ones it scores.
 import { type ImageSpec, imageWidth } from './image-spec.ts';
+import { ErrorCodes, JourneylensError } from '../errors.ts';
 
 /** Steps mode: the last H events in event-time order. Timestamps are ms offsets from `base`. */
 export interface StepRows {
@@ -68,7 +69,7 @@ export function rasterize(rows: PackedRows, spec: ImageSpec, out?: Float32Array)
   const h = spec.rows;
   const w = imageWidth(spec);
   const img = out ?? new Float32Array(h * w);
-  if (img.length < h * w) throw new RangeError(`rasterize: out has ${img.length} floats, the image needs ${h * w} (${h}×${w})`);
+  if (img.length < h * w) throw new JourneylensError(ErrorCodes.INPUT_INVALID, `rasterize: out has ${img.length} floats, the image needs ${h * w} (${h}×${w})`);
   img.fill(0, 0, h * w);
   const v = spec.eventTypes.length + 1;
   const dwellCol = v + spec.pageBuckets;

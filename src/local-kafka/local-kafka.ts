@@ -9,6 +9,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ErrorCodes, JourneylensError } from '../errors.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /**
@@ -52,8 +53,12 @@ export interface LocalKafkaHandle {
   stop(): Promise<void>;
 }
 
-export class LocalKafkaError extends Error {
+/** The local broker could not start or stop; the message says why and what to do. */
+export class LocalKafkaError extends JourneylensError {
   override name = 'LocalKafkaError';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(ErrorCodes.LOCAL_KAFKA, message, options);
+  }
 }
 
 export async function freePort(): Promise<number> {

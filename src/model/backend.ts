@@ -7,6 +7,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { ErrorCodes, JourneylensError } from '../errors.ts';
 
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -67,7 +68,7 @@ export function initBackend(options: BackendOptions = {}): Promise<BackendName> 
         options.onFallback?.(name, err instanceof Error ? err.message : String(err));
       }
     }
-    throw new Error(`no TF.js backend could be initialised (tried ${order.join(', ')})`);
+    throw new JourneylensError(ErrorCodes.BACKEND_UNAVAILABLE, `no TF.js backend could be initialised (tried ${order.join(', ')})`);
   })();
   return chosen;
 }
@@ -77,7 +78,7 @@ export function initBackend(options: BackendOptions = {}): Promise<BackendName> 
  * process). Tensors made on the previous backend must not be used afterwards.
  */
 export async function switchBackend(name: BackendName): Promise<void> {
-  if (!(await trySet(name))) throw new Error(`TF.js backend '${name}' is not available`);
+  if (!(await trySet(name))) throw new JourneylensError(ErrorCodes.BACKEND_UNAVAILABLE, `TF.js backend '${name}' is not available`);
   chosen = Promise.resolve(name);
 }
 

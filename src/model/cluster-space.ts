@@ -11,6 +11,7 @@
 // short session is not just a scaled-down copy of a long one; length enters once, as log1p.
 import { imageColumns, type ImageSpec } from '../journey/image-spec.ts';
 import { type Vector } from './vectors.ts';
+import { ErrorCodes, JourneylensError } from '../errors.ts';
 
 export interface ClusterSpace {
   version: 1;
@@ -61,7 +62,7 @@ export function rawClusterFeatures(x: ClusterInputs, withEmbedding: boolean): nu
 export function clusterVector(space: ClusterSpace, x: ClusterInputs): Float32Array {
   const raw = rawClusterFeatures(x, space.featureNames.some((n) => n.startsWith('emb')));
   if (raw.length !== space.featureNames.length) {
-    throw new Error(`cluster space has ${space.featureNames.length} features but the image and embedding give ${raw.length}; retrain the bundle`);
+    throw new JourneylensError(ErrorCodes.BUNDLE_INVALID, `cluster space has ${space.featureNames.length} features but the image and embedding give ${raw.length}; retrain the bundle`);
   }
   return Float32Array.from(raw, (v, j) => (v - space.mean[j]!) * space.factor[j]!);
 }

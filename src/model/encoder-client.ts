@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { type BackendName } from './backend.ts';
 import { type AutoencoderModel, type EncoderConfig } from './encoder-model.ts';
 import { type FromWorker, type ToWorker, type WorkerModel } from './encoder-protocol.ts';
+import { ErrorCodes, JourneylensError } from '../errors.ts';
 
 const MAX_IN_FLIGHT = 2;
 
@@ -97,7 +98,7 @@ export class EncoderClient {
     worker.on('message', (m: FromWorker) => this.onMessage(m));
     worker.on('error', (err) => this.failAll(err));
     worker.on('exit', (code) => {
-      if (!this.closed) this.failAll(new Error(`encoder worker exited with code ${code}`));
+      if (!this.closed) this.failAll(new JourneylensError(ErrorCodes.INTERNAL, `encoder worker exited with code ${code}`));
     });
   }
 
@@ -107,14 +108,14 @@ export class EncoderClient {
     options: EncoderClientOptions = {},
   ): Promise<EncoderClient> {
     const maxBatch = options.maxBatch ?? 256;
-    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`maxBatch must be a positive integer (got ${maxBatch})`);
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new JourneylensError(ErrorCodes.CONFIG_INVALID, `maxBatch must be a positive integer (got ${maxBatch})`);
     const worker = startEncoderWorker();
     const wm = toWorkerModel(model);
     const ready = await new Promise<{ backend: BackendName; numTensors: number }>((resolve, reject) => {
       const onMessage = (m: FromWorker): void => {
         cleanup();
         if (m.type === 'ready') resolve(m);
-        else reject(new Error(m.type === 'error' ? `encoder worker failed to start: ${m.message}` : `unexpected '${m.type}' from encoder worker`));
+        else reject(new JourneylensError(ErrorCodes.INTERNAL, m.type === 'error' ? `encoder worker failed to start: ${m.message}` : `unexpected '${m.type}' from encoder worker`));
       };
       const onError = (err: Error): void => {
         cleanup();
@@ -122,7 +123,7 @@ export class EncoderClient {
       };
       const onExit = (code: number): void => {
         cleanup();
-        reject(new Error(`encoder worker exited with code ${code} while starting`));
+        reject(new JourneylensError(ErrorCodes.INTERNAL, `encoder worker exited with code ${code} while starting`));
       };
       const cleanup = (): void => {
         worker.off('message', onMessage);
@@ -158,10 +159,10 @@ export class EncoderClient {
 
   /** Encodes n images (row-major [n, H, W]); resolves to n×D embeddings. */
   encode(images: Float32Array, n: number): Promise<Float32Array> {
-    if (this.closed) return Promise.reject(new Error('EncoderClient is closed'));
+    if (this.closed) return Promise.reject(new JourneylensError(ErrorCodes.INTERNAL, 'EncoderClient is closed'));
     const size = this.rows * this.cols;
     if (!Number.isInteger(n) || n < 0 || images.length !== n * size) {
-      return Promise.reject(new Error(`encode: got ${images.length} values for ${n} images of ${this.rows}×${this.cols}`));
+      return Promise.reject(new JourneylensError(ErrorCodes.INPUT_INVALID, `encode: got ${images.length} values for ${n} images of ${this.rows}×${this.cols}`));
     }
     if (n === 0) return Promise.resolve(new Float32Array(0));
     return new Promise((resolve, reject) => {
@@ -177,7 +178,7 @@ export class EncoderClient {
   async setModel(model: AutoencoderModel | { config: EncoderConfig; weights: Map<string, Float32Array> }): Promise<void> {
     const wm = toWorkerModel(model);
     if (wm.config.rows !== this.rows || wm.config.cols !== this.cols) {
-      throw new Error(`new model expects ${wm.config.rows}×${wm.config.cols} images, this client serves ${this.rows}×${this.cols}`);
+      throw new JourneylensError(ErrorCodes.BUNDLE_INVALID, `new model expects ${wm.config.rows}×${wm.config.cols} images, this client serves ${this.rows}×${this.cols}`);
     }
     const reply = await this.call((id) => ({ type: 'setModel', id, model: wm }));
     if (reply.type === 'modelSet') this.lastTensors = reply.numTensors;
@@ -187,7 +188,7 @@ export class EncoderClient {
   /** Fresh tensor count and bytes from the worker. */
   async stats(): Promise<{ numTensors: number; numBytes: number }> {
     const reply = await this.call((id) => ({ type: 'stats', id }));
-    if (reply.type !== 'stats') throw new Error(`unexpected '${reply.type}' from encoder worker`);
+    if (reply.type !== 'stats') throw new JourneylensError(ErrorCodes.INTERNAL, `unexpected '${reply.type}' from encoder worker`);
     this.lastTensors = reply.numTensors;
     return { numTensors: reply.numTensors, numBytes: reply.numBytes };
   }
@@ -196,12 +197,12 @@ export class EncoderClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.failAll(new Error('EncoderClient closed'));
+    this.failAll(new JourneylensError(ErrorCodes.INTERNAL, 'EncoderClient closed'));
     await this.worker.terminate();
   }
 
   private call(make: (id: number) => ToWorker): Promise<FromWorker> {
-    if (this.closed) return Promise.reject(new Error('EncoderClient is closed'));
+    if (this.closed) return Promise.reject(new JourneylensError(ErrorCodes.INTERNAL, 'EncoderClient is closed'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.calls.set(id, { resolve, reject });
@@ -253,7 +254,7 @@ export class EncoderClient {
         req.out ??= new Float32Array(req.n * d);
         if (req.out.length !== req.n * d) {
           // Split across a hot reload that changed D: its halves are not comparable.
-          req.reject(new Error('the model changed embedding size while this request was being encoded; retry it'));
+          req.reject(new JourneylensError(ErrorCodes.INTERNAL, 'the model changed embedding size while this request was being encoded; retry it', { canRetry: true }));
         } else {
           req.out.set(m.embeddings.subarray(at * d, (at + s.count) * d), s.from * d);
           req.done += s.count;
@@ -268,7 +269,7 @@ export class EncoderClient {
     if (m.type === 'error' && batch !== undefined && m.id !== null) {
       const { slices } = batch;
       this.inFlight.delete(m.id);
-      const err = new Error(`encoder worker: ${m.message}`);
+      const err = new JourneylensError(ErrorCodes.INTERNAL, `encoder worker: ${m.message}`);
       for (const s of new Set(slices.map((x) => x.req))) s.reject(err);
       const failed = new Set(slices.map((x) => x.req));
       for (let i = this.queue.length - 1; i >= 0; i--) if (failed.has(this.queue[i]!)) this.queue.splice(i, 1);
@@ -280,7 +281,7 @@ export class EncoderClient {
       const call = this.calls.get(id);
       if (call !== undefined) {
         this.calls.delete(id);
-        if (m.type === 'error') call.reject(new Error(`encoder worker: ${m.message}`));
+        if (m.type === 'error') call.reject(new JourneylensError(ErrorCodes.INTERNAL, `encoder worker: ${m.message}`));
         else call.resolve(m);
       }
     }

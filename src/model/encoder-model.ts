@@ -9,7 +9,7 @@
 //   embedding can be updated exactly from cached activations (see streaming-encoder.ts).
 // - 'cnn2d': the plain 2-D CNN (3×3 convs, stride 2, 'same', ReLU), flatten, linear to D.
 import * as tf from '@tensorflow/tfjs-core';
-import { ErrorCodes, UserError } from '../errors.ts';
+import { ErrorCodes, UserError, JourneylensError } from '../errors.ts';
 import { seededRandom } from '../util/prng.ts';
 
 const LOGIT_CLIP = 15;
@@ -191,12 +191,12 @@ export class AutoencoderModel {
     for (const spec of this.specs) {
       const values = weights.get(spec.name);
       if (values === undefined) {
-        if (spec.part === 'encoder') throw new Error(`missing weights for '${spec.name}'`);
+        if (spec.part === 'encoder') throw new JourneylensError(ErrorCodes.BUNDLE_INVALID, `missing weights for '${spec.name}'`);
         continue;
       }
       const size = spec.shape.reduce((a, b) => a * b, 1);
       if (values.length !== size) {
-        throw new Error(`weights for '${spec.name}' have ${values.length} values, shape [${spec.shape.join(', ')}] needs ${size}`);
+        throw new JourneylensError(ErrorCodes.BUNDLE_INVALID, `weights for '${spec.name}' have ${values.length} values, shape [${spec.shape.join(', ')}] needs ${size}`);
       }
       this.vars.set(spec.name, tf.variable(tf.tensor(values, spec.shape, 'float32'), true, `${spec.name}_${nextId++}`));
     }
@@ -218,7 +218,7 @@ export class AutoencoderModel {
 
   private v(name: string): tf.Variable {
     const t = this.vars.get(name);
-    if (t === undefined) throw new Error(`model has no parameter '${name}'`);
+    if (t === undefined) throw new JourneylensError(ErrorCodes.INTERNAL, `model has no parameter '${name}'`);
     return t;
   }
 
@@ -287,7 +287,7 @@ export class AutoencoderModel {
   encodeImages(images: Float32Array, n: number): Float32Array {
     const { rows, cols, embeddingDim } = this.config;
     if (images.length !== n * rows * cols) {
-      throw new Error(`encodeImages: got ${images.length} values for ${n} images of ${rows}×${cols}`);
+      throw new JourneylensError(ErrorCodes.INPUT_INVALID, `encodeImages: got ${images.length} values for ${n} images of ${rows}×${cols}`);
     }
     if (n === 0) return new Float32Array(0);
     const z = tf.tidy(() => this.encode(tf.tensor3d(images, [n, rows, cols])));

@@ -5,9 +5,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from './backend.ts';
 import { AutoencoderModel } from './encoder-model.ts';
 import { type FromWorker, type ToWorker, type WorkerModel } from './encoder-protocol.ts';
+import { ErrorCodes, JourneylensError } from '../errors.ts';
 
 const port = parentPort;
-if (port === null) throw new Error('encoder-worker.ts must run as a worker thread');
+if (port === null) throw new JourneylensError(ErrorCodes.INTERNAL, 'encoder-worker.ts must run as a worker thread');
 
 let model: AutoencoderModel | undefined;
 
@@ -35,7 +36,7 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     }
     case 'encode': {
-      if (model === undefined) throw new Error('encode before init');
+      if (model === undefined) throw new JourneylensError(ErrorCodes.INTERNAL, 'encode before init');
       const t0 = performance.now();
       const embeddings = model.encodeImages(msg.images, msg.n);
       send(

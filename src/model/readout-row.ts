@@ -14,6 +14,7 @@
 import { quietMs, type SessionView } from '../journey/session-view.ts';
 import { imageColumns, type ImageSpec } from '../journey/image-spec.ts';
 import { type Vector } from './vectors.ts';
+import { ErrorCodes, JourneylensError } from '../errors.ts';
 
 export const IMAGE_FEATURE_PREFIX = 'img:';
 export const QUIET_FEATURE = 'quietMinutes';
@@ -51,9 +52,9 @@ export function buildReadoutRow(featureNames: readonly string[], columns: readon
         for (let c = 0; c < x.cols; c++) means[c]! /= x.rows;
       }
       const j = columns.indexOf(name.slice(IMAGE_FEATURE_PREFIX.length));
-      if (j < 0) throw new Error(`readout feature ${name} names no image column`);
+      if (j < 0) throw new JourneylensError(ErrorCodes.BUNDLE_INVALID, `readout feature ${name} names no image column`);
       return means[j]!;
     }
-    throw new Error(`unknown readout feature ${name}`);
+    throw new JourneylensError(ErrorCodes.BUNDLE_INVALID, `unknown readout feature ${name}`);
   });
 }

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { type Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { type SessionScorer } from '../contracts/scorer.ts';
+import { ErrorCodes, UserError } from '../errors.ts';
 import { type Metrics, setModelInfo } from '../metrics.ts';
 import { type LoadedBundle, loadBundle } from './bundle.ts';
 import { type ImageSpec } from '../journey/image-spec.ts';
@@ -96,7 +97,7 @@ export class ModelRuntime {
     this.reloading ??= (async () => {
       const { log, dir } = this.options;
       try {
-        if (!existsSync(dir)) throw new Error(`${dir} does not exist`);
+        if (!existsSync(dir)) throw new UserError(ErrorCodes.BUNDLE_INVALID, `${dir} does not exist`);
         const next = await loadBundle(dir, { expectSpec: this.current.imageSpec, ...(this.options.maxBatch ? { maxBatch: this.options.maxBatch } : {}) });
         const old = this.current;
         this.instrument(next);

@@ -11,6 +11,7 @@
 // slides once full. Windows shorter than H are the same image with zero rows, so the state of
 // a new session is the state of the all-zero image.
 import { type AutoencoderModel, type EncoderConfig, temporalLengths } from './encoder-model.ts';
+import { ErrorCodes, JourneylensError } from '../errors.ts';
 
 export type RowFill = 'bottom' | 'top';
 
@@ -46,13 +47,13 @@ export class StreamingEncoder {
 
   constructor(config: EncoderConfig, weights: Map<string, Float32Array>, fill: RowFill = 'bottom') {
     if (config.kind !== 'temporal') {
-      throw new Error(`streaming updates need the 'temporal' encoder (this model is '${config.kind}'); re-encode the window instead`);
+      throw new JourneylensError(ErrorCodes.CONFIG_INVALID, `streaming updates need the 'temporal' encoder (this model is '${config.kind}'); re-encode the window instead`);
     }
     this.config = config;
     this.fill = fill;
     const get = (name: string): Float32Array => {
       const w = weights.get(name);
-      if (w === undefined) throw new Error(`missing weights for '${name}'`);
+      if (w === undefined) throw new JourneylensError(ErrorCodes.BUNDLE_INVALID, `missing weights for '${name}'`);
       return w;
     };
     const lens = temporalLengths(config);
@@ -87,7 +88,7 @@ export class StreamingEncoder {
   /** State for an existing image [H × W] (e.g. a session restored after a restart); `count` steps. */
   fromImage(image: Float32Array, count = 0): SessionEncoderState {
     const { rows, cols } = this.config;
-    if (image.length !== rows * cols) throw new Error(`fromImage: image has ${image.length} values, ${rows}×${cols} needs ${rows * cols}`);
+    if (image.length !== rows * cols) throw new JourneylensError(ErrorCodes.INPUT_INVALID, `fromImage: image has ${image.length} values, ${rows}×${cols} needs ${rows * cols}`);
     const layers = [image.slice(), ...this.layers.map((l) => new Float32Array(l.len * l.cout))];
     const state: SessionEncoderState = {
       count,
@@ -113,7 +114,7 @@ export class StreamingEncoder {
   /** The window slides by one: row 0 drops out, `row` becomes row H−1. */
   slide(state: SessionEncoderState, row: Float32Array): void {
     const cols = this.config.cols;
-    if (row.length !== cols) throw new Error(`row has ${row.length} values, the image has ${cols} columns`);
+    if (row.length !== cols) throw new JourneylensError(ErrorCodes.INPUT_INVALID, `row has ${row.length} values, the image has ${cols} columns`);
     const rows = this.config.rows;
     const slot0 = state.starts[0]!;
     state.layers[0]!.set(row, slot0 * cols);
@@ -131,8 +132,8 @@ export class StreamingEncoder {
   /** Row r of the window changes in place (e.g. a time bucket gains an event). */
   setRow(state: SessionEncoderState, r: number, row: Float32Array): void {
     const { rows, cols } = this.config;
-    if (!Number.isInteger(r) || r < 0 || r >= rows) throw new Error(`row index ${r} is outside 0..${rows - 1}`);
-    if (row.length !== cols) throw new Error(`row has ${row.length} values, the image has ${cols} columns`);
+    if (!Number.isInteger(r) || r < 0 || r >= rows) throw new JourneylensError(ErrorCodes.INPUT_INVALID, `row index ${r} is outside 0..${rows - 1}`);
+    if (row.length !== cols) throw new JourneylensError(ErrorCodes.INPUT_INVALID, `row has ${row.length} values, the image has ${cols} columns`);
     state.layers[0]!.set(row, ((state.starts[0]! + r) % rows) * cols);
     let lo = r;
     let hi = r;

@@ -5,6 +5,7 @@
 import { PNG } from 'pngjs';
 import { type ImageSpec, imageColumns } from '../journey/image-spec.ts';
 import { GLYPH_ADVANCE, GLYPH_HEIGHT, GLYPH_WIDTH, glyph } from './bitmap-font.ts';
+import { ErrorCodes, JourneylensError } from '../errors.ts';
 
 export interface ImagePngOptions {
   /** Pixels per image cell (default 14, at least 8 so row numbers fit). */
@@ -101,7 +102,7 @@ class Canvas {
  */
 export function renderImagePng(image: Float32Array, rows: number, columns: readonly string[], options: ImagePngOptions = {}): Buffer {
   const cols = columns.length;
-  if (image.length < rows * cols) throw new RangeError(`renderImagePng: the image has ${image.length} values, ${rows}×${cols} needs ${rows * cols}`);
+  if (image.length < rows * cols) throw new JourneylensError(ErrorCodes.INPUT_INVALID, `renderImagePng: the image has ${image.length} values, ${rows}×${cols} needs ${rows * cols}`);
   const scale = Math.max(8, Math.round(options.scale ?? 14));
   const f = scale >= 18 ? 2 : 1;
   const pad = 6;

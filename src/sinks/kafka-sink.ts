@@ -4,6 +4,7 @@
 // input offsets they cover in one Kafka transaction, so a read_committed reader sees each
 // output once even when the processor is killed mid-transaction.
 import { CompressionTypes, type IHeaders, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
+import { ErrorCodes, JourneylensError } from '../errors.ts';
 
 export interface OutRecord {
   topic: string;
@@ -86,7 +87,7 @@ export class KafkaSink {
 
   /** Exactly-once: the records and the consumer offsets commit atomically, or not at all. */
   async commitWith(records: OutRecord[], offsets: SinkOffsets): Promise<void> {
-    if (!this.transactional) throw new Error('commitWith() needs a transactional sink (exactly-once mode)');
+    if (!this.transactional) throw new JourneylensError(ErrorCodes.INTERNAL, 'commitWith() needs a transactional sink (exactly-once mode)');
     if (records.length === 0 && offsets.offsets.length === 0) return;
     const txn = await this.producer.transaction();
     try {

@@ -24,6 +24,7 @@ import { NONE, SessionHeader, grown } from './session-header.ts';
 import { SlotIndex } from './slot-index.ts';
 import { type SlotRows } from './slot-rows.ts';
 import { StepRows } from './step-rows.ts';
+import { ErrorCodes, JourneylensError } from '../errors.ts';
 
 const USER_KEY_PREFIX = '\u0001u:';
 /** "No offset yet" in the minimum-offset column (the int64 maximum). */
@@ -302,7 +303,7 @@ export class SessionStore {
   #open(key: string, sessionId: string, ts: number, partition: number): number {
     if (this.#free.length === 0 && this.#highWater === this.#capacity) this.#grow(Math.ceil(this.#capacity * 1.5));
     const slot = this.#free.length > 0 ? this.#free.pop()! : this.#highWater++;
-    if (partition < 0 || partition > 0xffff || !Number.isInteger(partition)) throw new RangeError(`partition must be an integer from 0 to 65535, got ${partition}`);
+    if (partition < 0 || partition > 0xffff || !Number.isInteger(partition)) throw new JourneylensError(ErrorCodes.INPUT_INVALID, `partition must be an integer from 0 to 65535, got ${partition}`);
     this.#link[slot] = this.#index.get(key);
     this.#index.set(key, slot);
     this.#openCount++;

@@ -19,6 +19,7 @@ import {
   type TensorInfo,
   type KernelBackend,
 } from '@tensorflow/tfjs-core';
+import { ErrorCodes, JourneylensError } from '../errors.ts';
 
 const BACKEND = 'wasm';
 
@@ -26,7 +27,7 @@ type Args = { inputs: NamedTensorInfoMap; backend: KernelBackend; attrs?: NamedA
 
 function kernel(name: string): KernelFunc {
   const k = getKernel(name, BACKEND);
-  if (k === undefined) throw new Error(`wasm backend has no '${name}' kernel to build gradients from`);
+  if (k === undefined) throw new JourneylensError(ErrorCodes.BACKEND_UNAVAILABLE, `wasm backend has no '${name}' kernel to build gradients from`);
   return k.kernelFunc;
 }
 
@@ -51,7 +52,7 @@ function conv2DBackpropFilter(args: Args): TensorInfo {
   };
   const x = inputs['x'] as TensorInfo;
   const dy = inputs['dy'] as TensorInfo;
-  if (attrs.dataFormat === 'NCHW') throw new Error('wasm Conv2DBackpropFilter supports only NHWC (channelsLast)');
+  if (attrs.dataFormat === 'NCHW') throw new JourneylensError(ErrorCodes.INTERNAL, 'wasm Conv2DBackpropFilter supports only NHWC (channelsLast)');
   const [n, h, w, cin] = x.shape as [number, number, number, number];
   const info = backend_util.computeConv2DInfo(
     [n, h, w, cin],

@@ -9,6 +9,7 @@
 // - `Rng.fromState(seed)` / `seededRandom(seed)`: the seed is the state itself (mulberry32's own
 //   seeding), as the model and training code has always seeded it.
 import { fnv1a32 } from './hash.ts';
+import { ErrorCodes, JourneylensError } from '../errors.ts';
 
 /** A uniform draw in [0, 1). */
 export type Random = () => number;
@@ -80,7 +81,7 @@ export class Rng {
 
   pick<T>(items: readonly T[]): T {
     const item = items[Math.floor(this.next() * items.length)];
-    if (item === undefined) throw new RangeError('pick from an empty list');
+    if (item === undefined) throw new JourneylensError(ErrorCodes.INTERNAL, 'pick from an empty list');
     return item;
   }
 

@@ -1,11 +1,14 @@
 // One config schema for flags, env and file. Each option is declared once in `runOptions`:
-// its flag, its env variable, its description and how to parse it. Precedence: flag > env >
+// its flag, its env variable, its description and its kind, from which its zod schema is built
+// (validated the way every option is: src/options.ts). Precedence: flag > env >
 // config file (JOURNEYLENS_CONFIG / --config) > default. Every wrong value produces one message
 // naming the option (flag and env) and the fix.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import { z } from 'zod';
 import { ErrorCodes, UserError } from './errors.ts';
+import { parseOptions } from './options.ts';
 
 type Parsed = string | number | boolean | string[];
 
@@ -78,41 +81,67 @@ function fail(spec: OptionSpec, message: string): never {
   throw new UserError(ErrorCodes.CONFIG_INVALID, `${describe(spec)} ${message}`, { exitCode: 2 });
 }
 
-/** Parses one raw value (string from env/flags, or any JSON value from a config file). */
-export function parseOptionValue(spec: OptionSpec, raw: unknown): Parsed {
+/** A custom issue with `message`, for the value transforms below (they word their own rules). */
+function reject(ctx: z.core.$RefinementCtx, message: string): never {
+  ctx.addIssue({ code: 'custom', message });
+  return z.NEVER as never;
+}
+
+/**
+ * The zod schema of one option's raw value (a string from env or flags, or any JSON value from
+ * a config file): it parses the value and words every rule ("must be an integer from 10 to
+ * 60000, got \"fast\".").
+ */
+function valueSchema(spec: OptionSpec): z.ZodType<Parsed> {
+  const got = (v: unknown): string => JSON.stringify(v);
   switch (spec.kind) {
-    case 'string': {
-      if (typeof raw !== 'string' || raw.trim() === '') fail(spec, `must be a non-empty string, got ${JSON.stringify(raw)}.`);
-      return raw.trim();
-    }
-    case 'list': {
-      const items = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? raw.split(',') : fail(spec, `must be a comma-separated list, got ${JSON.stringify(raw)}.`);
-      const list = items.map((s) => s.trim()).filter((s) => s.length > 0);
-      if (list.length === 0) fail(spec, 'must name at least one value, e.g. "a,b".');
-      return list;
-    }
+    case 'string':
+      return z.unknown().transform((raw, ctx) => (typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : reject(ctx, `must be a non-empty string, got ${got(raw)}.`)));
+    case 'list':
+      return z
+        .unknown()
+        .transform((raw, ctx) => (Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? raw.split(',') : reject(ctx, `must be a comma-separated list, got ${got(raw)}.`)))
+        .transform((items) => items.map((s) => s.trim()).filter((s) => s.length > 0))
+        .refine((list) => list.length > 0, { error: 'must name at least one value, e.g. "a,b".' });
     case 'int':
     case 'number': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
       const what = spec.kind === 'int' ? 'an integer' : 'a number';
-      const bounds = `from ${spec.min ?? '-∞'} to ${spec.max ?? '∞'}`;
-      if (!Number.isFinite(n) || (spec.kind === 'int' && !Number.isInteger(n))) fail(spec, `must be ${what} ${bounds}, got ${JSON.stringify(raw)}.`);
-      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) fail(spec, `must be ${what} ${bounds}, got ${n}.`);
-      return n;
+      const rule = `must be ${what} from ${spec.min ?? '-∞'} to ${spec.max ?? '∞'}`;
+      const range = (n: { input: unknown }): string => `${rule}, got ${String(n.input)}.`;
+      let bounded = z.number();
+      if (spec.min !== undefined) bounded = bounded.min(spec.min, { error: range });
+      if (spec.max !== undefined) bounded = bounded.max(spec.max, { error: range });
+      return z
+        .unknown()
+        .transform((raw, ctx) => {
+          const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+          return !Number.isFinite(n) || (spec.kind === 'int' && !Number.isInteger(n)) ? reject(ctx, `${rule}, got ${got(raw)}.`) : n;
+        })
+        .pipe(bounded);
     }
-    case 'boolean': {
-      if (typeof raw === 'boolean') return raw;
-      const s = String(raw).trim().toLowerCase();
-      if (['1', 'true', 'yes', 'on'].includes(s)) return true;
-      if (['0', 'false', 'no', 'off'].includes(s)) return false;
-      return fail(spec, `must be true or false, got ${JSON.stringify(raw)}.`);
-    }
-    case 'enum': {
-      const s = String(raw).trim();
-      if (!spec.choices?.includes(s)) fail(spec, `must be one of ${spec.choices?.join(', ')}, got ${JSON.stringify(raw)}.`);
-      return s;
-    }
+    case 'boolean':
+      return z.unknown().transform((raw, ctx) => {
+        if (typeof raw === 'boolean') return raw;
+        const s = String(raw).trim().toLowerCase();
+        if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+        if (['0', 'false', 'no', 'off'].includes(s)) return false;
+        return reject(ctx, `must be true or false, got ${got(raw)}.`);
+      });
+    case 'enum':
+      return z.unknown().transform((raw, ctx) => {
+        const s = String(raw).trim();
+        return spec.choices?.includes(s) ? s : reject(ctx, `must be one of ${spec.choices?.join(', ')}, got ${got(raw)}.`);
+      });
   }
+}
+
+const schemas = new WeakMap<OptionSpec, z.ZodType<Parsed>>();
+
+/** Parses one raw value (string from env/flags, or any JSON value from a config file). */
+export function parseOptionValue(spec: OptionSpec, raw: unknown): Parsed {
+  let schema = schemas.get(spec);
+  if (schema === undefined) schemas.set(spec, (schema = valueSchema(spec)));
+  return parseOptions(schema, raw, { name: () => describe(spec), rules: 'schema' });
 }
 
 /** Adds every option of `specs` to a commander command (values are parsed later, in resolveConfig). */

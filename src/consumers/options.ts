@@ -2,7 +2,7 @@
 // timestamp sanity. Validated once at start-up; messages name the option path and the rule.
 import { z } from 'zod';
 import { CLICK_EVENT_FIELDS } from '../contracts/records.ts';
-import { ErrorCodes, UserError } from '../errors.ts';
+import { optionPath, parseOptions } from '../options.ts';
 import { INPUT_FORMATS, TIMESTAMP_UNITS } from './types.ts';
 
 const DOTTED_PATH = /^[^.]+(\.[^.]+)*$/;
@@ -146,74 +146,10 @@ export const ingestionDefaults = defaults satisfies Partial<IngestionOptions>;
 /** What a user writes (everything optional). */
 export type IngestionOptionsInput = z.input<typeof ingestionOptionsSchema>;
 
-/** `input.mapping.timestamp.unit`, with array indexes as [n]. */
-function formatPath(root: string, path: readonly PropertyKey[]): string {
-  let out = root;
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
-  return out === '' ? '(root)' : out;
-}
-
-const article = (word: string): string => (/^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`);
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'invalid_value':
-      return `must be one of ${issue.values.map(String).join(', ')}`;
-    case 'invalid_type':
-      // zod leaves `input` out of issues; its message says what was received.
-      return issue.message.endsWith('received undefined') ? 'is required' : `must be ${article(issue.expected === 'int' ? 'integer' : issue.expected)}`;
-    case 'too_small':
-      if (issue.origin === 'string') return 'must not be empty';
-      if (issue.origin === 'array') return issue.message;
-      return `must be ${issue.inclusive ? 'at least' : 'greater than'} ${String(issue.minimum)}`;
-    case 'too_big':
-      return `must be ${issue.inclusive ? 'at most' : 'less than'} ${String(issue.maximum)}`;
-    case 'unrecognized_keys': {
-      const known = issue.path.at(-1) === 'mapping' ? ` (ClickEvent fields: ${CLICK_EVENT_FIELDS.join(', ')})` : '';
-      return `has unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}${known}`;
-    }
-    case 'invalid_key':
-      return issue.issues[0]?.message ?? issue.message;
-    case 'invalid_union': {
-      const best = deepestBranchIssue(issue);
-      return best === undefined ? issue.message : describeIssue(best);
-    }
-    default:
-      return issue.message;
-  }
-}
-
-/**
- * A union's own message says what the alternatives are; but when one branch got past the
- * type check (an object with a bad `unit`, a string failing a custom rule), that branch's issue
- * is the useful one.
- */
-function deepestBranchIssue(issue: z.core.$ZodIssueInvalidUnion): z.core.$ZodIssue | undefined {
-  const rank = (i: z.core.$ZodIssue): number => i.path.length * 2 + (i.code === 'invalid_type' || i.code === 'invalid_union' ? 0 : 1);
-  const best = issue.errors.flat().sort((a, b) => rank(b) - rank(a))[0];
-  return best !== undefined && rank(best) > 0 ? best : undefined;
-}
-
-function issuePath(issue: z.core.$ZodIssue): PropertyKey[] {
-  if (issue.code === 'invalid_union') {
-    const best = deepestBranchIssue(issue);
-    if (best !== undefined) return [...issue.path, ...issuePath(best)];
-  }
-  return issue.path;
-}
-
-/** One line per problem: "input.mapping.timestamp.unit must be one of ms, s, iso". */
-export function formatOptionIssues(error: z.ZodError, root: string): string[] {
-  return error.issues.map((issue) => `${formatPath(root, issuePath(issue))} ${describeIssue(issue)}`);
-}
-
 /**
  * Validates and fills in the ingestion options. `root` is where they sit in the user's config
  * (for messages). Throws a UserError (CONFIG_INVALID, exit code 2) listing every problem.
  */
 export function parseIngestionOptions(raw: unknown, root = 'input'): IngestionOptions {
-  const result = ingestionOptionsSchema.safeParse(raw ?? {});
-  if (result.success) return result.data;
-  const lines = formatOptionIssues(result.error, root);
-  throw new UserError(ErrorCodes.CONFIG_INVALID, `invalid ${root} options:\n  ${lines.join('\n  ')}`, { exitCode: 2 });
+  return parseOptions(ingestionOptionsSchema, raw ?? {}, { name: (path) => optionPath(root, path), heading: `invalid ${root} options:`, known: { mapping: `ClickEvent fields: ${CLICK_EVENT_FIELDS.join(', ')}` } });
 }

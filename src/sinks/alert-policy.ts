@@ -7,7 +7,8 @@
 // all, and the rest live in typed arrays indexed by a slot, so a million live sessions cost a
 // Map entry plus 9 bytes each, not an object each.
 import { createHash } from 'node:crypto';
-import { ErrorCodes, UserError } from '../errors.ts';
+import { z } from 'zod';
+import { componentOptions, gotValue, parseOptions } from '../options.ts';
 import { buildAlertReason, type AlertReasonOptions } from './alert-reason.ts';
 import { RISK_BANDS, type ChurnAlert, type RiskBand } from '../contracts/records.ts';
 
@@ -191,21 +192,29 @@ export class AlertPolicy {
   }
 }
 
+const unitRule = gotValue('must be a number in (0, 1]', '.');
+const inUnit = z.number({ error: unitRule }).gt(0, { error: unitRule }).lte(1, { error: unitRule });
+const minEventsRule = gotValue('must be an integer ≥ 1', '.');
+const cooldownRule = gotValue('must be a number of ms ≥ 0', '.');
+
+const alertPolicySchema = z
+  .object({
+    mediumThreshold: inUnit,
+    highThreshold: inUnit,
+    rearmMargin: z.unknown().optional(),
+    minEvents: z.number({ error: minEventsRule }).int({ error: minEventsRule }).min(1, { error: minEventsRule }),
+    cooldownMs: z.number({ error: cooldownRule }).min(0, { error: cooldownRule }),
+  })
+  .superRefine((o, ctx) => {
+    if (o.highThreshold <= o.mediumThreshold) {
+      ctx.addIssue({ code: 'custom', path: ['highThreshold'], message: `(${o.highThreshold}) must be greater than mediumThreshold (${o.mediumThreshold}).` });
+    }
+    const r = o.rearmMargin;
+    if (!(typeof r === 'number' && Number.isFinite(r) && r >= 0 && r < o.mediumThreshold)) {
+      ctx.addIssue({ code: 'custom', path: ['rearmMargin'], message: `must be ≥ 0 and less than mediumThreshold (${o.mediumThreshold}), got ${String(r)}.` });
+    }
+  });
+
 function validate(o: typeof alertPolicyDefaults & Partial<AlertPolicyOptions>): void {
-  const fail = (msg: string): never => {
-    throw new UserError(ErrorCodes.CONFIG_INVALID, `alert policy: ${msg}`, { exitCode: 2 });
-  };
-  const inUnit = (name: string, v: number) => {
-    if (!(Number.isFinite(v) && v > 0 && v <= 1)) fail(`${name} must be a number in (0, 1], got ${v}.`);
-  };
-  inUnit('mediumThreshold', o.mediumThreshold);
-  inUnit('highThreshold', o.highThreshold);
-  if (o.highThreshold <= o.mediumThreshold) {
-    fail(`highThreshold (${o.highThreshold}) must be greater than mediumThreshold (${o.mediumThreshold}).`);
-  }
-  if (!(Number.isFinite(o.rearmMargin) && o.rearmMargin >= 0 && o.rearmMargin < o.mediumThreshold)) {
-    fail(`rearmMargin must be ≥ 0 and less than mediumThreshold (${o.mediumThreshold}), got ${o.rearmMargin}.`);
-  }
-  if (!(Number.isInteger(o.minEvents) && o.minEvents >= 1)) fail(`minEvents must be an integer ≥ 1, got ${o.minEvents}.`);
-  if (!(Number.isFinite(o.cooldownMs) && o.cooldownMs >= 0)) fail(`cooldownMs must be a number of ms ≥ 0, got ${o.cooldownMs}.`);
+  parseOptions(alertPolicySchema, o, componentOptions('alert policy'));
 }

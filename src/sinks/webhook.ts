@@ -9,7 +9,9 @@
 // was accepted (2xx) or handed to park(). A failing park() fails the sink: flush() rejects and
 // nothing more is committed, so the replay after a restart re-raises the alert.
 import { type Logger } from 'pino';
-import { ErrorCodes, JourneylensError, UserError } from '../errors.ts';
+import { z } from 'zod';
+import { ErrorCodes, JourneylensError } from '../errors.ts';
+import { componentOptions, gotValue, parseOptions } from '../options.ts';
 import { version } from '../version.ts';
 import { signWebhook } from './webhook-signature.ts';
 
@@ -418,33 +420,47 @@ function lowerKeys(h: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
 }
 
+const atLeast = (min: number) => {
+  const rule = gotValue(`must be an integer ≥ ${min}`, '.');
+  return z.number({ error: rule }).int({ error: rule }).min(min, { error: rule });
+};
+
+/** The options' rules; the url parses to what may be logged (no credentials, no query). */
+const webhookOptionsSchema = z
+  .object({
+    url: z.unknown().optional().transform((raw, ctx) => {
+      let u: URL;
+      try {
+        u = new URL(String(raw));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be an absolute http(s) URL, got "${String(raw)}".` });
+        return z.NEVER;
+      }
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+        ctx.addIssue({ code: 'custom', message: `must use http or https, got "${u.protocol}".` });
+        return z.NEVER;
+      }
+      return `${u.origin}${u.pathname}`;
+    }),
+    secret: z.unknown().optional().refine((v) => Boolean(v), { error: 'must not be empty; set the HMAC key shared with the receiver.' }),
+    concurrency: atLeast(1),
+    capacity: atLeast(1),
+    maxAttempts: atLeast(1),
+    timeoutMs: atLeast(1),
+    backoffBaseMs: atLeast(0),
+    backoffMaxMs: atLeast(0),
+    maxRetryAfterMs: atLeast(0),
+    lowWaterMark: z.unknown().optional(),
+    park: z.unknown().optional().refine((v) => typeof v === 'function', { error: 'must be a function that takes undeliverable alerts.' }),
+  })
+  .superRefine((o, ctx) => {
+    const lw = o.lowWaterMark;
+    if (lw !== undefined && !(Number.isInteger(lw) && (lw as number) >= 0 && (lw as number) < o.capacity)) {
+      ctx.addIssue({ code: 'custom', path: ['lowWaterMark'], message: `must be an integer from 0 to capacity − 1 (${o.capacity - 1}), got ${String(lw)}.` });
+    }
+  });
+
 /** Validates the options; returns the URL as it may be logged (no credentials, no query). */
 function validate<T extends WebhookPayload>(o: WebhookSinkOptions<T> & typeof webhookSinkDefaults): string {
-  const fail = (msg: string): never => {
-    throw new UserError(ErrorCodes.CONFIG_INVALID, `webhook: ${msg}`, { exitCode: 2 });
-  };
-  let url: URL | undefined;
-  try {
-    url = new URL(o.url);
-  } catch {
-    fail(`url must be an absolute http(s) URL, got "${o.url}".`);
-  }
-  const u = url as URL;
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') fail(`url must use http or https, got "${u.protocol}".`);
-  if (!o.secret) fail('secret must not be empty; set the HMAC key shared with the receiver.');
-  const int = (name: string, v: number, min: number) => {
-    if (!(Number.isInteger(v) && v >= min)) fail(`${name} must be an integer ≥ ${min}, got ${v}.`);
-  };
-  int('concurrency', o.concurrency, 1);
-  int('capacity', o.capacity, 1);
-  int('maxAttempts', o.maxAttempts, 1);
-  int('timeoutMs', o.timeoutMs, 1);
-  int('backoffBaseMs', o.backoffBaseMs, 0);
-  int('backoffMaxMs', o.backoffMaxMs, 0);
-  int('maxRetryAfterMs', o.maxRetryAfterMs, 0);
-  if (o.lowWaterMark !== undefined && !(Number.isInteger(o.lowWaterMark) && o.lowWaterMark >= 0 && o.lowWaterMark < o.capacity)) {
-    fail(`lowWaterMark must be an integer from 0 to capacity − 1 (${o.capacity - 1}), got ${o.lowWaterMark}.`);
-  }
-  if (typeof o.park !== 'function') fail('park must be a function that takes undeliverable alerts.');
-  return `${u.origin}${u.pathname}`;
+  return parseOptions(webhookOptionsSchema, o, componentOptions('webhook')).url;
 }

@@ -4,6 +4,8 @@
 // events pass straight through; a close supersedes a pending update of the same session, and
 // so does a quiet re-score (it is taken later and holds the same events).
 import { type Observable, type OperatorFunction, type SchedulerLike, Observable as Obs, asyncScheduler, interval } from 'rxjs';
+import { z } from 'zod';
+import { componentOptions, gotValue, parseOptions } from '../options.ts';
 import { type SessionStore } from './session-store.ts';
 import { type SessionEvent, type SessionOutcome } from './outcomes.ts';
 import { asUpdate } from '../journey/session-view.ts';
@@ -17,6 +19,13 @@ export interface MicroBatchOptions {
   scheduler?: SchedulerLike;
 }
 
+const tickRule = gotValue('must be a positive number of ms');
+const batchRule = gotValue('must be a positive integer');
+const microBatchSchema = z.object({
+  tickMs: z.number({ error: tickRule }).positive({ error: tickRule }),
+  maxBatch: z.number({ error: batchRule }).int({ error: batchRule }).min(1, { error: batchRule }),
+});
+
 /**
  * @example
  * envelopes$.pipe(sessionize({ store }), microBatch({ store, tickMs: 100, maxBatch: 64 }))
@@ -24,10 +33,7 @@ export interface MicroBatchOptions {
  */
 export function microBatch(options: MicroBatchOptions): OperatorFunction<SessionEvent, SessionOutcome> {
   const { store } = options;
-  const tickMs = options.tickMs ?? 250;
-  const maxBatch = options.maxBatch ?? 256;
-  if (!(tickMs > 0)) throw new RangeError(`microBatch: tickMs must be a positive number of ms, got ${tickMs}`);
-  if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`microBatch: maxBatch must be a positive integer, got ${maxBatch}`);
+  const { tickMs, maxBatch } = parseOptions(microBatchSchema, { tickMs: options.tickMs ?? 250, maxBatch: options.maxBatch ?? 256 }, componentOptions('microBatch'));
   const scheduler = options.scheduler ?? asyncScheduler;
   return (source: Observable<SessionEvent>) =>
     new Obs<SessionOutcome>((subscriber) => {

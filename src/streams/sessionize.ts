@@ -1,6 +1,8 @@
 // Stage 1: events → session changes, closes, late and duplicate events. Per-session state
 // lives in a SessionStore (flat typed arrays), not in one observable per session.
 import { type Observable, type OperatorFunction, type SchedulerLike, type Subscription, Observable as Obs, asyncScheduler, interval } from 'rxjs';
+import { z } from 'zod';
+import { componentOptions, gotValue, parseOptions } from '../options.ts';
 import { type ClosedSession, type QuietSession, type SessionStore } from './session-store.ts';
 import { type ClickEnvelope, type SessionEvent } from './outcomes.ts';
 import { asClose, asQuiet } from '../journey/session-view.ts';
@@ -18,6 +20,11 @@ export interface SessionizeOptions {
   watermarks?: PartitionWatermarks;
 }
 
+const idleRule = gotValue("must be at least 1 ms (or left out to keep idle partitions' watermarks still)");
+const sessionizeSchema = z.object({
+  idleTimeoutMs: z.number({ error: idleRule }).min(1, { error: idleRule }).optional(),
+});
+
 /**
  * Sessionizes click envelopes by event time. Emits `changed` for every accepted event (the
  * micro-batcher coalesces them), `close` when a session ends, `late` and `duplicate` for events
@@ -32,9 +39,7 @@ export function sessionize(options: SessionizeOptions): OperatorFunction<ClickEn
   const { store } = options;
   const scheduler = options.scheduler ?? asyncScheduler;
   const closeOnComplete = options.closeOnComplete ?? true;
-  if (options.idleTimeoutMs !== undefined && !(options.idleTimeoutMs >= 1)) {
-    throw new RangeError(`sessionize: idleTimeoutMs must be at least 1 ms (or left out to keep idle partitions' watermarks still), got ${options.idleTimeoutMs}`);
-  }
+  parseOptions(sessionizeSchema, { idleTimeoutMs: options.idleTimeoutMs }, componentOptions('sessionize'));
   return (source: Observable<ClickEnvelope>) =>
     new Obs<SessionEvent>((subscriber) => {
       const watermarks =

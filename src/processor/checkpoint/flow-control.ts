@@ -2,6 +2,8 @@
 // not yet covered by an acknowledged tick are "in flight". Above the high-water mark the
 // partitions that deliver are paused (kafkajs stops fetching them, heartbeats go on); once the
 // count drains below the low-water mark they are resumed. Memory stays bounded, nothing is dropped.
+import { z } from 'zod';
+import { componentOptions, parseOptions } from '../../options.ts';
 import { type TopicPartition, tpKey } from './topic-partition.ts';
 
 export interface Pausable {
@@ -16,6 +18,16 @@ export interface FlowControlOptions {
   onResume?: (inFlight: number) => void;
 }
 
+const flowControlSchema = z
+  .object({ highWater: z.any().optional(), lowWater: z.any().optional() })
+  .refine((o) => o.lowWater >= 0 && o.lowWater < o.highWater, {
+    path: ['lowWater'],
+    error: (issue) => {
+      const o = issue.input as { highWater: number; lowWater: number };
+      return `(${o.lowWater}) must be at least 0 and below highWater (${o.highWater})`;
+    },
+  });
+
 export class FlowControl {
   private inFlight = 0;
   private readonly paused = new Map<string, TopicPartition>();
@@ -24,9 +36,7 @@ export class FlowControl {
     private readonly target: Pausable,
     private readonly options: FlowControlOptions,
   ) {
-    if (!(options.lowWater >= 0 && options.lowWater < options.highWater)) {
-      throw new RangeError(`flow control: lowWater (${options.lowWater}) must be at least 0 and below highWater (${options.highWater})`);
-    }
+    parseOptions(flowControlSchema, options, componentOptions('flow control'));
   }
 
   get pending(): number {

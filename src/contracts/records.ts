@@ -1,5 +1,5 @@
 // The record shapes of schemas/*.avsc as TypeScript types. Each type has a field spec that the
-// compiler checks against the type (names, nullability, kind) and test/unit/contracts.test.ts
+// compiler checks against the type (names, nullability, kind) and test/unit/contracts/records.test.ts
 // checks against the schema file, so the type and the schema cannot drift apart.
 
 export const RISK_BANDS = ['low', 'medium', 'high'] as const;

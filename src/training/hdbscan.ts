@@ -1,6 +1,6 @@
 // HDBSCAN (Campello, Moulavi & Sander 2013), following the reference Python package
 // `hdbscan` step for step so its labels can be checked against ours
-// (test/unit/model/hdbscan.test.ts): core distances → mutual reachability → minimum spanning
+// (test/unit/training/hdbscan.test.ts): core distances → mutual reachability → minimum spanning
 // tree (Prim, dense, distances computed on the fly: O(n²) time, O(n) memory) → single-linkage
 // tree → condensed tree (minClusterSize) → stability → excess-of-mass selection → labels,
 // noise = -1.

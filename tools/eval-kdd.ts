@@ -15,12 +15,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBundle } from '../src/model/bundle.ts';
 import { type EncoderKind } from '../src/model/encoder-model.ts';
-import { type EvalResult, countFeatures, evaluateBundle, formatEvalTable } from '../src/training/evaluate.ts';
-import { kmeans } from '../src/training/kmeans.ts';
-import { adjustedRandIndex } from '../src/training/metrics-quality.ts';
 import { seededPermutation, seededRandom } from '../src/util/prng.ts';
-import { trainBundle } from '../src/training/trainer.ts';
-import { type TrainingData, loadTrainingData, readLabels } from '../src/training/training-data.ts';
+import {
+  type EvalResult,
+  type TrainingData,
+  adjustedRandIndex,
+  countFeatures,
+  evaluateBundle,
+  formatEvalTable,
+  kmeans,
+  loadTrainingData,
+  readLabels,
+  trainBundle,
+} from '../src/training/index.ts';
 import { UserError } from '../src/errors.ts';
 import { importKddCup2015, kddDataFiles } from '../src/sim/kdd.ts';
 import { writeSimulationFiles } from '../src/sim/files.ts';

@@ -8,9 +8,8 @@
 // (b) training on one course and testing on the other, for per-day counts (days × 7 types,
 // log1p) and per-type totals (7 features, log1p), using the first 7, 14, 21 and 30 days.
 import { readFileSync } from 'node:fs';
-import { averagePrecision, rocAuc } from '../src/training/metrics-quality.ts';
 import { predictLogisticBatch } from '../src/model/readout.ts';
-import { fitLogistic } from '../src/training/readout-fit.ts';
+import { averagePrecision, fitLogistic, rocAuc } from '../src/training/index.ts';
 import { seededPermutation, seededRandom } from '../src/util/prng.ts';
 import { UserError } from '../src/errors.ts';
 import { kddDataFiles } from '../src/sim/kdd.ts';

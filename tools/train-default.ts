@@ -1,6 +1,6 @@
 // `npm run train:default`: the shipped bundle models/default/, from the project's own generator
 // with fixed seeds: simulate 20,000 sessions into a temp dir, train 10 epochs, k-means (k by silhouette) in the
-// cluster space (cluster-space.ts), write the bundle.
+// cluster space (src/model/cluster-space.ts), write the bundle.
 // Prints the training time and images/s (recorded in docs/model.md, "Default bundle").
 //
 //   npx tsx tools/train-default.ts [--out models/default] [--sessions 20000] [--encoder temporal]

@@ -1,13 +1,14 @@
 // `journeylens render`: writes a journey image as a labelled PNG. The image comes from the same
 // sessionizer and rasterizer as live traffic, so what you see is what the encoder sees.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { from } from 'rxjs';
 import { BUNDLE_FILES, type ClustersFile } from '../contracts/bundle-format.ts';
 import { type ClickEvent } from '../contracts/records.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
-import { type DataSpec, defaultImageSpec, defaultSessionizationSpec, imageWidth, parseDataSpec } from '../journey/image-spec.ts';
+import { type DataSpec, imageWidth } from '../journey/image-spec.ts';
+import { loadDataSpec } from '../history/data-spec.ts';
 import { readClickEventsJsonl } from '../history/events-jsonl.ts';
 import { renderJourneyPng } from '../render/image-png.ts';
 import { SessionStore } from '../streams/session-store.ts';
@@ -49,7 +50,7 @@ export async function runRender(opts: RenderOptions): Promise<{ png: Buffer; sum
   if (opts.events === undefined || opts.session === undefined) {
     throw new UserError(ErrorCodes.CONFIG_INVALID, 'render needs --events FILE and --session ID (the session to draw), or --bundle DIR and --cluster ID (a cluster prototype).', { exitCode: 2 });
   }
-  const spec = loadSpec(opts.spec, opts.events);
+  const spec = loadDataSpec(opts.spec, opts.events);
   const session = await sessionFromEvents(opts.events, opts.session, spec);
   const png = renderJourneyPng(session.rasterize(), spec.image, {
     scale: opts.scale,
@@ -81,15 +82,6 @@ function renderCluster(opts: RenderOptions): { png: Buffer; summary: string } {
   });
   writeFileSync(opts.out, png);
   return { png, summary: `wrote ${opts.out}: cluster ${cluster.id} (${cluster.label}), prototype = mean of ${cluster.size} training images` };
-}
-
-function loadSpec(specPath: string | undefined, eventsPath: string): DataSpec {
-  const path = specPath ?? join(dirname(eventsPath), 'spec.json');
-  if (!existsSync(path)) {
-    if (specPath !== undefined) throw new UserError(ErrorCodes.CONFIG_INVALID, `--spec ${specPath}: no such file.`, { exitCode: 2 });
-    return { image: defaultImageSpec, sessionization: defaultSessionizationSpec };
-  }
-  return parseDataSpec(readFileSync(path, 'utf8'), path);
 }
 
 /** Sessionizes the events of one session (time-ordered, as training does) and returns its final state. */

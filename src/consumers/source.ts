@@ -2,15 +2,11 @@
 // second client could be added later. Offsets become bigints here (kafkajs gives decimal
 // strings) and stay bigints until commit() hands them back to kafkajs.
 import { type Consumer, type Kafka } from 'kafkajs';
+import { type IngestRecord, type RecordHeaders } from '../contracts/ingest-record.ts';
 
-export interface SourceRecord {
-  topic: string;
-  partition: number;
-  /** Kafka offset (int64): a bigint from here to the commit. */
-  offset: bigint;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+/** A consumed record: what ingestion reads, with headers and timestamp always present. Its offset (int64) is a bigint from here to the commit. */
+export interface SourceRecord extends IngestRecord {
+  headers: RecordHeaders;
   /** Broker/producer timestamp, ms as a decimal string. */
   timestamp: string;
 }

@@ -93,10 +93,6 @@ interface Tick {
   events: Map<string, number>;
 }
 
-function ingestRecordOf(r: SourceRecord): IngestRecord {
-  return { topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value, headers: r.headers as IngestRecord['headers'], timestamp: r.timestamp };
-}
-
 export class Processor {
   readonly stats: ProcessorStats = { records: 0, events: 0, processed: 0, tombstones: 0, dead: 0, late: 0, duplicates: 0, signals: 0, suppressed: 0, replayed: 0, ticks: 0, commits: 0 };
   private readonly checkpoint: Checkpoint;
@@ -255,8 +251,7 @@ export class Processor {
       const replay = replayUntil !== undefined && r.offset < replayUntil;
       if (replay) this.stats.replayed++;
       this.checkpoint.receive(r.topic, r.partition, r.offset);
-      const ir = ingestRecordOf(r);
-      const res = ingest(ir, ingestion);
+      const res = ingest(r, ingestion);
       if (res.kind === 'tombstone') {
         this.stats.tombstones++;
         metrics?.eventsTotal.inc({ topic: r.topic, outcome: 'tombstone' });
@@ -266,7 +261,7 @@ export class Processor {
         if (replay) {
           this.stats.dead++;
           this.stats.suppressed++;
-        } else this.deadLetter(ir, res.reason, res.message);
+        } else this.deadLetter(r, res.reason, res.message);
         continue;
       }
       this.stats.events++;
@@ -327,11 +322,10 @@ export class Processor {
           // late: its session is already closed (or its time is before the watermark)
           this.stats.late++;
           metrics?.eventsTotal.inc({ topic: r.topic, outcome: EventOutcomes.late });
-          const ir = ingestRecordOf(r);
           const message = o.reason === 'closed' ? `event time ${o.envelope.event.timestamp} is behind the partition watermark ${o.watermark}: its session is closed` : 'the event time is not a usable timestamp';
           if (this.checkpoint.isReplay(r.topic, r.partition, r.offset)) this.stats.suppressed++;
           else {
-            const dl = this.toDeadLetter(ir, 'late_event', message, this.options.lateTopic ?? this.options.dlqTopic);
+            const dl = this.toDeadLetter(r, 'late_event', message, this.options.lateTopic ?? this.options.dlqTopic);
             if (dl) out.push(dl);
           }
         }

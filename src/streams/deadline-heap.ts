@@ -2,6 +2,7 @@
 // next quiet checkpoint): the watermark of a partition closes sessions from the top of its heap,
 // so partitions never close each other's sessions. Deadlines and heap positions are columns
 // indexed by slot, like the rest of the session store.
+import { grown } from './session-header.ts';
 
 class Heap {
   slots = new Int32Array(16);
@@ -17,12 +18,8 @@ export class DeadlineHeaps {
 
   /** Makes room for slots [0, capacity). */
   grow(capacity: number): void {
-    const deadline = new Float64Array(capacity);
-    deadline.set(this.#deadline);
-    this.#deadline = deadline;
-    const heapPos = new Int32Array(capacity);
-    heapPos.set(this.#heapPos);
-    this.#heapPos = heapPos;
+    this.#deadline = grown(this.#deadline, capacity);
+    this.#heapPos = grown(this.#heapPos, capacity);
   }
 
   deadline(slot: number): number {

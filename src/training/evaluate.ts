@@ -6,11 +6,11 @@
 // readout must beat. The baseline is trained on `baselineTrain` (the bundle's training data)
 // when given, else 5-fold cross-validated on the evaluation data itself (stated in the table).
 import { type LoadedBundle } from '../model/bundle.ts';
-import { adjustedRandIndex, averagePrecision, rocAuc } from './metrics-quality.ts';
+import { averagePrecision, rocAuc } from './metrics-quality.ts';
 import { predictLogisticBatch } from '../model/readout.ts';
 import { fitLogistic } from './readout-fit.ts';
 import { seededPermutation, seededRandom } from '../util/prng.ts';
-import { type TrainingData, type TrainingSession } from './training-data.ts';
+import { type TrainingData, type TrainingSession, archetypeAri } from './training-data.ts';
 
 export interface Auc {
   rocAuc: number;
@@ -82,20 +82,8 @@ export async function evaluateBundle(bundle: LoadedBundle, data: TrainingData, o
   const seed = options.seed ?? 42;
   const scorer = bundle.scorer;
   const finals = await scorer.scoreDetailed(data.sessions.map((s) => s.final));
-  let ari: number | null = null;
-  if (data.hasArchetypes) {
-    const codes = new Map<string, number>();
-    const truth: number[] = [];
-    const found: number[] = [];
-    data.sessions.forEach((s, i) => {
-      if (s.archetype === undefined) return;
-      if (!codes.has(s.archetype)) codes.set(s.archetype, codes.size);
-      truth.push(codes.get(s.archetype)!);
-      // Novel sessions are HDBSCAN's noise: count them as their own group, as training does.
-      found.push(finals[i]!.assignment.novel ? -1 : finals[i]!.assignment.clusterId);
-    });
-    ari = adjustedRandIndex(truth, found);
-  }
+  // Novel sessions are HDBSCAN's noise: count them as their own group, as training does.
+  const ari = archetypeAri(data, (i) => (finals[i]!.assignment.novel ? -1 : finals[i]!.assignment.clusterId));
   const idx = data.sessions.map((_, i) => i).filter((i) => !Number.isNaN(data.sessions[i]!.label));
   const labels = idx.map((i) => data.sessions[i]!.label);
   const labelled = idx.map((i) => data.sessions[i]!);

@@ -23,14 +23,14 @@ import { type AutoencoderModel } from '../model/encoder-model.ts';
 import { hdbscan, hdbscanDefaults } from './hdbscan.ts';
 import { imageColumns, imageWidth } from '../journey/image-spec.ts';
 import { kmeans } from './kmeans.ts';
-import { adjustedRandIndex, rocAuc } from './metrics-quality.ts';
+import { rocAuc } from './metrics-quality.ts';
 import { predictLogisticBatch, readoutFeatureNames, type LogisticModel } from '../model/readout.ts';
 import { chooseL2, chooseL2Defaults, fitLogistic } from './readout-fit.ts';
 import { AGE_FEATURE, buildReadoutRow, imageFeatureNames, QUIET_FEATURE } from '../model/readout-row.ts';
 import { seededPermutation, seededRandom } from '../util/prng.ts';
 import { sessionStatWords } from './session-summary.ts';
 import { trainAutoencoder } from './train.ts';
-import { type TrainingData, rasterizeViews } from './training-data.ts';
+import { type TrainingData, archetypeAri, rasterizeViews } from './training-data.ts';
 import { type Vector } from '../model/vectors.ts';
 import { saveEncoder } from '../model/weights-io.ts';
 import { type TrainerOptions, trainerDefaults } from './options.ts';
@@ -199,19 +199,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
       stage('no churn readout: the labels have a single class (risk falls back to cluster and kNN rates)');
     }
 
-    let ari: number | null = null;
-    if (data.hasArchetypes) {
-      const codes = new Map<string, number>();
-      const truth: number[] = [];
-      const found: number[] = [];
-      sessions.forEach((s, i) => {
-        if (s.archetype === undefined) return;
-        if (!codes.has(s.archetype)) codes.set(s.archetype, codes.size);
-        truth.push(codes.get(s.archetype)!);
-        found.push(clusterOf[i]!);
-      });
-      ari = adjustedRandIndex(truth, found);
-    }
+    const ari = archetypeAri(data, (i) => clusterOf[i]!);
 
     // Prototypes: mean member image per cluster, for `journeylens render --cluster`.
     const described = describeClusters(centroidModel, labels);

@@ -23,13 +23,15 @@ import { dirname, join } from 'node:path';
 import { Subject } from 'rxjs';
 import { type ClickEvent } from '../contracts/records.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
+import { loadDataSpec } from '../history/data-spec.ts';
 import { clickEventLines } from '../history/events-jsonl.ts';
 import { type ClickEnvelope, type SessionEvent } from '../streams/outcomes.ts';
 import { SessionStore } from '../streams/session-store.ts';
 import { type SessionView } from '../journey/session-view.ts';
 import { sessionize } from '../streams/sessionize.ts';
 import { type SessionSummary } from './cluster-labels.ts';
-import { type DataSpec, defaultImageSpec, defaultSessionizationSpec, parseDataSpec } from '../journey/image-spec.ts';
+import { type DataSpec } from '../journey/image-spec.ts';
+import { adjustedRandIndex } from './metrics-quality.ts';
 import { summariseSession } from './session-summary.ts';
 
 export interface TrainingSession {
@@ -79,16 +81,6 @@ export interface TrainingDataOptions {
 }
 
 export const defaultPrefixFractions = [0.25, 0.5, 0.75] as const;
-
-/** Reads `spec.json` (explicit, or beside the events), else the defaults. */
-export function loadDataSpec(specPath: string | undefined, eventsPath: string): DataSpec {
-  const path = specPath ?? join(dirname(eventsPath), 'spec.json');
-  if (!existsSync(path)) {
-    if (specPath !== undefined) throw new UserError(ErrorCodes.CONFIG_INVALID, `--spec ${specPath}: no such file.`, { exitCode: 2 });
-    return { image: defaultImageSpec, sessionization: defaultSessionizationSpec };
-  }
-  return parseDataSpec(readFileSync(path, 'utf8'), path);
-}
 
 function readCsvPairs(path: string, header: string, option: string): Map<string, string> {
   if (!existsSync(path)) throw new UserError(ErrorCodes.INPUT_INVALID, `${option} ${path}: no such file.`, { exitCode: 2 });
@@ -241,6 +233,24 @@ export async function loadTrainingData(options: TrainingDataOptions): Promise<Tr
     firstEventTime,
     hasArchetypes: archetypes !== undefined && sessions.some((s) => s.archetype !== undefined),
   };
+}
+
+/**
+ * Adjusted Rand index of the sessions' clusters (`clusterOf(i)`, -1 for noise) against their
+ * archetypes (archetypes.csv), or null when the data has none.
+ */
+export function archetypeAri(data: TrainingData, clusterOf: (session: number) => number): number | null {
+  if (!data.hasArchetypes) return null;
+  const codes = new Map<string, number>();
+  const truth: number[] = [];
+  const found: number[] = [];
+  data.sessions.forEach((s, i) => {
+    if (s.archetype === undefined) return;
+    if (!codes.has(s.archetype)) codes.set(s.archetype, codes.size);
+    truth.push(codes.get(s.archetype)!);
+    found.push(clusterOf(i));
+  });
+  return adjustedRandIndex(truth, found);
 }
 
 /** Rasterizes views into one row-major [n, H, W] buffer. */

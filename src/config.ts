@@ -9,6 +9,7 @@ import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { ErrorCodes, UserError } from './errors.ts';
 import { parseOptions } from './options.ts';
+import { standardWebhookKey } from './sinks/webhook-signature.ts';
 
 type Parsed = string | number | boolean | string[];
 
@@ -35,7 +36,7 @@ export const runOptions = [
   { key: 'alertsTopic', flag: '--alerts-topic <topic>', env: 'JOURNEYLENS_ALERTS_TOPIC', kind: 'string', description: 'topic for ChurnAlert records (alerts are off without it)' },
   { key: 'parkedTopic', flag: '--parked-topic <topic>', env: 'JOURNEYLENS_PARKED_TOPIC', kind: 'string', description: 'topic for alerts the webhook could not deliver (default: <alerts-topic>.parked)' },
   { key: 'webhookUrl', flag: '--webhook-url <url>', env: 'JOURNEYLENS_WEBHOOK_URL', kind: 'string', description: 'CRM webhook: POST every alert here as signed JSON (docs/webhook.md)' },
-  { key: 'webhookSecret', flag: '--webhook-secret <secret>', env: 'JOURNEYLENS_WEBHOOK_SECRET', kind: 'string', secret: true, description: 'HMAC-SHA256 key for webhook signatures (or JOURNEYLENS_WEBHOOK_SECRET_FILE)' },
+  { key: 'webhookSecret', flag: '--webhook-secret <secret>', env: 'JOURNEYLENS_WEBHOOK_SECRET', kind: 'string', secret: true, description: 'webhook signing secret, whsec_<base64> as Standard Webhooks defines it (or JOURNEYLENS_WEBHOOK_SECRET_FILE)' },
   { key: 'webhookTimeoutMs', flag: '--webhook-timeout-ms <ms>', env: 'JOURNEYLENS_WEBHOOK_TIMEOUT_MS', kind: 'int', min: 100, max: 300_000, default: 10_000, description: 'give up on a webhook request after this long (then retry)' },
   { key: 'webhookMaxAttempts', flag: '--webhook-max-attempts <n>', env: 'JOURNEYLENS_WEBHOOK_MAX_ATTEMPTS', kind: 'int', min: 1, max: 100, default: 8, description: 'attempts per alert before it is parked on --parked-topic' },
   { key: 'webhookConcurrency', flag: '--webhook-concurrency <n>', env: 'JOURNEYLENS_WEBHOOK_CONCURRENCY', kind: 'int', min: 1, max: 256, default: 8, description: 'webhook requests in flight at once (alerts of one session stay in order)' },
@@ -262,6 +263,7 @@ export function checkRunConfig(config: RunConfig): RunConfig {
     }
     if (!url || !/^https?:$/.test(url.protocol)) fail2(`--webhook-url (env JOURNEYLENS_WEBHOOK_URL) must be an http:// or https:// URL, got "${config.webhookUrl}".`);
     if (!config.webhookSecret) fail2('--webhook-url needs a signing secret: set JOURNEYLENS_WEBHOOK_SECRET or JOURNEYLENS_WEBHOOK_SECRET_FILE (or --webhook-secret).');
+    standardWebhookKey(config.webhookSecret as string);
     if (!config.alertsTopic) fail2('--webhook-url delivers alerts, so it needs --alerts-topic (env JOURNEYLENS_ALERTS_TOPIC) too.');
   }
   // With --exactly-once a webhook call still cannot be rolled back with a Kafka transaction:

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { ErrorCodes, JourneylensError } from '../errors.ts';
 import { componentOptions, gotValue, parseOptions } from '../options.ts';
 import { version } from '../version.ts';
-import { signWebhook } from './webhook-signature.ts';
+import { signStandardWebhook, signWebhook, standardWebhookKey, WebhookHeaders } from './webhook-signature.ts';
 
 /** What the sink needs from a payload: the idempotency key and the ordering key. */
 export interface WebhookPayload {
@@ -29,7 +29,7 @@ export interface WebhookMetrics {
 
 export interface WebhookSinkOptions<T extends WebhookPayload> {
   url: string;
-  /** HMAC-SHA256 key shared with the receiver. */
+  /** HMAC-SHA256 secret shared with the receiver: `whsec_<base64>` (Standard Webhooks) or any string. */
   secret: string;
   /** Takes an alert that could not be delivered (e.g. produces it to a parking topic). */
   park: (alert: T, lastError: WebhookDeliveryError) => Promise<void> | void;
@@ -116,6 +116,7 @@ export class WebhookSink<T extends WebhookPayload> {
   private readonly lowWaterMark: number;
   private readonly target: string;
   private readonly headers: Record<string, string>;
+  private readonly standardKey: Buffer;
   private readonly lanes = new Map<string, Lane<T>>();
   private ready: Lane<T>[] = [];
   /** Held entries → sequence number; a Map iterates in insertion order, so the first is the oldest. */
@@ -133,6 +134,7 @@ export class WebhookSink<T extends WebhookPayload> {
   constructor(options: Partial<WebhookSinkOptions<T>> & Pick<WebhookSinkOptions<T>, 'url' | 'secret' | 'park'>) {
     const o = { ...webhookSinkDefaults, random: Math.random, now: Date.now, ...options };
     this.target = validate(o);
+    this.standardKey = standardWebhookKey(o.secret);
     this.opts = o;
     this.lowWaterMark = o.lowWaterMark ?? Math.floor(o.capacity / 2);
     this.headers = { 'user-agent': `journeylens/${version}`, ...lowerKeys(o.headers ?? {}), 'content-type': 'application/json' };
@@ -332,12 +334,16 @@ export class WebhookSink<T extends WebhookPayload> {
 
   private async post(entry: Entry<T>): Promise<Attempt> {
     const timestamp = Math.floor(this.opts.now() / 1000);
+    const id = entry.alert.alertId;
     const headers = {
       ...this.headers,
-      'idempotency-key': entry.alert.alertId,
-      'x-journeylens-timestamp': String(timestamp),
-      'x-journeylens-signature': signWebhook(this.opts.secret, timestamp, entry.body),
-      'x-journeylens-attempt': String(entry.attempts),
+      [WebhookHeaders.id]: id,
+      [WebhookHeaders.standardTimestamp]: String(timestamp),
+      [WebhookHeaders.standardSignature]: signStandardWebhook(this.standardKey, id, timestamp, entry.body),
+      [WebhookHeaders.idempotencyKey]: id,
+      [WebhookHeaders.timestamp]: String(timestamp),
+      [WebhookHeaders.signature]: signWebhook(this.opts.secret, timestamp, entry.body),
+      [WebhookHeaders.attempt]: String(entry.attempts),
     };
     const abort = new AbortController();
     let timedOut = false;

@@ -2,11 +2,13 @@
 // model → the alerts topic and a real local CRM receiver that fails a lot (500s, slow answers
 // past the client timeout, 429 with Retry-After). Every alert on the topic reaches the CRM,
 // each alertId is accepted exactly once, in per-session order, and the pipeline keeps going.
+// The receiver checks every request with the standardwebhooks package, as a CRM would.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { startApp } from '../../src/processor/app.ts';
 import { resolveConfig, runOptions } from '../../src/config.ts';
@@ -17,6 +19,7 @@ import { verifyWebhookSignature } from '../../src/sinks/webhook-signature.ts';
 import { collect, createTopics, produce, testKafka, uniqueName } from '../helpers/kafka.ts';
 
 const brokers = inject('kafkaBrokers');
+const SECRET = `whsec_${Buffer.from('journeylens-test-webhook-key-32b').toString('base64')}`;
 
 describe('churn alerts to the alerts topic and a flaky CRM webhook (real broker, real HTTP server)', () => {
   it('delivers every alert exactly once per alertId, in session order, through 500s, timeouts and 429s', async () => {
@@ -29,8 +32,15 @@ describe('churn alerts to the alerts topic and a flaky CRM webhook (real broker,
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks);
-        const sig = verifyWebhookSignature({ secret: 'crm-secret', body, timestamp: req.headers['x-journeylens-timestamp'] as string, signature: req.headers['x-journeylens-signature'] as string });
-        if (!sig.ok) {
+        let standard = true;
+        try {
+          new Webhook(SECRET).verify(body.toString('utf8'), req.headers as Record<string, string>);
+        } catch {
+          standard = false;
+        }
+        // the deprecated scheme rides along until receivers have moved
+        const legacy = verifyWebhookSignature({ secret: SECRET, body, timestamp: req.headers['x-journeylens-timestamp'] as string, signature: req.headers['x-journeylens-signature'] as string });
+        if (!standard || !legacy.ok) {
           outcomes.badSig++;
           res.writeHead(401).end();
           return;
@@ -52,7 +62,8 @@ describe('churn alerts to the alerts topic and a flaky CRM webhook (real broker,
           res.writeHead(429, { 'retry-after': '1' }).end();
           return;
         }
-        const key = req.headers['idempotency-key'] as string;
+        const key = req.headers['webhook-id'] as string;
+        expect(req.headers['idempotency-key']).toBe(key);
         const alert = JSON.parse(body.toString('utf8')) as ChurnAlert;
         if (accepted.has(key)) outcomes.dup++;
         else {
@@ -76,7 +87,7 @@ describe('churn alerts to the alerts topic and a flaky CRM webhook (real broker,
     await produce(kafka, input, lines.map((l) => ({ key: (JSON.parse(l) as { sessionId: string }).sessionId, value: l })));
 
     const flags = { brokers, input, signalsTopic: signals, alertsTopic: alerts, outputFormat: 'json', webhookUrl: url, webhookTimeoutMs: '800', webhookMaxAttempts: '30', group: uniqueName('g'), metricsPort: '0', metricsHost: '127.0.0.1' };
-    process.env.JOURNEYLENS_WEBHOOK_SECRET = 'crm-secret';
+    process.env.JOURNEYLENS_WEBHOOK_SECRET = SECRET;
     onTestFinished(() => {
       delete process.env.JOURNEYLENS_WEBHOOK_SECRET;
     });

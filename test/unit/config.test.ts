@@ -90,6 +90,14 @@ describe('journeylens config print', () => {
     expect(() => checkRunConfig(cfg)).toThrow('--sasl-mechanism plain needs --sasl-username (env JOURNEYLENS_SASL_USERNAME) and a password (env JOURNEYLENS_SASL_PASSWORD or JOURNEYLENS_SASL_PASSWORD_FILE).');
   });
 
+  it('refuses a whsec_ webhook secret that is not base64 at start, and takes a good one', async () => {
+    const { checkRunConfig } = await import('../../src/config.ts');
+    const base = { brokers: 'k:1', input: 'x', alertsTopic: 'a', webhookUrl: 'https://crm.example/hook' };
+    expect(() => checkRunConfig(resolveConfig(runOptions, base, { JOURNEYLENS_WEBHOOK_SECRET: 'whsec_%%%' }))).toThrow(/the webhook secret starts with whsec_ but what follows is not base64/);
+    const good = `whsec_${Buffer.alloc(24, 1).toString('base64')}`;
+    expect(checkRunConfig(resolveConfig(runOptions, base, { JOURNEYLENS_WEBHOOK_SECRET: good })).webhookSecret).toBe(good);
+  });
+
   it('reads a secret from the file named by <ENV>_FILE', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jl-secret-'));
     writeFileSync(join(dir, 'pw'), 's3cret\n');

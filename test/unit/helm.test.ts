@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { resolveConfig, runOptions } from '../../src/config.ts';
 import { ensureTool } from '../helpers/tools.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -20,7 +21,8 @@ const KNOWN_ENV = new Set([
   'JOURNEYLENS_GROUP', 'JOURNEYLENS_METRICS_PORT', 'JOURNEYLENS_METRICS_HOST', 'JOURNEYLENS_BUNDLE', 'JOURNEYLENS_LOG_LEVEL',
   'JOURNEYLENS_CONFIG', 'JOURNEYLENS_SASL_MECHANISM', 'JOURNEYLENS_SASL_USERNAME', 'JOURNEYLENS_SASL_PASSWORD_FILE',
   'JOURNEYLENS_SASL_PASSWORD', 'JOURNEYLENS_SSL', 'JOURNEYLENS_SSL_CA_FILE', 'JOURNEYLENS_SSL_CERT_FILE', 'JOURNEYLENS_SSL_KEY_FILE',
-  'JOURNEYLENS_WEBHOOK_URL', 'JOURNEYLENS_WEBHOOK_SECRET_FILE', 'JOURNEYLENS_WEBHOOK_SECRET',
+  'JOURNEYLENS_WEBHOOK_URL', 'JOURNEYLENS_WEBHOOK_SECRET_FILE', 'JOURNEYLENS_WEBHOOK_SECRET', 'JOURNEYLENS_FROM_BEGINNING',
+  'JOURNEYLENS_WEBHOOK_TIMEOUT_MS', 'JOURNEYLENS_WEBHOOK_MAX_ATTEMPTS', 'JOURNEYLENS_WEBHOOK_CONCURRENCY',
 ]);
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- rendered manifests are untyped YAML */
@@ -162,6 +164,30 @@ describe('helm template', () => {
     expect(so.spec.maxReplicaCount).toBe(12);
     expect(so.spec.triggers[0]).toMatchObject({ type: 'kafka', metadata: { consumerGroup: 'journeylens-prod', topic: 'web.clickstream.v1', lagThreshold: '5000' }, authenticationRef: { name: 'journeylens-kafka' } });
     expect(one(ms, 'Deployment').spec.replicas).toBeUndefined();
+  });
+
+  it("derives KEDA's offsetResetPolicy from the app's start position, and refuses a second place to set it", () => {
+    const keda = (args: string[]) => {
+      const ms = render(['--set', 'autoscaling.enabled=true', ...args]);
+      return { policy: one(ms, 'ScaledObject').spec.triggers[0].metadata.offsetResetPolicy, fromBeginning: env(ms).JOURNEYLENS_FROM_BEGINNING.value };
+    };
+    // the app's own default (--from-beginning true) is earliest
+    expect(keda([])).toEqual({ policy: 'earliest', fromBeginning: 'true' });
+    expect(keda(['--set', 'kafka.startFrom=latest'])).toEqual({ policy: 'latest', fromBeginning: 'false' });
+    expect(renderError(['--set', 'kafka.startFrom=middle'])).toMatch(/startFrom.*(one of|enum)/i);
+    expect(renderError(['--set', 'config.fromBeginning=false'])).toContain('config.fromBeginning is set, but the chart sets JOURNEYLENS_FROM_BEGINNING from kafka.startFrom');
+  });
+
+  it('exposes the webhook timeout, attempts and concurrency as the env vars the app reads', () => {
+    const base = ['--set', 'webhook.url=https://crm.example/h', '--set', 'webhook.existingSecret=wh'];
+    const e = env(render(base));
+    expect([e.JOURNEYLENS_WEBHOOK_TIMEOUT_MS.value, e.JOURNEYLENS_WEBHOOK_MAX_ATTEMPTS.value, e.JOURNEYLENS_WEBHOOK_CONCURRENCY.value]).toEqual(['10000', '8', '8']);
+    const tuned = env(render([...base, '--set', 'webhook.timeoutMs=2500', '--set', 'webhook.maxAttempts=20', '--set', 'webhook.concurrency=32']));
+    expect([tuned.JOURNEYLENS_WEBHOOK_TIMEOUT_MS.value, tuned.JOURNEYLENS_WEBHOOK_MAX_ATTEMPTS.value, tuned.JOURNEYLENS_WEBHOOK_CONCURRENCY.value]).toEqual(['2500', '20', '32']);
+    // the values the chart renders are the ones `journeylens run` accepts (files exist only in the pod)
+    const cfg = resolveConfig(runOptions, {}, { JOURNEYLENS_BROKERS: 'k:9092', JOURNEYLENS_INPUT: 'clicks', ...Object.fromEntries(Object.entries(tuned).filter(([k, v]) => typeof v.value === 'string' && !/_CONFIG$|_FILE$/.test(k)).map(([k, v]) => [k, v.value as string])) });
+    expect([cfg.webhookTimeoutMs, cfg.webhookMaxAttempts, cfg.webhookConcurrency, cfg.fromBeginning]).toEqual([2500, 20, 32, true]);
+    expect(renderError([...base, '--set', 'webhook.concurrency=0'])).toMatch(/concurrency/);
   });
 
   it('passes secrets as mounted files named by *_FILE env vars, never as values', () => {

@@ -80,6 +80,9 @@ sits idle, so replicas (and the autoscaler's maximum) must not exceed kafka.part
 {{- if and .Values.kafka.tls.enabled .Values.kafka.tls.clientAuth (not .Values.kafka.tls.existingSecret) }}
 {{- fail "kafka.tls.existingSecret is required when kafka.tls.clientAuth=true: create a Secret holding the client certificate and key and name it here." }}
 {{- end }}
+{{- if hasKey .Values.config "fromBeginning" }}
+{{- fail "config.fromBeginning is set, but the chart sets JOURNEYLENS_FROM_BEGINNING from kafka.startFrom (env wins over the config file, and KEDA's offsetResetPolicy follows it): set kafka.startFrom to earliest or latest instead." }}
+{{- end }}
 {{- if and .Values.webhook.url (not .Values.webhook.existingSecret) }}
 {{- fail "webhook.existingSecret is required when webhook.url is set: the CRM webhook signs every request with the HMAC secret from that Secret (key webhook.secretKey)." }}
 {{- end }}

@@ -9,7 +9,8 @@ import { UserError } from '../../../src/errors.ts';
 import { type ChurnAlert } from '../../../src/contracts/records.ts';
 import { parseRetryAfter, WebhookDeliveryError, WebhookSink, type WebhookSinkOptions } from '../../../src/sinks/webhook.ts';
 import { webhookMetrics } from '../../../src/sinks/webhook-metrics.ts';
-import { signWebhook, verifyWebhookSignature, WebhookHeaders } from '../../../src/sinks/webhook-signature.ts';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { signStandardWebhook, signWebhook, standardWebhookKey, verifyWebhookSignature, WebhookHeaders } from '../../../src/sinks/webhook-signature.ts';
 
 const SECRET = 'test-secret';
 
@@ -452,6 +453,72 @@ describe('webhook signature', () => {
     expect(v({ timestamp: String(ts + 10) })).toEqual({ ok: false, reason: 'bad-signature' });
     expect(v({ timestamp: 'yesterday' })).toEqual({ ok: false, reason: 'bad-timestamp' });
     expect(v({ signature: undefined })).toEqual({ ok: false, reason: 'missing-header' });
+  });
+});
+
+describe('Standard Webhooks signature, checked by the standardwebhooks package as a receiver would', () => {
+  const STANDARD = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+
+  it('signs every attempt so Webhook#verify accepts it, with a webhook-id that stays the same across retries', async () => {
+    const seen: { headers: Record<string, string>; verified: unknown }[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const headers = req.headers as Record<string, string>;
+        let verified: unknown;
+        try {
+          verified = new Webhook(STANDARD).verify(raw, headers);
+        } catch (err) {
+          verified = err;
+        }
+        seen.push({ headers, verified });
+        res.writeHead(seen.length < 3 ? 500 : 204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
+    // Webhook#verify checks the timestamp against the real clock (5 min tolerance): a clock near it
+    // that moves 7 s per reading gives each attempt its own timestamp.
+    let clock = Date.now();
+    const { sink: s, delivered } = sink(`http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, { secret: STANDARD, now: () => (clock += 7_000) });
+    s.enqueue(alert(1, 1));
+    await s.flush();
+    expect(delivered).toEqual([{ alert: alert(1, 1), attempts: 3 }]);
+    expect(seen).toHaveLength(3);
+    for (const { headers, verified } of seen) {
+      expect(verified).toEqual(alert(1, 1));
+      expect(headers[WebhookHeaders.id]).toBe('alert-1-1');
+      expect(headers[WebhookHeaders.standardSignature]).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+      // the deprecated scheme still rides along, with the same timestamp
+      expect(headers[WebhookHeaders.timestamp]).toBe(headers[WebhookHeaders.standardTimestamp]);
+    }
+    // a fresh timestamp per attempt, one id for all of them
+    expect(new Set(seen.map((x) => x.headers[WebhookHeaders.standardTimestamp])).size).toBe(3);
+  });
+
+  it('matches the package byte for byte, and the package refuses a changed body, id or secret', () => {
+    const body = JSON.stringify({ alertId: 'a-1', reason: 'ünïcødé ✓' });
+    const ts = Math.floor(Date.now() / 1000);
+    const sig = signStandardWebhook(standardWebhookKey(STANDARD), 'a-1', ts, body);
+    const wh = new Webhook(STANDARD);
+    expect(wh.sign('a-1', new Date(ts * 1000), body)).toBe(sig);
+    const headers = { 'webhook-id': 'a-1', 'webhook-timestamp': String(ts), 'webhook-signature': sig };
+    expect(wh.verify(body, headers)).toEqual(JSON.parse(body));
+    expect(() => wh.verify(`${body} `, headers)).toThrow(WebhookVerificationError);
+    expect(() => wh.verify(body, { ...headers, 'webhook-id': 'a-2' })).toThrow(/No matching signature/);
+    expect(() => new Webhook(`whsec_${Buffer.alloc(32, 8).toString('base64')}`).verify(body, headers)).toThrow(/No matching signature/);
+    // A secret without the prefix is used as its bytes: the package reads it with format "raw".
+    const plain = signStandardWebhook(standardWebhookKey('crm-secret'), 'a-1', ts, body);
+    expect(new Webhook('crm-secret', { format: 'raw' }).verify(body, { ...headers, 'webhook-signature': plain })).toEqual(JSON.parse(body));
+  });
+
+  it('refuses a whsec_ secret whose key is not base64, naming the env variables', () => {
+    expect(() => standardWebhookKey('whsec_not base64!')).toThrow(UserError);
+    expect(() => standardWebhookKey('whsec_not base64!')).toThrow(/starts with whsec_ but what follows is not base64.*JOURNEYLENS_WEBHOOK_SECRET/);
+    expect(() => standardWebhookKey('whsec_')).toThrow(/not base64/);
+    expect(standardWebhookKey(STANDARD)).toEqual(Buffer.alloc(32, 7));
   });
 });
 

@@ -3,13 +3,14 @@
 // and the consume-only baselines. Every benchmark stops what it started, broker included.
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { Consumer as PlatformaticConsumer } from '@platformatic/kafka';
+import { Consumer as PlatformaticConsumer, Producer as PlatformaticProducer, ProduceAcks } from '@platformatic/kafka';
 import { type App, startApp } from '../src/processor/app.ts';
 import { resolveConfig, runOptions } from '../src/config.ts';
 import { type JourneySignal } from '../src/contracts/records.ts';
 import { createLogger } from '../src/log.ts';
 import { defaultImageSpec } from '../src/journey/image-spec.ts';
 import { type LocalKafkaHandle, startLocalKafka } from '../src/local-kafka/local-kafka.ts';
+import { KafkaSink, type OutRecord } from '../src/sinks/kafka-sink.ts';
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -202,6 +203,89 @@ export async function platformaticConsume(bootstrap: string, topic: string, expe
   }
   if (bytes === 0) throw new Error('@platformatic/kafka consumed no bytes');
   return figures(n, started, first, last);
+}
+
+export type PassthroughProducer = 'kafkajs' | 'platformatic';
+
+export interface Passthrough {
+  /** Records consumed, produced (acknowledged) and committed so far. */
+  readonly stats: { consumed: number; produced: number; batches: number };
+  firstRecordAt(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The transport limit of any 1:1 stream processor in Node: a kafkajs consumer with the
+ * processor's fetch and commit settings (KafkajsSource: eachBatch, one partition at a time, no
+ * auto-commit, maxWaitTimeInMs 250) that produces one small record per input record (same key,
+ * so the same partitions), waits for the broker's ack (acks=all, idempotent, as KafkaSink), then
+ * commits the batch. `producer` picks the client that produces: kafkajs (the processor's own
+ * KafkaSink) or @platformatic/kafka. `onAcked` sees each acknowledged batch's input records.
+ */
+export async function startPassthrough(
+  bootstrap: string,
+  options: { input: string; output: string; producer: PassthroughProducer; onAcked?: (values: (Buffer | null)[]) => void },
+): Promise<Passthrough> {
+  await createTopic(new Kafka({ clientId: uniqueName('admin'), brokers: [bootstrap], logLevel: logLevel.NOTHING }), options.output, 3);
+  const kafka = new Kafka({ clientId: uniqueName('pass'), brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: uniqueName('pass'), sessionTimeout: 30_000, heartbeatInterval: 3_000, maxWaitTimeInMs: 250 });
+  let send: (records: OutRecord[]) => Promise<void>;
+  let close: () => Promise<void>;
+  if (options.producer === 'kafkajs') {
+    const sink = new KafkaSink(kafka);
+    await sink.connect();
+    send = (records) => sink.send(records);
+    close = () => sink.disconnect();
+  } else {
+    const producer = new PlatformaticProducer({ clientId: uniqueName('pass-plt'), bootstrapBrokers: [bootstrap], acks: ProduceAcks.ALL, idempotent: true });
+    send = async (records) => {
+      await producer.send({ messages: records.map((r) => ({ topic: r.topic, key: Buffer.from(r.key as string), value: r.value as Buffer })) });
+    };
+    close = () => producer.close();
+  }
+  const stats = { consumed: 0, produced: 0, batches: 0 };
+  let first = 0;
+  const value = Buffer.alloc(32, 1);
+  await consumer.connect();
+  await consumer.subscribe({ topic: options.input, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 1,
+    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      if (batch.messages.length === 0) return;
+      if (first === 0) first = performance.now();
+      stats.consumed += batch.messages.length;
+      await send(batch.messages.map((m) => ({ topic: options.output, key: m.key?.toString('utf8') ?? '', value })));
+      const last = batch.messages[batch.messages.length - 1]!.offset;
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+      resolveOffset(last);
+      stats.produced += batch.messages.length;
+      stats.batches++;
+      options.onAcked?.(batch.messages.map((m) => m.value));
+      await heartbeat();
+    },
+  });
+  return {
+    stats,
+    firstRecordAt: () => first,
+    async stop() {
+      await consumer.disconnect();
+      await close();
+    },
+  };
+}
+
+/** The passthrough on a pre-filled topic: its rate from the first record to the last acknowledged one. */
+export async function passthroughConsume(bootstrap: string, topic: string, expected: number, timeoutMs: number, producer: PassthroughProducer): Promise<RunFigures> {
+  const started = performance.now();
+  const run = await startPassthrough(bootstrap, { input: topic, output: uniqueName('pass-out'), producer });
+  try {
+    await until(() => run.stats.produced >= expected, timeoutMs, `the ${producer} passthrough to pass ${expected} records on (${run.stats.produced} so far)`, 2);
+    return figures(expected, started, run.firstRecordAt(), performance.now());
+  } finally {
+    await run.stop();
+  }
 }
 
 export interface ProcessorRun {

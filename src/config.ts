@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { ErrorCodes, UserError } from './errors.ts';
+import { parseRiskSetting, RISK_SETTING_DEFAULT, RISK_SETTING_HELP } from './contracts/risk.ts';
 import { parseOptions } from './options.ts';
 import { standardWebhookKey } from './sinks/webhook-signature.ts';
 
@@ -55,6 +56,7 @@ export const runOptions = [
   { key: 'saslMechanism', flag: '--sasl-mechanism <mechanism>', env: 'JOURNEYLENS_SASL_MECHANISM', kind: 'enum', choices: ['plain', 'scram-sha-256', 'scram-sha-512'], description: 'SASL authentication mechanism' },
   { key: 'saslUsername', flag: '--sasl-username <user>', env: 'JOURNEYLENS_SASL_USERNAME', kind: 'string', description: 'SASL user name' },
   { key: 'saslPassword', flag: '--sasl-password <password>', env: 'JOURNEYLENS_SASL_PASSWORD', kind: 'string', secret: true, description: 'SASL password (prefer JOURNEYLENS_SASL_PASSWORD or JOURNEYLENS_SASL_PASSWORD_FILE: flags show up in process lists)' },
+  { key: 'risk', flag: '--risk <bands>', env: 'JOURNEYLENS_RISK', kind: 'string', default: RISK_SETTING_DEFAULT, description: RISK_SETTING_HELP },
   { key: 'quietEveryMs', flag: '--quiet-every-ms <ms>', env: 'JOURNEYLENS_QUIET_EVERY_MS', kind: 'int', min: 0, max: 0xffff_ffff, description: "re-score an open session each time it has been quiet this much longer (0 = off; default: the model bundle's sessionization.quietEveryMs)" },
   { key: 'maxBatch', flag: '--max-batch <n>', env: 'JOURNEYLENS_MAX_BATCH', kind: 'int', min: 1, max: 4096, default: 256, description: 'most sessions scored in one micro-batch' },
   { key: 'maxInFlight', flag: '--max-in-flight <n>', env: 'JOURNEYLENS_MAX_IN_FLIGHT', kind: 'int', min: 100, max: 10_000_000, default: 50_000, description: 'records consumed but not yet committed above which partitions are paused' },
@@ -266,6 +268,7 @@ export function checkRunConfig(config: RunConfig): RunConfig {
     standardWebhookKey(config.webhookSecret as string);
     if (!config.alertsTopic) fail2('--webhook-url delivers alerts, so it needs --alerts-topic (env JOURNEYLENS_ALERTS_TOPIC) too.');
   }
+  parseRiskSetting(config.risk, '--risk (env JOURNEYLENS_RISK)');
   // With --exactly-once a webhook call still cannot be rolled back with a Kafka transaction:
   // webhook alerts stay at-least-once with an Idempotency-Key, as docs/webhook.md says.
   return config;

@@ -16,9 +16,10 @@ import { type ClusterSpace, clusterPoints, clusterSpaceProblem } from './cluster
 import { ChurnScorer, type ChurnScore } from './churn-scorer.ts';
 import { type BatchInfo, EncoderClient } from './encoder-client.ts';
 import { type AutoencoderModel } from './encoder-model.ts';
-import { type ImageSpec, type SessionizationSpec, imageColumns, validateImageSpec, validateSessionizationSpec } from '../journey/image-spec.ts';
-import { checkRiskThresholds, parseLogisticModel, predictLogistic, riskBand, riskThresholdDefaults, type LogisticModel, type RiskThresholds } from './readout.ts';
-import { AGE_FEATURE, buildReadoutRow, IMAGE_FEATURE_PREFIX, QUIET_FEATURE } from './readout-row.ts';
+import { type ImageSpec, type SessionizationSpec, validateImageSpec, validateSessionizationSpec } from '../journey/image-spec.ts';
+import { parseRiskSetting, resolveRiskSetting, riskBand, RISK_SETTING_DEFAULT, type RiskSetting, type RiskThresholds } from '../contracts/risk.ts';
+import { parseLogisticModel, readoutPredictor, type LogisticModel } from './readout.ts';
+import { type ReadoutInputs } from './readout-row.ts';
 import { ENCODER_JSON, ENCODER_WEIGHTS, loadEncoder, readEncoderWeights } from './weights-io.ts';
 
 export interface LoadBundleOptions {
@@ -28,7 +29,12 @@ export interface LoadBundleOptions {
   encoder?: 'worker' | 'inline';
   /** Largest batch sent to the encoder worker. */
   maxBatch?: number;
-  thresholds?: RiskThresholds;
+  /**
+   * The risk setting (contracts/risk.ts; default RISK_SETTING_DEFAULT): where the medium and high
+   * bands begin, as probabilities or alert budgets resolved against this bundle's stored risk
+   * distribution. The resolved thresholds are `LoadedBundle.thresholds`, for the alert policy.
+   */
+  risk?: RiskSetting;
   /** Called after every encoder batch (worker mode) for metrics. */
   onBatch?: (info: BatchInfo) => void;
 }
@@ -41,6 +47,10 @@ export interface LoadedBundle {
   sessionization: SessionizationSpec;
   clusters: BundleCluster[];
   backend: BackendName;
+  /** Where this bundle's medium and high bands begin (the risk setting resolved for it). */
+  thresholds: RiskThresholds;
+  /** The readout's out-of-fold figures from training (Brier, reliability, risk distribution), when it has them. */
+  readoutOutOfFold: LogisticModel['outOfFold'] | undefined;
   scorer: BundleScorer;
 }
 
@@ -60,8 +70,6 @@ export class BundleScorer implements SessionScorer {
   onEncode?: (batchSize: number, seconds: number) => void;
   onAssign?: (seconds: number) => void;
 
-  private readonly columns: string[];
-
   constructor(
     readonly modelVersion: string,
     private readonly spec: ImageSpec,
@@ -69,12 +77,10 @@ export class BundleScorer implements SessionScorer {
     /** Assignment and the kNN rate; the readout (when present) is applied here, see readout-row.ts. */
     private readonly churn: ChurnScorer,
     readonly dim: number,
-    private readonly readout: { model: LogisticModel; thresholds: RiskThresholds; globalChurnRate: number } | undefined,
+    private readonly readout: { predict: (x: ReadoutInputs) => number; thresholds: RiskThresholds; globalChurnRate: number } | undefined,
     /** Where centroids live (cluster-space.json); absent in older bundles: the embedding itself. */
     private readonly clusterSpace?: ClusterSpace,
-  ) {
-    this.columns = imageColumns(spec);
-  }
+  ) {}
 
   async score(views: readonly SessionView[]): Promise<SessionScore[]> {
     return (await this.scoreDetailed(views)).map((s) => ({
@@ -110,17 +116,8 @@ export class BundleScorer implements SessionScorer {
       const point = points ? points[i]! : embedding;
       const s = this.churn.score(embedding, point);
       if (this.readout) {
-        const { model, thresholds, globalChurnRate } = this.readout;
-        const row = buildReadoutRow(model.featureNames, this.columns, {
-          embedding,
-          clusterChurnRate: s.assignment.churnRate,
-          knnChurnRate: s.knnChurnRate ?? globalChurnRate,
-          image,
-          rows,
-          cols,
-          timing: views[i]!,
-        });
-        s.churnRisk = predictLogistic(model, row);
+        const { predict, thresholds, globalChurnRate } = this.readout;
+        s.churnRisk = predict({ embedding, clusterChurnRate: s.assignment.churnRate, knnChurnRate: s.knnChurnRate ?? globalChurnRate, image, timing: views[i]! });
         s.riskBand = riskBand(s.churnRisk, thresholds);
         s.source = 'readout';
       }
@@ -230,18 +227,29 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
       refuse(dir, `${BUNDLE_FILES.readout}: ${(err as Error).message}`);
     }
   }
-  const columns = imageColumns(imageSpec);
-  for (const name of readout?.featureNames ?? []) {
-    const ok =
-      (/^emb\d+$/.test(name) && Number(name.slice(3)) < dim) ||
-      name === 'clusterChurnRate' ||
-      name === QUIET_FEATURE ||
-      name === AGE_FEATURE ||
-      (name === 'knnChurnRate' && neighbours !== undefined) ||
-      (name.startsWith(IMAGE_FEATURE_PREFIX) && columns.includes(name.slice(IMAGE_FEATURE_PREFIX.length)));
-    if (!ok) refuse(dir, `${BUNDLE_FILES.readout} uses the feature "${name}", which this bundle cannot provide (embedding dimension ${dim}, image columns of its spec${neighbours ? '' : ', no neighbour index'}); retrain the bundle.`);
+  let predict: ((x: ReadoutInputs) => number) | undefined;
+  if (readout) {
+    const cannot = (name: string, why: string): never =>
+      refuse(dir, `${BUNDLE_FILES.readout} uses the feature "${name}", which this bundle cannot provide (${why}); retrain the bundle.`);
+    for (const name of readout.featureNames) {
+      if (/^emb\d+$/.test(name) && Number(name.slice(3)) >= dim) cannot(name, `embedding dimension ${dim}`);
+      if (name === 'knnChurnRate' && neighbours === undefined) cannot(name, 'no neighbour index');
+    }
+    try {
+      predict = readoutPredictor(readout, imageSpec);
+    } catch (err) {
+      const name = readout.featureNames.find((n) => (err as Error).message.includes(`feature ${n} `)) ?? '?';
+      cannot(name, `${(err as Error).message.replace(/^readout feature \S+ /, '')} (image spec: ${imageSpec.rowMode} mode, event types ${imageSpec.eventTypes.join(', ')})`);
+    }
   }
-  const thresholds = checkRiskThresholds(options.thresholds ?? riskThresholdDefaults);
+  // Budgets resolve against the readout's stored distribution; a risk setting that cannot be met
+  // refuses the bundle, so a hot reload keeps the old model (and its thresholds) serving.
+  let thresholds: RiskThresholds;
+  try {
+    thresholds = resolveRiskSetting(options.risk ?? parseRiskSetting(RISK_SETTING_DEFAULT), readout?.outOfFold?.sessionMaxRisk, '--risk (env JOURNEYLENS_RISK)');
+  } catch (err) {
+    return refuse(dir, (err as Error).message);
+  }
   const churn = new ChurnScorer({ centroids, ...(neighbours ? { neighbours } : {}), thresholds });
 
   let encoder: Encoder;
@@ -265,6 +273,8 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
     sessionization,
     clusters: clustersFile.clusters,
     backend,
-    scorer: new BundleScorer(manifest.modelVersion, imageSpec, encoder, churn, dim, readout ? { model: readout, thresholds, globalChurnRate: centroids.globalChurnRate } : undefined, clusterSpace),
+    thresholds,
+    readoutOutOfFold: readout?.outOfFold,
+    scorer: new BundleScorer(manifest.modelVersion, imageSpec, encoder, churn, dim, predict ? { predict, thresholds, globalChurnRate: centroids.globalChurnRate } : undefined, clusterSpace),
   };
 }

@@ -4,15 +4,8 @@
 import { type RiskBand } from '../contracts/records.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { type AssignOptions, type Assignment, type CentroidIndex, type NeighbourIndex } from './assign.ts';
-import {
-  checkRiskThresholds,
-  predictLogistic,
-  readoutFeatures,
-  riskBand,
-  riskThresholdDefaults,
-  type LogisticModel,
-  type RiskThresholds,
-} from './readout.ts';
+import { checkRiskThresholds, riskBand, riskThresholdDefaults, type RiskThresholds } from '../contracts/risk.ts';
+import { predictLogistic, readoutFeatures, type LogisticModel } from './readout.ts';
 import { type Vector } from './vectors.ts';
 
 export interface ChurnScorerOptions {

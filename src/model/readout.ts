@@ -1,12 +1,14 @@
 // The churn readout as served: a logistic model (standardisation, weights, Platt calibration)
-// read from the bundle's readout.json, its prediction, and risk bands. It is fitted by
-// training/readout-fit.ts.
+// read from the bundle's readout.json, and its prediction. It is fitted by
+// training/readout-fit.ts; its feature row is built by readout-row.ts; risk bands come from the
+// one risk setting (contracts/risk.ts).
 //
 // Why not the cluster's rate alone: on KDD courses it scored below logistic regression on
 // counts, while a supervised readout on the embedding scored above it (issue 7).
 import { z } from 'zod';
-import { type RiskBand } from '../contracts/records.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
+import { type ImageSpec } from '../journey/image-spec.ts';
+import { type ReadoutInputs, readoutRowBuilder } from './readout-row.ts';
 import { type Vector } from './vectors.ts';
 
 const modelSchema = z.object({
@@ -20,6 +22,28 @@ const modelSchema = z.object({
   l2: z.number(),
   calibration: z.object({ a: z.number(), b: z.number() }).nullable(),
   training: z.object({ rows: z.number(), positives: z.number(), iterations: z.number() }),
+  /**
+   * Penalty per feature group when the groups were penalised apart (readout-fit.ts
+   * `penaltyGroupOf`): group name → L2 on its standardised weights. Absent: `l2` for all.
+   */
+  penalties: z.record(z.string(), z.number()).optional(),
+  /**
+   * What the readout scored on training sessions it was not fitted on (grouped cross-validation
+   * at the chosen penalty, calibrated like the model): the Brier score and reliability of final
+   * states, and the distribution of each session's highest risk over its scored states, which
+   * turns an alert budget ("the riskiest 5 %") into a threshold (contracts/risk.ts).
+   */
+  outOfFold: z
+    .object({
+      sessions: z.number(),
+      finals: z.number(),
+      churnRate: z.number(),
+      brier: z.number(),
+      reliability: z.array(z.object({ meanPredicted: z.number(), observedRate: z.number(), count: z.number() })),
+      /** Quantiles of the per-session highest risk at levels i / (length − 1), ascending. */
+      sessionMaxRisk: z.array(z.number()).min(2),
+    })
+    .optional(),
 });
 
 export type LogisticModel = z.infer<typeof modelSchema>;
@@ -35,6 +59,10 @@ export function parseLogisticModel(json: unknown, source = 'readout model'): Log
   const p = m.featureNames.length;
   if (m.mean.length !== p || m.scale.length !== p || m.weights.length !== p) {
     throw new UserError(ErrorCodes.BUNDLE_INVALID, `${source}: ${p} feature names but ${m.mean.length}/${m.scale.length}/${m.weights.length} means/scales/weights`);
+  }
+  const q = m.outOfFold?.sessionMaxRisk;
+  if (q && q.some((v, i) => !(v >= 0 && v <= 1) || (i > 0 && v < q[i - 1]!))) {
+    throw new UserError(ErrorCodes.BUNDLE_INVALID, `${source}: /outOfFold/sessionMaxRisk must be ascending risks in [0, 1]; retrain or restore the bundle`);
   }
   return m;
 }
@@ -64,32 +92,6 @@ export function predictLogisticBatch(model: LogisticModel, x: readonly Vector[])
 }
 
 
-export interface RiskThresholds {
-  /** Risk at or above this is 'medium'. */
-  medium: number;
-  /** Risk at or above this is 'high'. */
-  high: number;
-}
-
-export const riskThresholdDefaults: RiskThresholds = { medium: 0.4, high: 0.7 };
-
-export function checkRiskThresholds(t: RiskThresholds): RiskThresholds {
-  if (!(t.medium > 0 && t.medium < t.high && t.high <= 1)) {
-    throw new UserError(
-      ErrorCodes.CONFIG_INVALID,
-      `risk thresholds must satisfy 0 < medium < high <= 1, got medium=${t.medium}, high=${t.high}`,
-      { exitCode: 2 },
-    );
-  }
-  return t;
-}
-
-export function riskBand(risk: number, thresholds: RiskThresholds = riskThresholdDefaults): RiskBand {
-  if (risk >= thresholds.high) return 'high';
-  if (risk >= thresholds.medium) return 'medium';
-  return 'low';
-}
-
 export interface ReadoutExtras {
   /** The assigned centroid's smoothed churn rate. */
   clusterChurnRate?: number;
@@ -113,3 +115,13 @@ export function readoutFeatures(embedding: Vector, extras: ReadoutExtras = {}): 
   return row;
 }
 
+
+/**
+ * The served prediction as one pure function of typed inputs: the readout's feature row
+ * (readout-row.ts) for this bundle's image spec, then the calibrated logistic model. Compiled
+ * once per bundle; safe to call from any thread that holds the model JSON and the spec.
+ */
+export function readoutPredictor(model: LogisticModel, spec: ImageSpec): (x: ReadoutInputs) => number {
+  const row = readoutRowBuilder(model.featureNames, spec);
+  return (x) => predictLogistic(model, row(x));
+}

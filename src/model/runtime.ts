@@ -11,6 +11,7 @@ import { ErrorCodes, UserError } from '../errors.ts';
 import { type Metrics, setModelInfo } from '../metrics.ts';
 import { type LoadedBundle, loadBundle } from './bundle.ts';
 import { type ImageSpec } from '../journey/image-spec.ts';
+import { type RiskSetting } from '../contracts/risk.ts';
 
 /** models/default of this package (works from src/model/ and from dist/src/model/). */
 export function defaultBundleDir(): string {
@@ -26,6 +27,8 @@ export interface ModelRuntimeOptions {
   /** Watch the directory for changes (besides SIGHUP). */
   watch?: boolean;
   maxBatch?: number;
+  /** The risk setting every loaded bundle resolves (contracts/risk.ts). */
+  risk?: RiskSetting;
 }
 
 export class ModelRuntime {
@@ -64,8 +67,8 @@ export class ModelRuntime {
 
   /** Loads and verifies the bundle; a bad bundle is a UserError naming the file (exit 1). */
   static async start(options: ModelRuntimeOptions): Promise<ModelRuntime> {
-    const bundle = await loadBundle(options.dir, options.maxBatch ? { maxBatch: options.maxBatch } : {});
-    options.log.info({ dir: options.dir, modelVersion: bundle.modelVersion, backend: bundle.backend }, 'model bundle loaded');
+    const bundle = await loadBundle(options.dir, { ...(options.maxBatch ? { maxBatch: options.maxBatch } : {}), ...(options.risk ? { risk: options.risk } : {}) });
+    options.log.info({ dir: options.dir, modelVersion: bundle.modelVersion, backend: bundle.backend, riskThresholds: bundle.thresholds }, 'model bundle loaded');
     return new ModelRuntime(bundle, options);
   }
 
@@ -98,12 +101,12 @@ export class ModelRuntime {
       const { log, dir } = this.options;
       try {
         if (!existsSync(dir)) throw new UserError(ErrorCodes.BUNDLE_INVALID, `${dir} does not exist`);
-        const next = await loadBundle(dir, { expectSpec: this.current.imageSpec, ...(this.options.maxBatch ? { maxBatch: this.options.maxBatch } : {}) });
+        const next = await loadBundle(dir, { expectSpec: this.current.imageSpec, ...(this.options.maxBatch ? { maxBatch: this.options.maxBatch } : {}), ...(this.options.risk ? { risk: this.options.risk } : {}) });
         const old = this.current;
         this.instrument(next);
         this.current = next;
         this.reloads.inc({ outcome: 'loaded' });
-        log.info({ why, dir, modelVersion: next.modelVersion, previous: old.modelVersion }, 'model bundle reloaded');
+        log.info({ why, dir, modelVersion: next.modelVersion, previous: old.modelVersion, riskThresholds: next.thresholds }, 'model bundle reloaded');
         // batches already handed to the old scorer finish on it
         setTimeout(() => void old.scorer.close(), 5000).unref();
       } catch (err) {

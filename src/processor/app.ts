@@ -20,6 +20,7 @@ import { ErrorCodes, UserError } from '../errors.ts';
 import { Processor, type TickHook } from './processor.ts';
 import { churnAlertType } from '../contracts/schemas.ts';
 import { AlertPolicy } from '../sinks/alert-policy.ts';
+import { parseRiskSetting, resolveRiskSetting, type RiskThresholds } from '../contracts/risk.ts';
 import { KafkaSink, type OutRecord } from '../sinks/kafka-sink.ts';
 import { WebhookSink } from '../sinks/webhook.ts';
 import { webhookMetrics } from '../sinks/webhook-metrics.ts';
@@ -87,11 +88,12 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     throw err;
   }
 
+  const risk = parseRiskSetting(config.risk, '--risk (env JOURNEYLENS_RISK)');
   let model: ModelRuntime | undefined;
   const bundleDir = config.bundle ?? (existsSync(defaultBundleDir()) ? defaultBundleDir() : undefined);
   if (!hooks.scorer && bundleDir) {
     try {
-      model = await ModelRuntime.start({ dir: bundleDir, log, metrics, registry, maxBatch: config.maxBatch });
+      model = await ModelRuntime.start({ dir: bundleDir, log, metrics, registry, maxBatch: config.maxBatch, risk });
     } catch (err) {
       await ops.stop();
       throw err;
@@ -100,7 +102,15 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     log.warn('no model bundle (models/default is missing and --bundle is not set): signals carry no cluster or churn risk');
   }
   let session: SessionizationSpec;
+  // The alert policy's bands are the serving bundle's (the one risk setting, resolved for it);
+  // without a bundle only probabilities can be resolved.
+  let thresholds: () => RiskThresholds;
   try {
+    if (model) thresholds = () => (model as ModelRuntime).bundle.thresholds;
+    else {
+      const fixed = resolveRiskSetting(risk, undefined, '--risk (env JOURNEYLENS_RISK)');
+      thresholds = () => fixed;
+    }
     session = sessionSpec(model ? model.bundle.sessionization : defaultSessionizationSpec, config.quietEveryMs);
     await assertTopicsExist(kafka, [
       { topic: config.signalsTopic, option: '--signals-topic' },
@@ -119,7 +129,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
   const scorer = hooks.scorer ?? (model ? () => (model as ModelRuntime).scorer() : () => unscoredScorer);
   const sink = new KafkaSink(kafka, config.exactlyOnce ? { transactionalId: config.transactionalId ?? `${config.group}-${config.clientId}` } : {});
   const alertHooks: TickHook[] = [];
-  if (config.alertsTopic) alertHooks.push(alertsHook(config, metrics, registry, log, sink, hooks.onAlert));
+  if (config.alertsTopic) alertHooks.push(alertsHook(config, metrics, registry, log, sink, thresholds, hooks.onAlert));
 
   let assignment: { topic: string; partitions: number[] }[] = [];
   let processor: Processor | undefined = undefined;
@@ -196,8 +206,9 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
 }
 
 /** Alerts: the hysteresis policy per session, the alerts topic, and the CRM webhook if configured. */
-function alertsHook(config: RunConfig, metrics: Metrics, registry: Registry, log: Logger, sink: KafkaSink, onAlert?: (a: ChurnAlert) => void): TickHook {
-  const policy = new AlertPolicy({});
+function alertsHook(config: RunConfig, metrics: Metrics, registry: Registry, log: Logger, sink: KafkaSink, thresholds: () => RiskThresholds, onAlert?: (a: ChurnAlert) => void): TickHook {
+  const first = thresholds();
+  const policy = new AlertPolicy({ mediumThreshold: first.medium, highThreshold: first.high });
   const alertType = churnAlertType();
   const topic = config.alertsTopic as string;
   const encode = (a: ChurnAlert) => (config.outputFormat === 'json' ? JSON.stringify(a) : alertType.toBuffer(a));
@@ -217,6 +228,7 @@ function alertsHook(config: RunConfig, metrics: Metrics, registry: Registry, log
     : undefined;
   return {
     onScored(items) {
+      policy.setThresholds(thresholds());
       const out: OutRecord[] = [];
       for (const { view, signal, final, replay } of items) {
         const alert = policy.observe({

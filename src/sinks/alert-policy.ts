@@ -1,5 +1,7 @@
 // Decides when a scored session update becomes a ChurnAlert: only on entering a higher risk
 // band, with hysteresis so a risk hovering around a threshold alerts once, not on every wobble.
+// The bands are the ones the readout puts in every signal: the thresholds are the one risk
+// setting (contracts/risk.ts, `--risk`) as resolved for the serving bundle, never a second pair.
 //
 // Per session the policy keeps two numbers: the band it last alerted for (the "latched" band,
 // lowered again only when the risk falls below that band's lower threshold minus a margin) and
@@ -11,11 +13,12 @@ import { z } from 'zod';
 import { componentOptions, gotValue, parseOptions } from '../options.ts';
 import { buildAlertReason, type AlertReasonOptions } from './alert-reason.ts';
 import { RISK_BANDS, type ChurnAlert, type RiskBand } from '../contracts/records.ts';
+import { riskThresholdDefaults, type RiskThresholds } from '../contracts/risk.ts';
 
 export interface AlertPolicyOptions {
-  /** Lower bound of the medium band (risk ≥ this is at least medium). */
+  /** Lower bound of the medium band (risk ≥ this is at least medium): the risk setting's medium. */
   mediumThreshold: number;
-  /** Lower bound of the high band. */
+  /** Lower bound of the high band: the risk setting's high. */
   highThreshold: number;
   /**
    * Hysteresis: after alerting at band B, the session alerts at B again only once its risk fell
@@ -33,8 +36,8 @@ export interface AlertPolicyOptions {
 }
 
 export const alertPolicyDefaults = {
-  mediumThreshold: 0.5,
-  highThreshold: 0.75,
+  mediumThreshold: riskThresholdDefaults.medium,
+  highThreshold: riskThresholdDefaults.high,
   rearmMargin: 0.05,
   minEvents: 3,
   cooldownMs: 10 * 60_000,
@@ -85,7 +88,7 @@ export class AlertPolicy {
   private readonly reasonOptions: Partial<AlertReasonOptions>;
   private readonly now: () => number;
   /** Lower threshold of band index 0..2 (low has none). */
-  private readonly lower: readonly [number, number, number];
+  private lower: readonly [number, number, number];
   private readonly slots = new Map<string, number>();
   private free: number[] = [];
   private next = 0;
@@ -105,6 +108,23 @@ export class AlertPolicy {
     this.reasonOptions = options.reason ?? {};
     this.now = options.now ?? Date.now;
     this.lower = [Number.NEGATIVE_INFINITY, opts.mediumThreshold, opts.highThreshold];
+  }
+
+  /** Where the bands begin now (a reloaded bundle may resolve an alert budget to new thresholds). */
+  get thresholds(): RiskThresholds {
+    return { medium: this.opts.mediumThreshold, high: this.opts.highThreshold };
+  }
+
+  /**
+   * Moves the bands (the serving bundle changed). Latched bands stay as they are: a session that
+   * alerted at high is not alerted again for the same band because a threshold moved.
+   */
+  setThresholds(t: RiskThresholds): void {
+    if (t.medium === this.opts.mediumThreshold && t.high === this.opts.highThreshold) return;
+    validate({ ...this.opts, mediumThreshold: t.medium, highThreshold: t.high });
+    this.opts.mediumThreshold = t.medium;
+    this.opts.highThreshold = t.high;
+    this.lower = [Number.NEGATIVE_INFINITY, t.medium, t.high];
   }
 
   bandOf(risk: number): RiskBand {

@@ -3,6 +3,7 @@
 import type { EncoderKind } from '../model/encoder-model.ts';
 import type { ClusterSpaceOptions } from './cluster-space-fit.ts';
 import type { TrainProgress } from './train.ts';
+import type { SessionView } from '../journey/session-view.ts';
 
 export interface TrainerOptions {
   seed?: number;
@@ -26,11 +27,31 @@ export interface TrainerOptions {
   imageFeatures?: boolean;
   /** Add how long the session had been quiet when scored (`quietMinutes`, readout-row.ts). */
   quietFeature?: boolean;
+  /** Add the summary features (per-type counts, activity by window before now, …; readout-row.ts summaryFeatureNames). */
+  summaryFeatures?: boolean;
+  /**
+   * Penalise the embedding group (embedding, its rates, image column means) apart from the
+   * summary group, the embedding's multiplier chosen by the same cross-validation (readout-fit.ts
+   * choosePenalty); false: one L2 for all features.
+   */
+  readoutGroupPenalty?: boolean;
+  /** The readout's training rows as they are fitted, with the view of each row (tools that compare readout recipes by cross-validation). */
+  onReadoutRows?: (rows: ReadoutRows) => void;
   /** Labelled sessions in the neighbour index at most (a seeded sample beyond; keeps the bundle small). */
   maxNeighbours?: number;
   onTrainProgress?: (p: TrainProgress) => void;
   /** One-line stage messages (the CLI prints them on stderr). */
   onStage?: (message: string) => void;
+}
+
+export interface ReadoutRows {
+  featureNames: string[];
+  xs: Float64Array[];
+  ys: number[];
+  /** The training session of each row (its final and prefix states share it). */
+  groups: number[];
+  isFinal: boolean[];
+  views: SessionView[];
 }
 
 export const trainerDefaults = {
@@ -43,6 +64,8 @@ export const trainerDefaults = {
   maxNeighbours: 10_000,
   imageFeatures: true,
   quietFeature: true,
+  summaryFeatures: false,
+  readoutGroupPenalty: false,
   readoutOn: 'final+prefixes',
   readoutL2: 'cv',
 } satisfies TrainerOptions;

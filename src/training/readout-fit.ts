@@ -9,7 +9,9 @@
 import { ErrorCodes, UserError } from '../errors.ts';
 import { type AssignOptions, type CentroidIndex, type NeighbourIndex } from '../model/assign.ts';
 import { churnScorerDefaults } from '../model/churn-scorer.ts';
-import { type LogisticModel, logisticLogit, predictLogistic, readoutFeatureNames, readoutFeatures, sigmoid } from '../model/readout.ts';
+import { type LogisticModel, logisticLogit, readoutFeatureNames, readoutFeatures, sigmoid } from '../model/readout.ts';
+import { readoutFeatureGroup } from '../model/readout-row.ts';
+import { reliabilityTable } from './metrics-quality.ts';
 import { checkRows, type Vector } from '../model/vectors.ts';
 import { seededPermutation, seededRandom } from '../util/prng.ts';
 
@@ -73,11 +75,16 @@ interface RawFit {
   iterations: number;
 }
 
-/** Newton / IRLS on a design with a trailing constant column; the intercept is not penalised. */
-function newton(rows: Float64Array[], y: ArrayLike<number>, l2: number, maxIterations: number, tolerance: number): RawFit {
+/**
+ * Newton / IRLS on a design with a trailing constant column; the intercept is not penalised.
+ * `l2`: one penalty for every weight, or one per weight (penalty groups). `init`: a starting
+ * point (a neighbouring penalty's solution converges in a few steps from there).
+ */
+function newton(rows: Float64Array[], y: ArrayLike<number>, l2: number | Float64Array, maxIterations: number, tolerance: number, init?: Float64Array): RawFit {
   const n = rows.length;
   const p = rows[0]!.length; // includes the constant column
-  const beta = new Float64Array(p);
+  const beta = init ? Float64Array.from(init) : new Float64Array(p);
+  const pen = typeof l2 === 'number' ? new Float64Array(p - 1).fill(l2) : l2;
   const loss = (b: Float64Array) => {
     let s = 0;
     for (let i = 0; i < n; i++) {
@@ -87,7 +94,7 @@ function newton(rows: Float64Array[], y: ArrayLike<number>, l2: number, maxItera
       // log(1 + e^z) − y·z, computed without overflow
       s += (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z))) - y[i]! * z;
     }
-    for (let j = 0; j < p - 1; j++) s += (l2 / 2) * b[j]! * b[j]!;
+    for (let j = 0; j < p - 1; j++) s += (pen[j]! / 2) * b[j]! * b[j]!;
     return s;
   };
   let current = loss(beta);
@@ -112,8 +119,8 @@ function newton(rows: Float64Array[], y: ArrayLike<number>, l2: number, maxItera
     }
     for (let j = 0; j < p; j++) for (let k = 0; k < j; k++) hess[k * p + j] = hess[j * p + k]!;
     for (let j = 0; j < p - 1; j++) {
-      grad[j]! += l2 * beta[j]!;
-      hess[j * p + j]! += l2;
+      grad[j]! += pen[j]! * beta[j]!;
+      hess[j * p + j]! += pen[j]!;
     }
     // A whisker of ridge on the intercept keeps separable data solvable.
     hess[(p - 1) * p + (p - 1)]! += 1e-9;
@@ -191,21 +198,27 @@ function outsideFold(x: readonly Vector[], y: ArrayLike<number>, fold: Int32Arra
   return { trainX, trainY };
 }
 
-/** Fits the readout; labels are 1 (churn) / 0. */
-export function fitLogistic(x: readonly Vector[], y: ArrayLike<number>, options: LogisticOptions = {}): LogisticModel {
-  const o = { ...logisticDefaults, ...options };
-  const p = checkRows(x, 'fitLogistic features');
+/** Refuses rows and labels a logistic fit cannot learn from; returns the number of features. */
+function checkTrainingRows(x: readonly Vector[], y: ArrayLike<number>, what: string): number {
+  const p = checkRows(x, `${what} features`);
   if (x.length !== y.length) {
-    throw new UserError(ErrorCodes.INPUT_INVALID, `fitLogistic: ${x.length} feature rows but ${y.length} labels; give one label per row`);
+    throw new UserError(ErrorCodes.INPUT_INVALID, `${what}: ${x.length} feature rows but ${y.length} labels; give one label per row`);
   }
   let positives = 0;
   for (let i = 0; i < y.length; i++) {
-    if (y[i] !== 0 && y[i] !== 1) throw new UserError(ErrorCodes.INPUT_INVALID, `fitLogistic: labels must be 0 or 1, got ${y[i]} at row ${i}`);
+    if (y[i] !== 0 && y[i] !== 1) throw new UserError(ErrorCodes.INPUT_INVALID, `${what}: labels must be 0 or 1, got ${y[i]} at row ${i}`);
     positives += y[i]!;
   }
   if (positives === 0 || positives === y.length) {
-    throw new UserError(ErrorCodes.INPUT_INVALID, `fitLogistic: all ${y.length} labels are ${positives === 0 ? 0 : 1}; churn needs both outcomes to learn from`);
+    throw new UserError(ErrorCodes.INPUT_INVALID, `${what}: all ${y.length} labels are ${positives === 0 ? 0 : 1}; churn needs both outcomes to learn from`);
   }
+  return p;
+}
+
+/** Fits the readout; labels are 1 (churn) / 0. */
+export function fitLogistic(x: readonly Vector[], y: ArrayLike<number>, options: LogisticOptions = {}): LogisticModel {
+  const o = { ...logisticDefaults, ...options };
+  const p = checkTrainingRows(x, y, 'fitLogistic');
   if (!(o.l2 >= 0)) throw new UserError(ErrorCodes.CONFIG_INVALID, `readout.l2 must be >= 0, got ${o.l2}`, { exitCode: 2 });
   const names = options.featureNames ?? Array.from({ length: p }, (_, j) => `x${j}`);
   if (names.length !== p) {
@@ -243,6 +256,13 @@ export function fitLogistic(x: readonly Vector[], y: ArrayLike<number>, options:
 
 export interface ChooseL2Options {
   candidates?: readonly number[];
+  /**
+   * Penalty multipliers of the 'embedding' group over the base penalty (readout-row.ts
+   * `readoutFeatureGroup`); [1]: one penalty for all features. Needs `featureNames`.
+   */
+  multipliers?: readonly number[];
+  /** The penalty group of each feature; default readoutFeatureGroup. */
+  groupOf?: (featureName: string) => string;
   folds?: number;
   seed?: number;
   featureNames?: string[];
@@ -250,51 +270,215 @@ export interface ChooseL2Options {
   maxGroups?: number;
 }
 
-export const chooseL2Defaults = { candidates: [1, 3, 10, 30, 100, 300, 1000], folds: 3, seed: 42, maxGroups: 4000 } as const;
+export const chooseL2Defaults = { candidates: [1, 3, 10, 30, 100, 300, 1000], multipliers: [1], folds: 3, seed: 42, maxGroups: 4000 } as const;
+
+/** The group penalised by the multipliers (the rest get the base penalty). */
+export const HEAVY_GROUP = 'embedding';
+
+export interface PenaltyScore {
+  l2: number;
+  /** The heavy group's penalty is l2 × multiplier. */
+  multiplier: number;
+  logLoss: number;
+  standardError: number;
+}
+
+export interface PenaltyChoice {
+  l2: number;
+  multiplier: number;
+  scores: PenaltyScore[];
+  /** Held-out logits (uncalibrated) of every row at the chosen penalty; NaN for rows outside the CV sample. */
+  oofLogit: Float64Array;
+}
+
+function penaltyVector(names: readonly string[], groupOf: (n: string) => string, l2: number, multiplier: number): Float64Array {
+  return Float64Array.from(names, (n) => (groupOf(n) === HEAVY_GROUP ? l2 * multiplier : l2));
+}
 
 /**
- * The readout's L2 penalty by grouped k-fold cross-validation on the training rows: rows of one
+ * The readout's penalty by grouped k-fold cross-validation on the training rows: rows of one
  * group (a session's final and prefix states) stay in one fold, so no fold is scored on states
- * of sessions it was fitted on. Among the candidates, the largest penalty whose mean held-out
- * log loss is within one standard error of the best is taken (the "one standard error" rule):
- * when several penalties fit about as well, the simpler model travels better (to another
- * course, to next month's traffic). Small training sets get a strong penalty, large ones a
- * weak one, without looking at any evaluation split.
+ * of sessions it was fitted on. Every (l2, multiplier) pair is scored by its mean held-out log
+ * loss; among the pairs within one standard error of the best, the most penalised one is taken
+ * (the "one standard error" rule; first the heaviest penalty on the embedding group, then the
+ * heaviest base penalty): when several fit about as well, the simpler model travels better (to
+ * another course, to next month's traffic). Small training sets get a strong penalty, large ones
+ * a weak one, without looking at any evaluation split. With multipliers [1] this is one L2 for
+ * all features, as before issue 19.
  */
-export function chooseL2(
-  x: readonly Vector[],
-  y: ArrayLike<number>,
-  groups: ArrayLike<number>,
-  options: ChooseL2Options = {},
-): { l2: number; scores: { l2: number; logLoss: number; standardError: number }[] } {
+export function choosePenalty(x: readonly Vector[], y: ArrayLike<number>, groups: ArrayLike<number>, options: ChooseL2Options = {}): PenaltyChoice {
   const o = { ...chooseL2Defaults, ...options };
+  const p = checkRows(x, 'choosePenalty features');
+  const names = o.featureNames ?? Array.from({ length: p }, (_, j) => `x${j}`);
+  const groupOf = o.groupOf ?? readoutFeatureGroup;
   const groupIds = [...new Set(Array.from(groups))].sort((a, b) => a - b);
   const order = seededPermutation(groupIds.length, seededRandom(o.seed)).subarray(0, o.maxGroups);
   const foldOfGroup = new Map<number, number>();
   order.forEach((g, k) => foldOfGroup.set(groupIds[g]!, k % o.folds));
   // rows of groups outside the sample get fold -1: in no training part and no held-out part
   const fold = Int32Array.from({ length: x.length }, (_, i) => foldOfGroup.get(groups[i]!) ?? -1);
-  const scores: { l2: number; logLoss: number; standardError: number }[] = [];
-  for (const l2 of o.candidates) {
-    const losses: number[] = [];
-    for (let f = 0; f < o.folds; f++) {
-      const { trainX, trainY } = outsideFold(x, y, fold, f);
-      if (trainY.length === 0 || trainY.every((v) => v === trainY[0])) continue;
-      const m = fitLogistic(trainX, trainY, { l2, calibration: 'none', ...(o.featureNames ? { featureNames: o.featureNames } : {}) });
-      for (let i = 0; i < x.length; i++) {
-        if (fold[i] !== f) continue;
-        const p = Math.min(1 - 1e-12, Math.max(1e-12, predictLogistic(m, x[i]!)));
-        losses.push(y[i] === 1 ? -Math.log(p) : -Math.log(1 - p));
-      }
+  // One standardisation and design per fold, shared by every penalty.
+  const parts: { train: Float64Array[]; trainY: number[]; held: Float64Array[]; heldIdx: number[] }[] = [];
+  for (let f = 0; f < o.folds; f++) {
+    const { trainX, trainY } = outsideFold(x, y, fold, f);
+    if (trainY.length === 0 || trainY.every((v) => v === trainY[0])) continue;
+    const { mean, scale } = standardiser(trainX, p);
+    const heldIdx: number[] = [];
+    for (let i = 0; i < x.length; i++) if (fold[i] === f) heldIdx.push(i);
+    parts.push({ train: design(trainX, mean, scale), trainY, held: design(heldIdx.map((i) => x[i]!), mean, scale), heldIdx });
+  }
+  const scores: PenaltyScore[] = [];
+  const logits: Float64Array[] = [];
+  for (const multiplier of o.multipliers) {
+    // ascending penalties, each fold warm-started from the previous penalty's solution
+    const warm: (Float64Array | undefined)[] = parts.map(() => undefined);
+    for (const l2 of [...o.candidates].sort((a, b) => a - b)) {
+      const pen = penaltyVector(names, groupOf, l2, multiplier);
+      const oof = new Float64Array(x.length).fill(Number.NaN);
+      const losses: number[] = [];
+      parts.forEach((part, k) => {
+        const { beta } = newton(part.train, part.trainY, pen, logisticDefaults.maxIterations, logisticDefaults.tolerance, warm[k]);
+        warm[k] = beta;
+        part.held.forEach((r, h) => {
+          let z = 0;
+          for (let j = 0; j <= p; j++) z += r[j]! * beta[j]!;
+          const i = part.heldIdx[h]!;
+          oof[i] = z;
+          const q = Math.min(1 - 1e-12, Math.max(1e-12, sigmoid(z)));
+          losses.push(y[i] === 1 ? -Math.log(q) : -Math.log(1 - q));
+        });
+      });
+      const n = losses.length;
+      const mean = n > 0 ? losses.reduce((a, b) => a + b, 0) / n : Number.POSITIVE_INFINITY;
+      const sd = n > 1 ? Math.sqrt(losses.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+      scores.push({ l2, multiplier, logLoss: mean, standardError: n > 0 ? sd / Math.sqrt(n) : 0 });
+      logits.push(oof);
     }
-    const n = losses.length;
-    const mean = n > 0 ? losses.reduce((a, b) => a + b, 0) / n : Number.POSITIVE_INFINITY;
-    const sd = n > 1 ? Math.sqrt(losses.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
-    scores.push({ l2, logLoss: mean, standardError: n > 0 ? sd / Math.sqrt(n) : 0 });
   }
   const best = scores.reduce((a, b) => (b.logLoss < a.logLoss ? b : a));
-  const l2 = Math.max(...scores.filter((s) => s.logLoss <= best.logLoss + best.standardError).map((s) => s.l2));
-  return { l2, scores };
+  let chosen = -1;
+  scores.forEach((s, k) => {
+    if (s.logLoss > best.logLoss + best.standardError) return;
+    const c = chosen < 0 ? undefined : scores[chosen]!;
+    if (!c || s.l2 * s.multiplier > c.l2 * c.multiplier || (s.l2 * s.multiplier === c.l2 * c.multiplier && s.l2 > c.l2)) chosen = k;
+  });
+  return { l2: scores[chosen]!.l2, multiplier: scores[chosen]!.multiplier, scores, oofLogit: logits[chosen]! };
+}
+
+/** One L2 for all features by grouped cross-validation (choosePenalty with one group). */
+export function chooseL2(
+  x: readonly Vector[],
+  y: ArrayLike<number>,
+  groups: ArrayLike<number>,
+  options: Omit<ChooseL2Options, 'multipliers' | 'groupOf'> = {},
+): { l2: number; scores: { l2: number; logLoss: number; standardError: number }[] } {
+  const c = choosePenalty(x, y, groups, { ...options, multipliers: [1] });
+  return { l2: c.l2, scores: c.scores.map(({ l2, logLoss, standardError }) => ({ l2, logLoss, standardError })) };
+}
+
+/** Levels of the stored risk distribution: 0, 0.5 %, …, 100 %. */
+export const RISK_QUANTILE_LEVELS = 201;
+
+function quantiles(values: Float64Array, levels: number): number[] {
+  const sorted = Float64Array.from(values).sort();
+  return Array.from({ length: levels }, (_, i) => {
+    const pos = (i / (levels - 1)) * (sorted.length - 1);
+    const lo = Math.floor(pos);
+    const hi = Math.min(sorted.length - 1, lo + 1);
+    return Number((sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo)).toFixed(6));
+  });
+}
+
+export interface FitReadoutOptions extends ChooseL2Options {
+  /** Fixed L2 for every feature instead of cross-validation (no out-of-fold figures then). */
+  l2?: number;
+}
+
+export interface FitReadoutResult {
+  model: LogisticModel;
+  /** The cross-validation scores (absent with a fixed l2). */
+  scores?: PenaltyScore[];
+}
+
+/**
+ * Fits the churn readout on training rows: the penalty by grouped cross-validation
+ * (choosePenalty), Platt calibration fitted on the held-out logits of that cross-validation
+ * (grouped, so a session's prefixes never calibrate a model that saw the session), then the model
+ * on all rows. The held-out risks, calibrated, give the model's `outOfFold` figures: Brier score
+ * and reliability of final states, and the distribution of each session's highest risk over its
+ * states, from which alert budgets become thresholds (contracts/risk.ts). The fold models are
+ * fitted on two thirds of the sessions, so their risks are a little less extreme than the final
+ * model's; the distribution is what a budget needs, not an exact copy of live scores.
+ */
+export function fitReadout(
+  x: readonly Vector[],
+  y: ArrayLike<number>,
+  groups: ArrayLike<number>,
+  isFinal: ArrayLike<boolean>,
+  options: FitReadoutOptions = {},
+): FitReadoutResult {
+  const o = { ...chooseL2Defaults, ...options };
+  const p = checkTrainingRows(x, y, 'fitReadout');
+  const names = o.featureNames ?? Array.from({ length: p }, (_, j) => `x${j}`);
+  if (names.length !== p) throw new UserError(ErrorCodes.INPUT_INVALID, `fitReadout: ${names.length} feature names for ${p} columns`);
+  if (o.l2 !== undefined) return { model: fitLogistic(x, y, { featureNames: names, seed: o.seed, l2: o.l2 }) };
+  const choice = choosePenalty(x, y, groups, { ...o, featureNames: names });
+  const groupOf = o.groupOf ?? readoutFeatureGroup;
+  const pen = penaltyVector(names, groupOf, choice.l2, choice.multiplier);
+  const rows: number[] = [];
+  for (let i = 0; i < x.length; i++) if (!Number.isNaN(choice.oofLogit[i]!)) rows.push(i);
+  const platt = newton(
+    rows.map((i) => Float64Array.of(choice.oofLogit[i]!, 1)),
+    rows.map((i) => y[i]!),
+    1e-6,
+    logisticDefaults.maxIterations,
+    logisticDefaults.tolerance,
+  ).beta;
+  const calibration = { a: platt[0]!, b: platt[1]! };
+  const { mean, scale } = standardiser(x, p);
+  const { beta, iterations } = newton(design(x, mean, scale), y, pen, logisticDefaults.maxIterations, logisticDefaults.tolerance);
+  let positives = 0;
+  for (let i = 0; i < y.length; i++) positives += y[i]!;
+
+  const risk = (i: number) => sigmoid(calibration.a * choice.oofLogit[i]! + calibration.b);
+  const maxOf = new Map<number, number>();
+  const finalY: number[] = [];
+  const finalP: number[] = [];
+  for (const i of rows) {
+    const r = risk(i);
+    const g = groups[i]!;
+    maxOf.set(g, Math.max(maxOf.get(g) ?? 0, r));
+    if (isFinal[i]) {
+      finalY.push(y[i]!);
+      finalP.push(r);
+    }
+  }
+  const reliability = reliabilityTable(finalY, finalP).bins.filter((b) => b.count > 0);
+  const round = (v: number) => Number(v.toFixed(6));
+  const model: LogisticModel = {
+    kind: 'logistic',
+    version: 1,
+    featureNames: names,
+    mean,
+    scale,
+    weights: Array.from(beta.subarray(0, p)),
+    intercept: beta[p]!,
+    l2: choice.l2,
+    calibration,
+    training: { rows: x.length, positives, iterations },
+    ...(o.multipliers.length > 1 || o.multipliers[0] !== 1
+      ? { penalties: Object.fromEntries([...new Set(names.map(groupOf))].sort().map((g) => [g, g === HEAVY_GROUP ? choice.l2 * choice.multiplier : choice.l2])) }
+      : {}),
+    outOfFold: {
+      sessions: maxOf.size,
+      finals: finalY.length,
+      churnRate: round(finalY.reduce((a, b) => a + b, 0) / Math.max(1, finalY.length)),
+      brier: round(finalY.reduce((a, v, k) => a + (finalP[k]! - v) ** 2, 0) / Math.max(1, finalY.length)),
+      reliability: reliability.map((b) => ({ meanPredicted: round(b.meanPredicted), observedRate: round(b.observedRate), count: b.count })),
+      sessionMaxRisk: quantiles(Float64Array.from(maxOf.values()), RISK_QUANTILE_LEVELS),
+    },
+  };
+  return { model, scores: choice.scores };
 }
 
 export interface ReadoutTrainingOptions {

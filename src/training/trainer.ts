@@ -21,17 +21,18 @@ import { clusterPoints, type ClusterInputs, rawClusterFeatures } from '../model/
 import { clusterSpaceDefaults, fitClusterSpace } from './cluster-space-fit.ts';
 import { type AutoencoderModel } from '../model/encoder-model.ts';
 import { hdbscan, hdbscanDefaults } from './hdbscan.ts';
-import { imageColumns, imageWidth } from '../journey/image-spec.ts';
+import { imageWidth } from '../journey/image-spec.ts';
 import { kmeans } from './kmeans.ts';
 import { rocAuc } from './metrics-quality.ts';
 import { predictLogisticBatch, readoutFeatureNames, type LogisticModel } from '../model/readout.ts';
-import { chooseL2, chooseL2Defaults, fitLogistic } from './readout-fit.ts';
-import { AGE_FEATURE, buildReadoutRow, imageFeatureNames, QUIET_FEATURE } from '../model/readout-row.ts';
+import { chooseL2Defaults, fitReadout, type PenaltyScore } from './readout-fit.ts';
+import { AGE_FEATURE, imageFeatureNames, QUIET_FEATURE, readoutRowBuilder, summaryFeatureNames } from '../model/readout-row.ts';
 import { seededPermutation, seededRandom } from '../util/prng.ts';
 import { sessionStatWords } from './session-summary.ts';
 import { trainAutoencoder } from './train.ts';
 import { type TrainingData, archetypeAri, rasterizeViews } from './training-data.ts';
 import { type Vector } from '../model/vectors.ts';
+import { type SessionView } from '../journey/session-view.ts';
 import { saveEncoder } from '../model/weights-io.ts';
 import { type TrainerOptions, trainerDefaults } from './options.ts';
 
@@ -74,6 +75,16 @@ function readoutRates(e: Vector, point: Vector, centroids: CentroidIndex, neighb
   const cluster = centroids.assign(point).churnRate;
   const knn = neighbours.churnRate(e, knnK, excludeId).rate;
   return { clusterChurnRate: cluster, knnChurnRate: Number.isNaN(knn) ? centroids.globalChurnRate : knn };
+}
+
+/** Multipliers of the embedding group's penalty tried with `readoutGroupPenalty` (readout-fit.ts choosePenalty). */
+export const readoutGroupMultipliers = [1, 10, 100, 1000] as const;
+
+/** "L2 = 300 by 3-fold cross-validation …" for the stage log, with the held-out log losses. */
+function describePenalty(m: LogisticModel, scores: PenaltyScore[]): string {
+  const penalties = m.penalties ? ` (${Object.entries(m.penalties).map(([g, v]) => `${g} ${v}`).join(', ')})` : '';
+  const losses = scores.map((c) => `${c.l2}${c.multiplier === 1 ? '' : `×${c.multiplier}`}: ${c.logLoss.toFixed(4)}`).join(', ');
+  return `L2 = ${m.l2}${penalties} by ${chooseL2Defaults.folds}-fold cross-validation over sessions (held-out log loss ${losses}); out-of-fold Brier ${m.outOfFold?.brier.toFixed(4) ?? 'n/a'}`;
 }
 
 /** Trains everything and writes the bundle to `outDir` (created; files of an older bundle are replaced). */
@@ -165,34 +176,39 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
     const indexPos = new Int32Array(n).fill(-1);
     let pos = 0;
     for (let i = 0; i < n; i++) if (!Number.isNaN(inIndex[i]!)) indexPos[i] = pos++;
-    const featureNames = [...readoutFeatureNames(o.dim, { cluster: true, knn: true }), ...(o.quietFeature ? [QUIET_FEATURE, AGE_FEATURE] : []), ...(o.imageFeatures ? imageFeatureNames(image) : [])];
-    const columns = imageColumns(image);
-    const xs: number[][] = [];
+    const featureNames = [
+      ...readoutFeatureNames(o.dim, { cluster: true, knn: true }),
+      ...(o.quietFeature ? [QUIET_FEATURE, AGE_FEATURE] : []),
+      ...(o.imageFeatures ? imageFeatureNames(image) : []),
+      ...(o.summaryFeatures ? summaryFeatureNames(image) : []),
+    ];
+    const buildRow = readoutRowBuilder(featureNames, image);
+    const xs: Float64Array[] = [];
     const ys: number[] = [];
     const isFinal: boolean[] = [];
     const groups: number[] = [];
+    const readoutViews: SessionView[] = [];
     let chosenL2: number | null = null;
     emb.forEach((e, j) => {
       const i = owner[j]!;
       if (Number.isNaN(sessions[i]!.label) || (j >= n && o.readoutOn === 'final')) return;
       const rates = readoutRates(e, points[j]!, centroids, neighbours, o.knnK, indexPos[i]! >= 0 ? indexPos[i]! : undefined);
-      xs.push(buildReadoutRow(featureNames, columns, { embedding: e, ...rates, image: images.subarray(j * size, (j + 1) * size), rows: h, cols: w, timing: views[j]! }));
+      xs.push(buildRow({ embedding: e, ...rates, image: images.subarray(j * size, (j + 1) * size), timing: views[j]! }));
       ys.push(sessions[i]!.label);
       isFinal.push(j < n);
       groups.push(i);
+      readoutViews.push(views[j]!);
     });
+    o.onReadoutRows?.({ featureNames, xs, ys, groups, isFinal, views: readoutViews });
     let readout: LogisticModel | undefined;
     let inSampleAuc = Number.NaN;
     const positives = ys.reduce((a, b) => a + b, 0);
     if (positives > 0 && positives < ys.length) {
-      let l2 = o.readoutL2;
-      if (l2 === 'cv') {
-        const cv = chooseL2(xs, ys, groups, { seed: o.seed, featureNames });
-        l2 = cv.l2;
-        stage(`readout L2 = ${l2} by ${chooseL2Defaults.folds}-fold cross-validation over sessions (held-out log loss ${cv.scores.map((c) => `${c.l2}: ${c.logLoss.toFixed(4)}`).join(', ')})`);
-      }
-      chosenL2 = l2;
-      readout = fitLogistic(xs, ys, { featureNames, seed: o.seed, l2 });
+      const multipliers = o.readoutGroupPenalty ? readoutGroupMultipliers : [1];
+      const fitted = fitReadout(xs, ys, groups, isFinal, { featureNames, seed: o.seed, multipliers, ...(o.readoutL2 === 'cv' ? {} : { l2: o.readoutL2 }) });
+      readout = fitted.model;
+      chosenL2 = readout.l2;
+      if (fitted.scores) stage(`readout ${describePenalty(readout, fitted.scores)}`);
       const p = predictLogisticBatch(readout, xs.filter((_, r) => isFinal[r]));
       inSampleAuc = rocAuc(ys.filter((_, r) => isFinal[r]), p);
     } else {
@@ -224,7 +240,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
       return { ...c, prototype: k, labelled: stats.labelled, churned: stats.churned };
     });
 
-    const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k ?? null, clusterSpace: { ...clusterSpaceDefaults, ...o.clusterSpace }, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK, maxNeighbours: o.maxNeighbours, imageFeatures: o.imageFeatures, quietFeature: o.quietFeature, readoutOn: o.readoutOn, readoutL2: o.readoutL2 };
+    const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k ?? null, clusterSpace: { ...clusterSpaceDefaults, ...o.clusterSpace }, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK, maxNeighbours: o.maxNeighbours, imageFeatures: o.imageFeatures, quietFeature: o.quietFeature, summaryFeatures: o.summaryFeatures, readoutGroupPenalty: o.readoutGroupPenalty, readoutOn: o.readoutOn, readoutL2: o.readoutL2 };
 
     stage(`writing the bundle to ${outDir}`);
     mkdirSync(outDir, { recursive: true });

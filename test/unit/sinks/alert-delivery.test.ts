@@ -58,7 +58,7 @@ describe('alerts from the policy through the webhook', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/crm`;
     try {
       const runOnce = async () => {
-        const policy = new AlertPolicy({ minEvents: 2, cooldownMs: 0 });
+        const policy = new AlertPolicy({ mediumThreshold: 0.5, highThreshold: 0.75, minEvents: 2, cooldownMs: 0 });
         const sink = new WebhookSink<ChurnAlert>({ url, secret: 's3cret', park: () => undefined, concurrency: 4 });
         const raised: string[] = [];
         for (const o of observations()) {

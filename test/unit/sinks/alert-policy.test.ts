@@ -170,6 +170,17 @@ describe('AlertPolicy', () => {
     );
   });
 
+  it("bands like the readout's default risk setting, and moves its bands when the serving bundle's thresholds change", () => {
+    const policy = new AlertPolicy({ minEvents: 1, cooldownMs: 0 });
+    expect(policy.thresholds).toEqual({ medium: 0.4, high: 0.7 });
+    expect(run(policy, [0.45], 'a').map((a) => a.riskBand)).toEqual(['medium']);
+    policy.setThresholds({ medium: 0.9, high: 0.95 });
+    expect(run(policy, [0.45, 0.8], 'b')).toEqual([]);
+    expect(run(policy, [0.96], 'c').map((a) => a.riskBand)).toEqual(['high']);
+    expect(() => policy.setThresholds({ medium: 0.9, high: 0.5 })).toThrow(/highThreshold \(0.5\) must be greater than mediumThreshold \(0.9\)/);
+    expect(policy.thresholds).toEqual({ medium: 0.9, high: 0.95 });
+  });
+
   it('rejects inconsistent options with a message naming the option and the rule', () => {
     const msg = (o: Partial<AlertPolicyOptions>) => {
       try {
@@ -182,7 +193,7 @@ describe('AlertPolicy', () => {
     };
     expect(msg({ mediumThreshold: 0.8, highThreshold: 0.7 })).toBe('alert policy: highThreshold (0.7) must be greater than mediumThreshold (0.8).');
     expect(msg({ mediumThreshold: 1.5 })).toBe('alert policy: mediumThreshold must be a number in (0, 1], got 1.5.');
-    expect(msg({ rearmMargin: 0.6 })).toBe('alert policy: rearmMargin must be ≥ 0 and less than mediumThreshold (0.5), got 0.6.');
+    expect(msg({ rearmMargin: 0.6 })).toBe('alert policy: rearmMargin must be ≥ 0 and less than mediumThreshold (0.4), got 0.6.');
     expect(msg({ minEvents: 0 })).toBe('alert policy: minEvents must be an integer ≥ 1, got 0.');
     expect(msg({ cooldownMs: -1 })).toBe('alert policy: cooldownMs must be a number of ms ≥ 0, got -1.');
   });

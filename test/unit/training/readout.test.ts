@@ -1,17 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { reliabilityTable, rocAuc } from '../../../src/training/metrics-quality.ts';
+import { checkRiskThresholds, riskBand } from '../../../src/contracts/risk.ts';
 import {
-  checkRiskThresholds,
   logisticLogit,
   parseLogisticModel,
   predictLogistic,
   predictLogisticBatch,
   readoutFeatureNames,
   readoutFeatures,
-  riskBand,
 } from '../../../src/model/readout.ts';
-import { chooseL2, fitLogistic } from '../../../src/training/readout-fit.ts';
+import { chooseL2, choosePenalty, fitLogistic, fitReadout } from '../../../src/training/readout-fit.ts';
 import { gaussian, seededRandom } from '../../../src/util/prng.ts';
 
 const TRUE_W = [1.5, -2, 0.5, 0];
@@ -146,5 +145,68 @@ describe('chooseL2 (grouped cross-validation, one-standard-error rule)', () => {
     expect(chooseL2(x, y, groups).l2).toBe(1000);
     // split row by row instead, the copies leak across folds and a light penalty looks best
     expect(chooseL2(x, y, x.map((_, i) => i)).l2).toBeLessThan(1000);
+  });
+});
+
+describe('choosePenalty and fitReadout (penalty groups, out-of-fold figures)', () => {
+  /** Column 0 ('s:signal') carries the label; columns 1..30 ('emb<j>') are noise. */
+  function signalAndNoise(n: number, seed: number) {
+    const random = seededRandom(seed);
+    const x: number[][] = [];
+    const y: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = gaussian(random);
+      x.push([s, ...Array.from({ length: 30 }, () => gaussian(random))]);
+      y.push(random() < 1 / (1 + Math.exp(-2 * s)) ? 1 : 0);
+    }
+    return { x, y, names: ['s:signal', ...Array.from({ length: 30 }, (_, j) => `emb${j}`)] };
+  }
+
+  it('penalises the noisy embedding group apart, and that travels better than one penalty for all', () => {
+    const { x, y, names } = signalAndNoise(300, 31);
+    const test = signalAndNoise(4000, 32);
+    const groups = x.map((_, i) => i);
+    const grouped = choosePenalty(x, y, groups, { featureNames: names, multipliers: [1, 10, 100, 1000] });
+    expect(grouped.multiplier).toBeGreaterThan(1);
+    expect(grouped.scores).toHaveLength(7 * 4);
+    const one = fitReadout(x, y, groups, y.map(() => true), { featureNames: names, multipliers: [1] }).model;
+    const split = fitReadout(x, y, groups, y.map(() => true), { featureNames: names, multipliers: [1, 10, 100, 1000] }).model;
+    expect(split.penalties).toEqual({ embedding: grouped.l2 * grouped.multiplier, summary: grouped.l2 });
+    expect(one.penalties).toBeUndefined();
+    const logLoss = (m: typeof one) => {
+      const p = predictLogisticBatch(m, test.x);
+      return test.y.reduce((a, v, i) => a - Math.log(v === 1 ? p[i]! : 1 - p[i]!), 0) / test.y.length;
+    };
+    expect(logLoss(split)).toBeLessThan(logLoss(one));
+  });
+
+  it('stores the out-of-fold Brier score, reliability and per-session highest-risk quantiles', () => {
+    // three states per session, like a final and two prefixes
+    const { x: base, y: labels, names } = signalAndNoise(400, 33);
+    const x: number[][] = [];
+    const y: number[] = [];
+    const groups: number[] = [];
+    const isFinal: boolean[] = [];
+    base.forEach((r, g) => {
+      for (let c = 0; c < 3; c++) {
+        x.push(r.map((v, j) => (j === 0 ? v * (0.5 + c / 4) : v)));
+        y.push(labels[g]!);
+        groups.push(g);
+        isFinal.push(c === 2);
+      }
+    });
+    const { model } = fitReadout(x, y, groups, isFinal, { featureNames: names });
+    const oof = model.outOfFold!;
+    expect(oof.sessions).toBe(400);
+    expect(oof.finals).toBe(400);
+    expect(oof.sessionMaxRisk).toHaveLength(201);
+    for (let i = 1; i < 201; i++) expect(oof.sessionMaxRisk[i]!).toBeGreaterThanOrEqual(oof.sessionMaxRisk[i - 1]!);
+    expect(oof.reliability.reduce((a, b) => a + b.count, 0)).toBe(400);
+    // better than predicting the base rate for everyone, and calibrated within a few points per bin
+    const rate = labels.reduce((a, b) => a + b, 0) / labels.length;
+    expect(oof.brier).toBeLessThan(rate * (1 - rate));
+    for (const b of oof.reliability.filter((r) => r.count >= 40)) expect(Math.abs(b.meanPredicted - b.observedRate)).toBeLessThan(0.12);
+    expect(parseLogisticModel(JSON.parse(JSON.stringify(model))).outOfFold).toEqual(oof);
+    expect(() => parseLogisticModel({ ...model, outOfFold: { ...oof, sessionMaxRisk: [0.9, 0.1] } })).toThrow(/sessionMaxRisk must be ascending/);
   });
 });

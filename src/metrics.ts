@@ -32,14 +32,33 @@ export interface Metrics {
   readonly signalsTotal: Counter<'cluster'>;
   readonly alertsTotal: Counter<'band'>;
   readonly dlqTotal: Counter<'reason'>;
-  /** CRM webhook responses by HTTP status code, or `error` when no response came back. */
+  /** CRM webhook attempts by HTTP status code, or `timeout` / `error` when no response came back. */
   readonly webhookRequestsTotal: Counter<'status'>;
+  readonly webhookRequestDurationSeconds: Histogram;
+  /** Alerts handed to the parking topic after the webhook gave up on them. */
+  readonly webhookParkedTotal: Counter;
   /** Always 1; the labels carry the loaded bundle's version and the TF.js backend. */
   readonly modelInfo: Gauge<'version' | 'backend'>;
   /** Live TF.js tensors (tf.memory().numTensors): a steady rise is a leak. */
   readonly tensors: Gauge;
-  /** Messages behind the partition's high watermark for this consumer group. */
-  readonly consumerGroupLag: Gauge<'topic' | 'partition'>;
+  /** Messages behind the partition's high watermark, labelled as kafka_exporter labels it. */
+  readonly consumerGroupLag: Gauge<'consumergroup' | 'topic' | 'partition'>;
+  /** Failed reads of the group's offsets or the watermarks by the lag poller. */
+  readonly consumerLagPollErrorsTotal: Counter;
+  /** Times this member (re)joined its group and got an assignment. */
+  readonly rebalancesTotal: Counter;
+  /** Offset commits (plain, or inside an exactly-once transaction). */
+  readonly commitsTotal: Counter;
+  /** Partitions this member has paused (backpressure, or the schema registry being down). */
+  readonly partitionsPaused: Gauge;
+  /** Alerts the CRM webhook holds: queued, in flight or waiting to retry. */
+  readonly webhookQueueDepth: Gauge;
+  /** Always 1 per cluster of the loaded bundle: joins a cluster id to its readable label. */
+  readonly clusterInfo: Gauge<'cluster' | 'label'>;
+  /** Schema-registry lookups by outcome: ok, unknown (no such id), unavailable, error. */
+  readonly schemaRegistryRequestsTotal: Counter<'outcome'>;
+  /** 1 while the schema registry answers, 0 while the consumer waits for it. */
+  readonly schemaRegistryUp: Gauge;
 }
 
 // Batches are formed per micro-batch tick; powers of two up to a generous maximum batch.
@@ -51,6 +70,8 @@ const ASSIGN_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.0
 // End-to-end freshness: micro-batch tick plus encode plus produce (sub-second when healthy),
 // up to minutes when the consumer is behind or replays after a rebalance.
 const EVENT_TO_SIGNAL_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+// A CRM answering on a LAN to one timing out at the 10 s default and past it.
+const WEBHOOK_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** Creates (or finds, when already registered) every journeylens metric on `registry`. */
 export function createMetrics(registry: Registry): Metrics {
@@ -67,11 +88,31 @@ export function createMetrics(registry: Registry): Metrics {
     signalsTotal: counter(registry, 'journeylens_signals_total', 'Journey signals emitted, by cluster id.', ['cluster']),
     alertsTotal: counter(registry, 'journeylens_alerts_total', 'Churn alerts emitted, by risk band.', ['band']),
     dlqTotal: counter(registry, 'journeylens_dlq_total', 'Records sent to the dead-letter topic, by error code.', ['reason']),
-    webhookRequestsTotal: counter(registry, 'journeylens_webhook_requests_total', 'CRM webhook requests by HTTP status code (or "error" when no response).', ['status']),
+    webhookRequestsTotal: counter(registry, 'journeylens_webhook_requests_total', 'Webhook POST attempts by outcome: the HTTP status code, or "timeout" / "error" when no response came.', ['status']),
+    webhookRequestDurationSeconds: histogram(registry, 'journeylens_webhook_request_duration_seconds', 'Time from sending a webhook POST to its response (or its failure).', [], WEBHOOK_BUCKETS),
+    webhookParkedTotal: counter(registry, 'journeylens_webhook_parked_total', 'Alerts handed to the parking topic after the webhook gave up on them.', []),
     modelInfo: gauge(registry, 'journeylens_model_info', 'The loaded model bundle: always 1, labelled with bundle version and TF.js backend.', ['version', 'backend']),
     tensors: gauge(registry, 'journeylens_tensors', 'Live TF.js tensors; a steady rise means a leak.', []),
-    consumerGroupLag: gauge(registry, 'kafka_consumergroup_lag', 'Messages between the committed offset of this consumer group and the high watermark.', ['topic', 'partition']),
+    consumerGroupLag: gauge(registry, 'kafka_consumergroup_lag', 'Messages between the committed offset of this consumer group and the high watermark.', ['consumergroup', 'topic', 'partition']),
+    consumerLagPollErrorsTotal: counter(registry, 'journeylens_consumer_lag_poll_errors_total', 'Consumer-lag polls that failed (the previous lag values stay).', []),
+    rebalancesTotal: counter(registry, 'journeylens_consumer_rebalances_total', 'Times this member joined its consumer group and received an assignment.', []),
+    commitsTotal: counter(registry, 'journeylens_consumer_commits_total', 'Input offset commits, plain or inside an exactly-once transaction.', []),
+    partitionsPaused: gauge(registry, 'journeylens_partitions_paused', 'Input partitions this member has paused (backpressure, or waiting for the schema registry).', []),
+    webhookQueueDepth: gauge(registry, 'journeylens_webhook_queue_depth', 'Alerts the CRM webhook holds: queued, in flight or waiting to retry.', []),
+    clusterInfo: gauge(registry, 'journeylens_cluster_info', 'The loaded bundle\'s clusters: always 1, labelled with the cluster id and its readable label.', ['cluster', 'label']),
+    schemaRegistryRequestsTotal: counter(registry, 'journeylens_schema_registry_requests_total', 'Schema-registry lookups by outcome: ok, unknown (the id does not exist), unavailable (retried), error.', ['outcome']),
+    schemaRegistryUp: gauge(registry, 'journeylens_schema_registry_up', '1 while the schema registry answers, 0 while partitions wait for it.', []),
   };
+}
+
+/** The cluster id of a signal that no cluster could take (and of every signal without a model). */
+export const UNASSIGNED_CLUSTER = -1;
+
+/** Marks the loaded bundle's clusters; a hot reload replaces the previous series. */
+export function setClusterInfo(metrics: Metrics, clusters: readonly { id: number; label: string }[]): void {
+  metrics.clusterInfo.reset();
+  metrics.clusterInfo.set({ cluster: String(UNASSIGNED_CLUSTER), label: 'unassigned' }, 1);
+  for (const c of clusters) metrics.clusterInfo.set({ cluster: String(c.id), label: c.label }, 1);
 }
 
 /** Marks `version`/`backend` as the loaded model; a hot reload replaces the previous series. */

@@ -50,6 +50,8 @@ export interface KafkajsSourceOptions {
   sessionTimeoutMs?: number;
   /** Called when kafkajs reports a crash; `restart` says whether kafkajs restarts by itself. */
   onCrash?: (error: Error, restart: boolean) => void;
+  /** Called with the number of paused partitions after every pause, resume and join. */
+  onPausedChange?: (paused: number) => void;
 }
 
 export class KafkajsSource implements RecordSource {
@@ -76,6 +78,7 @@ export class KafkajsSource implements RecordSource {
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       const assignment = Object.entries(e.payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions }));
       options.onJoin?.(assignment);
+      this.reportPaused();
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => options.onCrash?.(e.payload.error, e.payload.restart));
   }
@@ -125,10 +128,16 @@ export class KafkajsSource implements RecordSource {
 
   pause(topics: { topic: string; partitions?: number[] }[]): void {
     this.consumer.pause(topics);
+    this.reportPaused();
   }
 
   resume(topics: { topic: string; partitions?: number[] }[]): void {
     this.consumer.resume(topics);
+    this.reportPaused();
+  }
+
+  private reportPaused(): void {
+    if (this.options.onPausedChange) this.options.onPausedChange(this.consumer.paused().reduce((n, t) => n + t.partitions.length, 0));
   }
 
   async stop(): Promise<void> {

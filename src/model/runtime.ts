@@ -8,7 +8,7 @@ import { type Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { type SessionScorer } from '../contracts/scorer.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
-import { type Metrics, setModelInfo } from '../metrics.ts';
+import { type Metrics, setClusterInfo, setModelInfo } from '../metrics.ts';
 import { type LoadedBundle, loadBundle } from './bundle.ts';
 import { type ImageSpec } from '../journey/image-spec.ts';
 import { type RiskSetting } from '../contracts/risk.ts';
@@ -93,6 +93,7 @@ export class ModelRuntime {
     };
     b.scorer.onAssign = (seconds) => metrics.assignDurationSeconds.observe(seconds);
     setModelInfo(metrics, { version: b.modelVersion, backend: b.backend });
+    setClusterInfo(metrics, b.clusters);
   }
 
   /** Loads the directory again; resolves either way (a refusal is logged and counted). */

@@ -13,7 +13,7 @@ import { KafkajsSource } from '../consumers/source.ts';
 import { startConsumerLagPoller } from './consumer-lag.ts';
 import { startOpsServer, type OpsServer } from '../http.ts';
 import { createLogger } from '../log.ts';
-import { createMetrics, type Metrics } from '../metrics.ts';
+import { createMetrics, type Metrics, setClusterInfo } from '../metrics.ts';
 import { ModelRuntime, defaultBundleDir } from '../model/runtime.ts';
 import { defaultImageSpec, defaultSessionizationSpec, type SessionizationSpec } from '../journey/image-spec.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
@@ -100,6 +100,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     }
   } else if (!hooks.scorer) {
     log.warn('no model bundle (models/default is missing and --bundle is not set): signals carry no cluster or churn risk');
+    setClusterInfo(metrics, []);
   }
   let session: SessionizationSpec;
   // The alert policy's bands are the serving bundle's (the one risk setting, resolved for it);
@@ -140,6 +141,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     sessionTimeoutMs: config.sessionTimeoutMs,
     onJoin: (next) => {
       joined = true;
+      metrics.rebalancesTotal.inc();
       brokerOk = true;
       // kafkajs restarts every assigned partition from its committed offset after a rebalance,
       // so all session state is rebuilt from there (replay marks keep it from publishing twice)
@@ -149,6 +151,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
       assignment = next;
       log.info({ group: config.group, assignment: next }, 'consumer joined the group');
     },
+    onPausedChange: (paused) => metrics.partitionsPaused.set(paused),
     onCrash: (error, restart) => {
       joined = false;
       brokerOk = !/connect|broker/i.test(error.message);
@@ -175,9 +178,9 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
   });
   await processor.run();
   const lagAdmin = kafka.admin();
-  await lagAdmin.connect().catch(() => undefined);
   const lag = startConsumerLagPoller(metrics, lagAdmin, () => ({ groupId: config.group, topics: assignment.map((a) => a.topic), assignment: Object.fromEntries(assignment.map((a) => [a.topic, a.partitions])) }), {
-    onError: (err) => log.debug({ err }, 'consumer lag poll failed'),
+    connect: () => lagAdmin.connect(),
+    onError: (err) => log.warn({ err }, 'consumer lag poll failed; kafka_consumergroup_lag keeps its previous values'),
   });
   log.info({ brokers: config.brokers, input: config.input, signalsTopic: config.signalsTopic, metrics: ops.url }, 'journeylens is running');
 

@@ -1,5 +1,6 @@
-// Fills `kafka_consumergroup_lag{topic,partition}` from the brokers: high watermark minus the
-// group's committed offset, per partition. Each process reports only the partitions assigned to
+// Fills `kafka_consumergroup_lag{consumergroup,topic,partition}` from the brokers, named and
+// labelled as kafka_exporter does (so its dashboards and alerts work on journeylens' series):
+// high watermark minus the group's committed offset, per partition. Each process reports only the partitions assigned to
 // it (when the caller says which), so `sum(kafka_consumergroup_lag)` over all pods counts each
 // partition once; dashboards use `max by (topic, partition)` to stay right during rebalances.
 import { type Admin } from 'kafkajs';
@@ -42,7 +43,7 @@ export async function updateConsumerLag(metrics: Metrics, admin: LagAdmin, optio
   }
   // Replace, not merge: partitions moved to another member by a rebalance must disappear here.
   metrics.consumerGroupLag.reset();
-  for (const r of result) metrics.consumerGroupLag.set({ topic: r.topic, partition: String(r.partition) }, r.lag);
+  for (const r of result) metrics.consumerGroupLag.set({ consumergroup: options.groupId, topic: r.topic, partition: String(r.partition) }, r.lag);
   return result;
 }
 
@@ -50,23 +51,39 @@ export interface ConsumerLagPoller {
   stop(): void;
 }
 
+export interface ConsumerLagPollerSettings {
+  /** Default 15 s. */
+  intervalMs?: number;
+  /** Connects the admin client; retried before each poll until it succeeds once. */
+  connect?: () => Promise<void>;
+  /** Told about each failed poll (e.g. a warn log), after it was counted. */
+  onError?: (err: unknown) => void;
+}
+
 /**
- * Calls updateConsumerLag every `intervalMs` (default 15 s). `options` is a function so the
- * current assignment is read at each poll. Errors go to `onError` (e.g. a warn log) and the
- * previous values stay, since a broker hiccup should not look like zero lag.
+ * Calls updateConsumerLag every `intervalMs`. `options` is a function so the current assignment
+ * is read at each poll. A failed poll (connecting included) is counted in
+ * journeylens_consumer_lag_poll_errors_total and handed to `onError`; the previous values stay,
+ * since a broker hiccup should not look like zero lag.
  */
-export function startConsumerLagPoller(
-  metrics: Metrics,
-  admin: LagAdmin,
-  options: () => ConsumerLagOptions,
-  settings: { intervalMs?: number; onError?: (err: unknown) => void } = {},
-): ConsumerLagPoller {
+export function startConsumerLagPoller(metrics: Metrics, admin: LagAdmin, options: () => ConsumerLagOptions, settings: ConsumerLagPollerSettings = {}): ConsumerLagPoller {
   let running = false;
+  let connected = settings.connect === undefined;
+  const pollOnce = async (): Promise<void> => {
+    if (!connected) {
+      await settings.connect?.();
+      connected = true;
+    }
+    await updateConsumerLag(metrics, admin, options());
+  };
   const poll = (): void => {
     if (running) return;
     running = true;
-    updateConsumerLag(metrics, admin, options())
-      .catch((err: unknown) => settings.onError?.(err))
+    pollOnce()
+      .catch((err: unknown) => {
+        metrics.consumerLagPollErrorsTotal.inc();
+        settings.onError?.(err);
+      })
       .finally(() => {
         running = false;
       });

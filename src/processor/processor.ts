@@ -367,7 +367,10 @@ export class Processor {
     for (const hook of this.options.hooks ?? []) await hook.flush?.();
 
     await this.checkpoint.commit(out, tick.plan, tick.records);
-    if (tick.plan.offsets.length > 0) this.stats.commits++;
+    if (tick.plan.offsets.length > 0) {
+      this.stats.commits++;
+      metrics?.commitsTotal.inc();
+    }
     this.stats.ticks++;
     const published = items.filter((it) => !it.replay);
     this.stats.signals += published.length;

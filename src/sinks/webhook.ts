@@ -25,6 +25,8 @@ export interface WebhookPayload {
 export interface WebhookMetrics {
   request(status: string, seconds: number): void;
   parked(): void;
+  /** Alerts held now (queued, in flight, backing off or being parked), after each change. */
+  held?(count: number): void;
 }
 
 export interface WebhookSinkOptions<T extends WebhookPayload> {
@@ -168,6 +170,7 @@ export class WebhookSink<T extends WebhookPayload> {
     this.assertOpen();
     const entry: Entry<T> = { alert, body: JSON.stringify(alert), attempts: 0 };
     this.held.set(entry, this.seq++);
+    this.opts.metrics?.held?.(this.held.size);
     let lane = this.lanes.get(alert.sessionId);
     if (!lane) {
       lane = { key: alert.sessionId, items: [], state: 'idle' };
@@ -210,6 +213,7 @@ export class WebhookSink<T extends WebhookPayload> {
     for (const a of this.aborts) a.abort();
     const dropped = this.held.size;
     this.held.clear();
+    this.opts.metrics?.held?.(0);
     this.lanes.clear();
     this.ready = [];
     const err = new JourneylensError(ErrorCodes.WEBHOOK_DELIVERY, `webhook sink closed with ${dropped} alert(s) undelivered; they are replayed from the last commit.`);
@@ -289,6 +293,7 @@ export class WebhookSink<T extends WebhookPayload> {
   private settle(lane: Lane<T>, entry: Entry<T>): void {
     lane.items.shift();
     this.held.delete(entry);
+    this.opts.metrics?.held?.(this.held.size);
     if (lane.items.length > 0) this.makeReady(lane);
     else {
       lane.state = 'idle';

@@ -35,7 +35,7 @@ const PROMQL_WORDS = new Set(['sum', 'max', 'min', 'avg', 'count', 'by', 'withou
 export function metricNames(expr: string): string[] {
   const withoutLabels = expr
     .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\b(by|without|on|ignoring)\s*\([^)]*\)/g, ' ')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
     .replace(/\[[^\]]*\]/g, ' ')
     .replace(/"[^"]*"/g, ' ');
   const names = withoutLabels.match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? [];

@@ -164,3 +164,19 @@ export function promtoolCheckMetrics(exposition: string): { ok: boolean; problem
   if (res.error) throw res.error;
   return { ok: res.status === 0, problems: `${res.stdout}${res.stderr}`.trim() };
 }
+
+/** `promtool check rules` on a rule file (`groups:` at the top). */
+export function promtoolCheckRules(file: string): { ok: boolean; output: string } {
+  const promtool = join(ensurePrometheus(), 'promtool');
+  const res = spawnSync(promtool, ['check', 'rules', file], { encoding: 'utf8' });
+  if (res.error) throw res.error;
+  return { ok: res.status === 0, output: `${res.stdout}${res.stderr}`.trim() };
+}
+
+/** `promtool test rules` on a unit-test file (input series, expected alerts at given times). */
+export function promtoolTestRules(file: string): { ok: boolean; output: string } {
+  const promtool = join(ensurePrometheus(), 'promtool');
+  const res = spawnSync(promtool, ['test', 'rules', file], { encoding: 'utf8' });
+  if (res.error) throw res.error;
+  return { ok: res.status === 0, output: `${res.stdout}${res.stderr}`.trim() };
+}

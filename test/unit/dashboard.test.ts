@@ -38,6 +38,21 @@ describe('dashboards/journeylens.json', () => {
     expect(quantiles).toEqual(expect.arrayContaining(['0.5', '0.95', '0.99']));
   });
 
+  it('names clusters through journeylens_cluster_info wherever it shows signals by cluster', () => {
+    const byCluster = exprs.filter((e) => /journeylens_signals_total/.test(e.expr) && /by \(cluster\)/.test(e.expr));
+    expect(byCluster.map((e) => e.panel).sort()).toEqual(['Cluster mix', 'Cluster mix over time']);
+    for (const { panel, expr } of byCluster) expect(expr, panel).toMatch(/\* on \(cluster\) group_left \(label\) .*journeylens_cluster_info/);
+    const legends = dashboard.panels.filter((p) => byCluster.some((e) => e.panel === p.title)).flatMap((p) => (p.targets ?? []).map((t) => (t as { legendFormat?: string }).legendFormat));
+    for (const l of legends) expect(l).toContain('{{label}}');
+  });
+
+  it('shows the operator metrics: rebalances, commits, paused partitions, registry, webhook queue, lag poll errors', () => {
+    const used = new Set(exprs.flatMap((e) => metricNames(e.expr)));
+    for (const m of ['journeylens_consumer_rebalances_total', 'journeylens_consumer_commits_total', 'journeylens_partitions_paused', 'journeylens_schema_registry_up', 'journeylens_webhook_queue_depth', 'journeylens_webhook_parked_total', 'journeylens_consumer_lag_poll_errors_total']) {
+      expect(used.has(m), m).toBe(true);
+    }
+  });
+
   it('never groups or filters by session or user id', () => {
     for (const { expr } of exprs) {
       const labels = [...expr.matchAll(/\b(?:by|without)\s*\(([^)]*)\)|\{([^}]*)\}/g)].map((m) => m[1] ?? m[2]).join(' ');
@@ -60,5 +75,6 @@ describe('dashboards/journeylens.json', () => {
   it('extracts metric names from PromQL, ignoring labels, functions and ranges', () => {
     expect(metricNames('sum by (outcome) (rate(journeylens_events_total{job=~"$job", outcome="dlq"}[$__rate_interval]))')).toEqual(['journeylens_events_total']);
     expect(metricNames('sum(rate(a_sum[1m])) / sum(rate(a_count[1m]))')).toEqual(['a_sum', 'a_count']);
+    expect(metricNames('sum by (cluster) (a_total) * on (cluster) group_left (label) topk by (cluster) (1, b_info)')).toEqual(['a_total', 'b_info']);
   });
 });

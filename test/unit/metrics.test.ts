@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { JourneylensError } from '../../src/errors.ts';
-import { createMetrics, EventOutcomes, setModelInfo } from '../../src/metrics.ts';
+import { createMetrics, EventOutcomes, setClusterInfo, setModelInfo } from '../../src/metrics.ts';
+import { repoRoot } from '../helpers/docs.ts';
 
 // The metric families journeylens promises in the issue and in docs/operations.md.
 const EXPECTED = [
@@ -19,6 +22,16 @@ const EXPECTED = [
   'journeylens_model_info',
   'journeylens_tensors',
   'kafka_consumergroup_lag',
+  'journeylens_consumer_lag_poll_errors_total',
+  'journeylens_consumer_rebalances_total',
+  'journeylens_consumer_commits_total',
+  'journeylens_partitions_paused',
+  'journeylens_webhook_queue_depth',
+  'journeylens_webhook_request_duration_seconds',
+  'journeylens_webhook_parked_total',
+  'journeylens_cluster_info',
+  'journeylens_schema_registry_requests_total',
+  'journeylens_schema_registry_up',
 ];
 
 interface Family {
@@ -65,7 +78,17 @@ function exercised(): { registry: Registry; metrics: ReturnType<typeof createMet
   metrics.webhookRequestsTotal.inc({ status: '200' });
   setModelInfo(metrics, { version: '2026.11.1', backend: 'wasm' });
   metrics.tensors.set(42);
-  metrics.consumerGroupLag.set({ topic: 'clicks', partition: '0' }, 17);
+  metrics.consumerGroupLag.set({ consumergroup: 'journeylens', topic: 'clicks', partition: '0' }, 17);
+  metrics.consumerLagPollErrorsTotal.inc();
+  metrics.rebalancesTotal.inc();
+  metrics.commitsTotal.inc();
+  metrics.partitionsPaused.set(2);
+  metrics.webhookQueueDepth.set(5);
+  metrics.webhookRequestDurationSeconds.observe(0.2);
+  metrics.webhookParkedTotal.inc();
+  setClusterInfo(metrics, [{ id: 3, label: 'frustrated support-seeker' }]);
+  metrics.schemaRegistryRequestsTotal.inc({ outcome: 'ok' });
+  metrics.schemaRegistryUp.set(1);
   return { registry, metrics };
 }
 
@@ -101,6 +124,32 @@ describe('createMetrics', () => {
     setModelInfo(metrics, { version: '2026.11.2', backend: 'cpu' });
     const values = (await registry.getSingleMetric('journeylens_model_info')!.get()).values;
     expect(values).toEqual([{ labels: { version: '2026.11.2', backend: 'cpu' }, value: 1 }]);
+  });
+
+  it('documents exactly the metrics it registers in docs/operations.md, with their labels', async () => {
+    const { registry } = exercised();
+    const families = parseExposition(await registry.metrics());
+    const doc = readFileSync(join(repoRoot, 'docs', 'operations.md'), 'utf8');
+    const rows = [...doc.matchAll(/^\| `((?:journeylens|kafka)_[a-z_]+)` \|[^|]+\|([^|]*)\|/gm)].map((m) => ({ name: m[1]!, labels: [...m[2]!.matchAll(/`([a-z_]+)`/g)].map((l) => l[1]!) }));
+    expect(rows.map((r) => r.name).sort()).toEqual([...EXPECTED].sort());
+    for (const { name, labels } of rows) {
+      const family = families.get(name);
+      expect(family, name).toBeDefined();
+      expect(labels.filter((l) => family!.labelNames.has(l)).sort(), `${name} labels in the doc`).toEqual([...family!.labelNames].filter((l) => l !== 'le').sort());
+    }
+  });
+
+  it('labels consumer lag as kafka_exporter does, so its dashboards and alerts read journeylens series', async () => {
+    const { registry } = exercised();
+    const families = parseExposition(await registry.metrics());
+    expect([...families.get('kafka_consumergroup_lag')!.labelNames].sort()).toEqual(['consumergroup', 'partition', 'topic']);
+  });
+
+  it('joins cluster ids to their labels with one cluster_info series per cluster (and one for unassigned), replaced on reload', async () => {
+    const { registry, metrics } = exercised();
+    setClusterInfo(metrics, [{ id: 0, label: 'browser' }, { id: 1, label: 'buyer' }]);
+    const values = (await registry.getSingleMetric('journeylens_cluster_info')!.get()).values;
+    expect(values.map((v) => [v.labels.cluster, v.labels.label, v.value])).toEqual([['-1', 'unassigned', 1], ['0', 'browser', 1], ['1', 'buyer', 1]]);
   });
 
   it('follows Prometheus naming and never labels by session or user id', async () => {

@@ -3,7 +3,7 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OpsServer, startOpsServer } from '../../src/http.ts';
-import { createMetrics, setModelInfo } from '../../src/metrics.ts';
+import { createMetrics, setClusterInfo, setModelInfo } from '../../src/metrics.ts';
 import { dashboardExpressions, substituteVariables } from '../helpers/dashboard.ts';
 import { ensurePrometheus, type PrometheusServer, promtoolCheckMetrics, startPrometheus } from '../helpers/prometheus.ts';
 
@@ -16,8 +16,10 @@ beforeAll(async () => {
   const metrics = createMetrics(registry);
   metrics.eventsTotal.inc({ topic: 'clicks', outcome: 'processed' }, 7);
   metrics.eventToSignalSeconds.observe(0.4);
-  metrics.consumerGroupLag.set({ topic: 'clicks', partition: '0' }, 3);
+  metrics.consumerGroupLag.set({ consumergroup: 'journeylens', topic: 'clicks', partition: '0' }, 3);
   setModelInfo(metrics, { version: 'test', backend: 'cpu' });
+  setClusterInfo(metrics, [{ id: 3, label: 'frustrated support-seeker' }]);
+  metrics.signalsTotal.inc({ cluster: '3' }, 4);
   ops = await startOpsServer({ registry, host: '127.0.0.1', port: 0 });
 }, 300_000);
 
@@ -48,6 +50,10 @@ describe('Prometheus scraping the ops server', () => {
     await expect(p.query('sum(rate(journeylens_events_total[1m])'), 'a broken query is reported').rejects.toThrow(/parse error/);
     const lag = dashboardExpressions().find((e) => e.panel === 'Consumer lag by partition')!;
     expect((await p.query(substituteVariables(lag.expr))).map((s) => s.value)).toEqual([3]);
+    // the cluster mix carries the bundle's label for the cluster id, from journeylens_cluster_info
+    const mix = dashboardExpressions().find((e) => e.panel === 'Cluster mix')!;
+    const named = await p.query(substituteVariables(mix.expr));
+    expect(named.map((s) => [s.metric.cluster, s.metric.label])).toEqual([['3', 'frustrated support-seeker']]);
   }, 60_000);
 
   it('leaves no prometheus process behind after stop()', async () => {

@@ -18,7 +18,7 @@ function admin(committed: Record<string, string[]>, watermarks: Record<string, [
 
 async function gauge(registry: Registry): Promise<Record<string, number>> {
   const values = (await registry.getSingleMetric('kafka_consumergroup_lag')!.get()).values;
-  return Object.fromEntries(values.map((v) => [`${v.labels.topic}/${v.labels.partition}`, v.value]));
+  return Object.fromEntries(values.map((v) => [`${v.labels.consumergroup}:${v.labels.topic}/${v.labels.partition}`, v.value]));
 }
 
 describe('updateConsumerLag', () => {
@@ -33,7 +33,7 @@ describe('updateConsumerLag', () => {
       { topic: 'clicks', partition: 1, lag: 30 },
       { topic: 'clicks', partition: 2, lag: 0 },
     ]);
-    expect(await gauge(registry)).toEqual({ 'clicks/0': 10, 'clicks/1': 30, 'clicks/2': 0 });
+    expect(await gauge(registry)).toEqual({ 'g:clicks/0': 10, 'g:clicks/1': 30, 'g:clicks/2': 0 });
   });
 
   it('reports only the assigned partitions and drops partitions lost in a rebalance', async () => {
@@ -41,9 +41,9 @@ describe('updateConsumerLag', () => {
     const metrics = createMetrics(registry);
     const a = admin({ clicks: ['1', '2', '3'] }, { clicks: [['0', '10'], ['0', '10'], ['0', '10']] });
     await updateConsumerLag(metrics, a, { groupId: 'g', topics: ['clicks'], assignment: { clicks: [0, 2] } });
-    expect(await gauge(registry)).toEqual({ 'clicks/0': 9, 'clicks/2': 7 });
+    expect(await gauge(registry)).toEqual({ 'g:clicks/0': 9, 'g:clicks/2': 7 });
     await updateConsumerLag(metrics, a, { groupId: 'g', topics: ['clicks'], assignment: { clicks: [1] } });
-    expect(await gauge(registry)).toEqual({ 'clicks/1': 8 });
+    expect(await gauge(registry)).toEqual({ 'g:clicks/1': 8 });
   });
 });
 
@@ -58,16 +58,44 @@ describe('startConsumerLagPoller', () => {
       const poller = startConsumerLagPoller(metrics, a, () => ({ groupId: 'g', topics: ['clicks'] }), { intervalMs: 1000, onError: (e) => errors.push(e) });
       await vi.advanceTimersByTimeAsync(0);
       expect(a.calls).toBe(1);
-      expect(await gauge(registry)).toEqual({ 'clicks/0': 3 });
+      expect(await gauge(registry)).toEqual({ 'g:clicks/0': 3 });
       a.fetchOffsets = async () => {
         throw new Error('broker down');
       };
       await vi.advanceTimersByTimeAsync(1000);
       expect(errors).toHaveLength(1);
-      expect(await gauge(registry)).toEqual({ 'clicks/0': 3 });
+      expect(await gauge(registry)).toEqual({ 'g:clicks/0': 3 });
+      expect((await metrics.consumerLagPollErrorsTotal.get()).values[0]?.value).toBe(1);
       poller.stop();
       await vi.advanceTimersByTimeAsync(5000);
       expect(errors).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('counts a failed connect as a failed poll and connects again at the next one', async () => {
+    vi.useFakeTimers();
+    try {
+      const registry = new Registry();
+      const metrics = createMetrics(registry);
+      const a = admin({ clicks: ['1'] }, { clicks: [['0', '4']] });
+      let attempts = 0;
+      const connect = async () => {
+        if (++attempts === 1) throw new Error('Connection timeout');
+      };
+      const errors: string[] = [];
+      const poller = startConsumerLagPoller(metrics, a, () => ({ groupId: 'g', topics: ['clicks'] }), { intervalMs: 1000, connect, onError: (e) => errors.push((e as Error).message) });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(errors).toEqual(['Connection timeout']);
+      expect(a.calls).toBe(0);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(attempts).toBe(2);
+      expect(await gauge(registry)).toEqual({ 'g:clicks/0': 3 });
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(attempts).toBe(2);
+      expect((await metrics.consumerLagPollErrorsTotal.get()).values[0]?.value).toBe(1);
+      poller.stop();
     } finally {
       vi.useRealTimers();
     }

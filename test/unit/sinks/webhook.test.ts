@@ -542,10 +542,13 @@ describe('WebhookSink options and metrics', () => {
     const { sink: s } = sink(receiver.url, { metrics: webhookMetrics(registry) });
     webhookMetrics(registry); // a second sink on the same registry must not throw
     s.enqueue(alert(1, 0));
+    s.enqueue(alert(1, 1));
+    expect(await registry.metrics()).toContain('journeylens_webhook_queue_depth 2');
     await s.flush();
     const text = await registry.metrics();
+    expect(text).toContain('journeylens_webhook_queue_depth 0');
     expect(text).toContain('journeylens_webhook_requests_total{status="502"} 1');
-    expect(text).toContain('journeylens_webhook_requests_total{status="200"} 1');
-    expect(text).toContain('journeylens_webhook_request_duration_seconds_count 2');
+    expect(text).toContain('journeylens_webhook_requests_total{status="200"} 2');
+    expect(text).toContain('journeylens_webhook_request_duration_seconds_count 3');
   });
 });

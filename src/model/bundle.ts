@@ -35,6 +35,11 @@ export interface LoadBundleOptions {
    * distribution. The resolved thresholds are `LoadedBundle.thresholds`, for the alert policy.
    */
   risk?: RiskSetting;
+  /**
+   * Search breadth of the neighbours lookup (hnswlib ef, at least the readout's k = 25); default
+   * the bundle's own (64). See docs/benchmarks.md for what it costs and what it changes.
+   */
+  neighbourEf?: number;
   /** Called after every encoder batch (worker mode) for metrics. */
   onBatch?: (info: BatchInfo) => void;
 }
@@ -218,6 +223,7 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
     refuse(dir, `${BUNDLE_FILES.centroids}.json is ${centroids.dim}-d but ${clusterSpace ? `${BUNDLE_FILES.clusterSpace} gives ${pointDim}-d points` : `the encoder gives ${dim}-d embeddings`}; retrain the bundle.`);
   }
   const neighbours = `${BUNDLE_FILES.neighbours}.hnsw` in files ? NeighbourIndex.load(dir, BUNDLE_FILES.neighbours) : undefined;
+  if (neighbours && options.neighbourEf !== undefined) neighbours.setSearchEf(options.neighbourEf);
   let readout: LogisticModel | undefined;
   if (BUNDLE_FILES.readout in files) {
     const json = readBundleJson<unknown>(dir, BUNDLE_FILES.readout);

@@ -55,11 +55,35 @@ export class ChurnScorer {
     }
   }
 
+  /** The nearest centroid of `point` (the bundle's cluster space, or the embedding itself). */
+  assign(point: Vector): Assignment {
+    return this.o.centroids.assign(point, this.o.assign);
+  }
+
+  get hasNeighbours(): boolean {
+    return this.o.neighbours !== undefined;
+  }
+
+  /** Whether score() uses the kNN rate: for its readout if that asks for it, else for the blend. */
+  wantsKnn(): boolean {
+    return this.o.neighbours !== undefined && (this.o.readout === undefined || this.readoutWants.knn);
+  }
+
+  /** Churn share of the embedding's k nearest labelled training embeddings (NaN without an index). */
+  knnRate(embedding: Vector): number {
+    return this.o.neighbours ? this.o.neighbours.churnRate(embedding, this.o.knnK).rate : Number.NaN;
+  }
+
+  /** Without a readout: the cluster's rate, blended with the kNN rate when there is one. */
+  risk(assignment: Assignment, knnChurnRate: number | null): Pick<ChurnScore, 'churnRisk' | 'riskBand' | 'source'> {
+    const churnRisk = knnChurnRate !== null ? (1 - this.o.knnWeight) * assignment.churnRate + this.o.knnWeight * knnChurnRate : assignment.churnRate;
+    return { churnRisk, riskBand: riskBand(churnRisk, this.o.thresholds), source: knnChurnRate !== null ? 'cluster+knn' : 'cluster' };
+  }
+
   /** `point`: where the centroid index lives (the bundle's cluster space); default the embedding. */
   score(embedding: Vector, point: Vector = embedding): ChurnScore {
-    const assignment = this.o.centroids.assign(point, this.o.assign);
-    const needKnn = this.o.neighbours !== undefined && (this.o.readout === undefined || this.readoutWants.knn);
-    const knn = needKnn ? this.o.neighbours!.churnRate(embedding, this.o.knnK).rate : Number.NaN;
+    const assignment = this.assign(point);
+    const knn = this.wantsKnn() ? this.knnRate(embedding) : Number.NaN;
     const knnChurnRate = Number.isNaN(knn) ? null : knn;
     let churnRisk: number;
     let source: ChurnScore['source'];
@@ -70,12 +94,8 @@ export class ChurnScorer {
       });
       churnRisk = predictLogistic(this.o.readout, row);
       source = 'readout';
-    } else if (knnChurnRate !== null) {
-      churnRisk = (1 - this.o.knnWeight) * assignment.churnRate + this.o.knnWeight * knnChurnRate;
-      source = 'cluster+knn';
     } else {
-      churnRisk = assignment.churnRate;
-      source = 'cluster';
+      return { assignment, knnChurnRate, ...this.risk(assignment, knnChurnRate) };
     }
     return { assignment, knnChurnRate, churnRisk, riskBand: riskBand(churnRisk, this.o.thresholds), source };
   }

@@ -18,6 +18,7 @@ import { ModelRuntime, defaultBundleDir } from '../model/runtime.ts';
 import { defaultImageSpec, defaultSessionizationSpec, type SessionizationSpec } from '../journey/image-spec.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { Processor, type TickHook } from './processor.ts';
+import { type EmitMode } from './emission.ts';
 import { churnAlertType } from '../contracts/schemas.ts';
 import { AlertPolicy } from '../sinks/alert-policy.ts';
 import { parseRiskSetting, resolveRiskSetting, type RiskThresholds } from '../contracts/risk.ts';
@@ -170,6 +171,8 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     exactlyOnce: config.exactlyOnce,
     tickMs: config.tickMs,
     maxBatch: config.maxBatch,
+    emit: config.emit as EmitMode,
+    emitRiskStep: config.emitRiskStep,
     maxInFlight: config.maxInFlight,
     log,
     metrics,

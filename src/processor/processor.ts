@@ -3,14 +3,24 @@
 // centroid, churn risk) → signals, alerts, late events → Kafka. When input offsets are committed
 // is the checkpoint's to decide (checkpoint/checkpoint.ts): only after the outputs they produced
 // were acknowledged, or atomically with them in exactly-once mode.
+//
+// Ticks are pipelined: a tick is cut as soon as fewer than `maxTicksInFlight` ticks are between
+// their cut and their commit (after a batch of records was taken in, when a tick was delivered,
+// or every tickMs), and its scoring starts at once (in the scorer's worker threads), while
+// earlier ticks are still being scored, produced and committed. Ticks are delivered strictly in
+// order (hooks, outputs, commit); ticks already scored when the previous delivery ends are
+// delivered together, in one produce request and one commit of the latest plan. So ticks are
+// short when the processor is idle (one fetch's worth of records: no fixed tick to wait for) and
+// grow under load, where one delivery's round trips cover many of them.
 import { type Logger } from 'pino';
-import { Subject, type Subscription, bufferTime, concatMap, filter, map, tap } from 'rxjs';
+import { Subject, type Subscription, tap } from 'rxjs';
 import { type DlqReason } from '../contracts/dead-letters.ts';
 import { type IngestRecord } from '../contracts/ingest-record.ts';
 import { type JourneySignal } from '../contracts/records.ts';
 import { type SessionScore, type SessionScorer, signalIdFor } from '../contracts/scorer.ts';
 import { Checkpoint } from './checkpoint/checkpoint.ts';
-import { type CommitPlan } from './checkpoint/commit-planner.ts';
+import { type CommitPlan, mergePlans } from './checkpoint/commit-planner.ts';
+import { type EmitMode, SignalEmission } from './emission.ts';
 import { type TopicPartition, tpKey } from './checkpoint/topic-partition.ts';
 import { ingest, type Ingestion } from '../consumers/ingest.ts';
 import { type BatchContext, type RecordSource, type SourceRecord } from '../consumers/source.ts';
@@ -51,6 +61,12 @@ export interface ProcessorOptions {
   exactlyOnce: boolean;
   tickMs: number;
   maxBatch: number;
+  /** Ticks cut but not yet committed, at most (default 4): scoring overlaps delivery up to this depth. */
+  maxTicksInFlight?: number;
+  /** Which scored updates are published (default 'every'; see emission.ts). */
+  emit?: EmitMode;
+  /** With emit 'change': the risk move that is news on its own (default 0.05). */
+  emitRiskStep?: number;
   /** Records in flight above which partitions are paused. */
   maxInFlight: number;
   log: Logger;
@@ -72,11 +88,15 @@ export interface ProcessorStats {
   late: number;
   duplicates: number;
   signals: number;
+  /** Scored updates not published because nothing a reader acts on changed (emit 'change'). */
+  unchanged: number;
   /** Outputs not published again while re-reading records that were published before a restart. */
   suppressed: number;
   /** Records re-read below the replay mark (rebuilding sessions after a restart or rebalance). */
   replayed: number;
   ticks: number;
+  /** Deliveries: produce + commit round trips (one covers every tick scored by then). */
+  deliveries: number;
   commits: number;
 }
 
@@ -84,29 +104,48 @@ interface ProcEnvelope extends ClickEnvelope {
   record: SourceRecord;
 }
 
+/** A tick as cut: what it scores and publishes, and the commit it allows once delivered. */
 interface Tick {
-  outcomes: SessionOutcome[];
-  deadLetters: OutRecord[];
+  views: SessionView[];
+  finals: boolean[];
+  replays: boolean[];
+  /** Dead letters and late events of this tick. */
+  out: OutRecord[];
   plan: CommitPlan;
   records: number;
-  /** Events handed to the sessionizer since the previous cut, by source topic. */
-  events: Map<string, number>;
+  scorer: SessionScorer;
+  /** Scores of `views`, in order; started when the tick is cut. */
+  scores: Promise<SessionScore[]>;
+  settled: boolean;
 }
 
+type ScoredItem = { view: SessionView; score: SessionScore; signal: JourneySignal; final: boolean; replay: boolean };
+
 export class Processor {
-  readonly stats: ProcessorStats = { records: 0, events: 0, processed: 0, tombstones: 0, dead: 0, late: 0, duplicates: 0, signals: 0, suppressed: 0, replayed: 0, ticks: 0, commits: 0 };
+  readonly stats: ProcessorStats = { records: 0, events: 0, processed: 0, tombstones: 0, dead: 0, late: 0, duplicates: 0, signals: 0, unchanged: 0, suppressed: 0, replayed: 0, ticks: 0, deliveries: 0, commits: 0 };
   private readonly checkpoint: Checkpoint;
   private readonly input = new Subject<ProcEnvelope>();
+  /** Asks the micro-batcher for its pending updates when a tick is cut. */
+  private readonly flushRequests = new Subject<void>();
   private readonly now: () => number;
   private readonly signalType = journeySignalType();
+  private readonly emission: SignalEmission;
+  private readonly maxTicksInFlight: number;
   /** (topic, partition) ↔ the store's numeric partition slot (the store knows no topics). */
   private readonly slotOf = new Map<string, number>();
   private readonly slotTopic: TopicPartition[] = [];
+  private pendingOutcomes: SessionOutcome[] = [];
   private pendingDeadLetters: OutRecord[] = [];
   private recordsSinceTick = 0;
   private eventsSinceTick = new Map<string, number>();
+  /** Ticks cut and not yet delivered, oldest first. */
+  private readonly ticks: Tick[] = [];
+  private delivering = false;
+  private inputDone = false;
+  private tickTimer: NodeJS.Timeout | undefined;
   private subscription: Subscription | undefined;
   private drained: Promise<void> = Promise.resolve();
+  private settle: { resolve: () => void; reject: (err: Error) => void } | undefined;
   private failed: Error | undefined;
   private stopping = false;
   /** Offset of the record being handed to the sessionizer (closes it triggers are tagged with it). */
@@ -121,6 +160,8 @@ export class Processor {
     private readonly options: ProcessorOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.maxTicksInFlight = Math.max(1, options.maxTicksInFlight ?? 4);
+    this.emission = new SignalEmission({ mode: options.emit ?? 'every', ...(options.emitRiskStep !== undefined ? { riskStep: options.emitRiskStep } : {}) });
     this.watermarks = new PartitionWatermarks({ allowedLatenessMs: options.store.session.allowedLatenessMs });
     this.checkpoint = new Checkpoint({
       source,
@@ -141,42 +182,39 @@ export class Processor {
     await this.sink.connect();
     const { store, tickMs, maxBatch } = this.options;
     this.drained = new Promise<void>((resolve, reject) => {
-      this.subscription = this.input
-        .pipe(
-          journeySessions({ store, tickMs, maxBatch, closeOnComplete: false, watermarks: this.watermarks }),
-          // closes and quiet re-scores are emitted while the record that moved the watermark is
-          // handed in (a quiet update's own events are older)
-          tap((o) => {
-            if (o.kind === 'update' && isQuietRescore(o)) this.trigger.set(o, this.currentOffset);
-            if (o.kind !== 'close') return;
-            this.trigger.set(o, this.currentOffset);
-            const tp = this.slotTopic[o.partition];
-            if (tp !== undefined && o.firstOffset >= 0n && o.lastOffset >= 0n) this.checkpoint.closedSession(tp.topic, tp.partition, o.firstOffset, o.lastOffset);
-          }),
-          // A tick is also cut when it holds many outcomes, so one tick's outputs stay bounded.
-          bufferTime(tickMs, null, maxBatch * 8),
-          // The plan is taken when the tick is cut, before later records can move the store on:
-          // it then covers exactly the records whose outcomes are in this tick or an earlier one.
-          map((outcomes): Tick => {
-            const plan = this.checkpoint.plan();
-            const tick: Tick = { outcomes, deadLetters: this.pendingDeadLetters, plan, records: this.recordsSinceTick, events: this.eventsSinceTick };
-            this.pendingDeadLetters = [];
-            this.recordsSinceTick = 0;
-            this.eventsSinceTick = new Map();
-            return tick;
-          }),
-          // A tick that only took records in (their outcomes come in a later tick) is kept too:
-          // dropping it lost their in-flight release (partitions ended up paused for good) and
-          // their `processed` count.
-          filter((t) => t.outcomes.length > 0 || t.deadLetters.length > 0 || t.plan.offsets.length > 0 || t.records > 0),
-          concatMap((t) => this.processTick(t)),
-        )
-        .subscribe({ error: reject, complete: resolve });
+      this.settle = { resolve, reject };
     });
     this.drained.catch((err: Error) => {
-      this.failed = err;
       this.options.log.error({ err }, 'the pipeline failed');
     });
+    this.subscription = this.input
+      .pipe(
+        journeySessions({ store, tickMs, maxBatch, closeOnComplete: false, watermarks: this.watermarks, flush: this.flushRequests }),
+        // closes and quiet re-scores are emitted while the record that moved the watermark is
+        // handed in (a quiet update's own events are older)
+        tap((o) => {
+          if (o.kind === 'update' && isQuietRescore(o)) this.trigger.set(o, this.currentOffset);
+          if (o.kind !== 'close') return;
+          this.trigger.set(o, this.currentOffset);
+          const tp = this.slotTopic[o.partition];
+          if (tp !== undefined && o.firstOffset >= 0n && o.lastOffset >= 0n) this.checkpoint.closedSession(tp.topic, tp.partition, o.firstOffset, o.lastOffset);
+        }),
+      )
+      .subscribe({
+        next: (o) => {
+          this.pendingOutcomes.push(o);
+        },
+        error: (err: Error) => this.fail(err),
+        complete: () => {
+          this.inputDone = true;
+          this.cut();
+          this.settleIfDrained();
+        },
+      });
+    // closes and quiet re-scores found by the sessionizer's timers, and records whose outcomes
+    // are all pending: cut at least every tickMs
+    this.tickTimer = setInterval(() => this.maybeCut(), tickMs);
+    this.tickTimer.unref();
     await this.source.run((records, ctx) => this.onBatch(records, ctx));
   }
 
@@ -189,6 +227,11 @@ export class Processor {
     return this.drained;
   }
 
+  /** Ticks cut and not yet delivered. */
+  get ticksInFlight(): number {
+    return this.ticks.length;
+  }
+
   /** Graceful stop: stop taking records, finish the ticks in flight (outputs + commits), disconnect. */
   async stop(): Promise<void> {
     if (this.stopping) return;
@@ -197,6 +240,7 @@ export class Processor {
     log.info('stopping: no more records taken; delivering and committing the ticks in flight');
     this.input.complete();
     await this.drained.catch(() => undefined);
+    clearInterval(this.tickTimer);
     this.subscription?.unsubscribe();
     log.info('pipeline drained; leaving the consumer group');
     await this.source.stop();
@@ -219,6 +263,7 @@ export class Processor {
       if (slot !== undefined) {
         this.options.store.dropPartition(slot);
         this.watermarks.reset(slot);
+        this.emission.dropPartition(slot);
       }
     }
     this.checkpoint.revoke(partitions);
@@ -270,6 +315,7 @@ export class Processor {
       this.input.next({ event: res.event, partition: slot, offset: r.offset, record: r });
     }
     this.checkpoint.admit(first.topic, first.partition, records.length);
+    this.maybeCut();
     await ctx.heartbeat();
   }
 
@@ -295,13 +341,38 @@ export class Processor {
     return this.options.outputFormat === 'json' ? JSON.stringify(s) : this.signalType.toBuffer(s);
   }
 
-  private async processTick(tick: Tick): Promise<void> {
-    const { metrics, log } = this.options;
+  /** Cuts a tick when the pipeline has room and anything is pending. */
+  private maybeCut(): void {
+    if (this.failed || this.inputDone || this.ticks.length >= this.maxTicksInFlight) return;
+    if (this.recordsSinceTick === 0 && this.pendingOutcomes.length === 0 && this.pendingDeadLetters.length === 0) return;
+    this.cut();
+  }
+
+  /**
+   * Cuts a tick: the micro-batcher's pending updates are flushed into it, and its commit plan is
+   * taken now, before later records can move the store on: it covers exactly the records whose
+   * outcomes are in this tick or an earlier one. Its scoring starts at once.
+   */
+  private cut(): void {
+    if (this.failed) return;
+    if (!this.inputDone) this.flushRequests.next();
+    const plan = this.checkpoint.plan();
+    const outcomes = this.pendingOutcomes;
+    const records = this.recordsSinceTick;
+    const events = this.eventsSinceTick;
+    const out = this.pendingDeadLetters;
+    this.pendingOutcomes = [];
+    this.pendingDeadLetters = [];
+    this.recordsSinceTick = 0;
+    this.eventsSinceTick = new Map();
+    // A tick that only took records in (their outcomes come in a later tick) is kept too:
+    // dropping it lost their in-flight release (partitions ended up paused for good).
+    if (outcomes.length === 0 && out.length === 0 && plan.offsets.length === 0 && records === 0) return;
+    const { metrics } = this.options;
     const views: SessionView[] = [];
     const finals: boolean[] = [];
     const replays: boolean[] = [];
-    const out: OutRecord[] = [...tick.deadLetters];
-    for (const o of tick.outcomes) {
+    for (const o of outcomes) {
       if (o.kind === 'update' || o.kind === 'close') {
         views.push(o);
         finals.push(o.kind === 'close');
@@ -314,7 +385,7 @@ export class Processor {
       } else {
         const r = (o.envelope as ProcEnvelope).record;
         // duplicates and late events were handed in as events: they are not "processed"
-        tick.events.set(r.topic, (tick.events.get(r.topic) ?? 1) - 1);
+        events.set(r.topic, (events.get(r.topic) ?? 1) - 1);
         if (o.kind === 'duplicate') {
           this.stats.duplicates++;
           metrics?.eventsTotal.inc({ topic: r.topic, outcome: EventOutcomes.duplicate });
@@ -331,15 +402,105 @@ export class Processor {
         }
       }
     }
-    for (const [topic, n] of tick.events) if (n > 0) metrics?.eventsTotal.inc({ topic, outcome: EventOutcomes.processed }, n);
-    this.stats.processed += [...tick.events.values()].reduce((a, b) => a + b, 0);
-
+    for (const [topic, n] of events) if (n > 0) metrics?.eventsTotal.inc({ topic, outcome: EventOutcomes.processed }, n);
+    for (const n of events.values()) this.stats.processed += n;
     const scorer = this.options.scorer();
-    const scores = views.length > 0 ? await scorer.score(views) : [];
+    const tick: Tick = { views, finals, replays, out, plan, records, scorer, scores: Promise.resolve([]), settled: views.length === 0 };
+    if (views.length > 0) {
+      tick.scores = scorer.score(views);
+      // a failure is raised by the delivery of this tick, in order
+      tick.scores.then(
+        () => this.scored(tick),
+        () => this.scored(tick),
+      );
+    }
+    this.ticks.push(tick);
+    void this.deliverAll();
+  }
+
+  private scored(tick: Tick): void {
+    tick.settled = true;
+    // the head may be waiting for exactly this tick
+    void this.deliverAll();
+  }
+
+  /** Delivers ticks in order while there are any; one delivery takes every tick already scored. */
+  private async deliverAll(): Promise<void> {
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      while (this.ticks.length > 0 && !this.failed) {
+        if (!this.ticks[0]!.settled) break;
+        let n = 1;
+        while (n < this.ticks.length && this.ticks[n]!.settled) n++;
+        const batch = this.ticks.slice(0, n);
+        await this.deliver(batch);
+        this.ticks.splice(0, n);
+        this.maybeCut();
+      }
+    } catch (err) {
+      this.fail(err as Error);
+    } finally {
+      this.delivering = false;
+    }
+    this.settleIfDrained();
+  }
+
+  /** Hooks, outputs and one commit for consecutive ticks, in order. */
+  private async deliver(ticks: Tick[]): Promise<void> {
+    const { metrics, log } = this.options;
+    const out: OutRecord[] = [];
+    const published: ScoredItem[] = [];
+    let records = 0;
+    let scoredCount = 0;
+    for (const tick of ticks) {
+      const scores = await tick.scores;
+      const items = this.signals(tick, scores);
+      out.push(...tick.out);
+      for (const it of items) {
+        const emit = this.emission.observe(it.view.partition, it.view.sessionId, it.score, it.final);
+        if (it.replay) this.stats.suppressed++;
+        else if (!emit) this.stats.unchanged++;
+        else {
+          out.push({ topic: this.options.signalsTopic, key: it.signal.userId ?? it.signal.sessionId, value: this.encodeSignal(it.signal) });
+          published.push(it);
+        }
+      }
+      for (const hook of this.options.hooks ?? []) out.push(...(await hook.onScored(items)));
+      records += tick.records;
+      scoredCount += items.length;
+    }
+    for (const hook of this.options.hooks ?? []) await hook.flush?.();
+
+    const plan = mergePlans(ticks.map((t) => t.plan));
+    await this.checkpoint.commit(out, plan, records, () => {
+      // acknowledged by the broker (exactly-once: committed with the offsets)
+      const ackedAt = this.now();
+      for (const it of published) {
+        metrics?.signalsTotal.inc({ cluster: String(it.signal.clusterId) });
+        // from the event time the signal describes (a quiet re-score: its checkpoint)
+        metrics?.eventToSignalSeconds.observe(Math.max(0, (ackedAt - it.view.asOf) / 1000));
+        this.options.onSignal?.(it.signal);
+      }
+    });
+    if (plan.offsets.length > 0) {
+      this.stats.commits++;
+      metrics?.commitsTotal.inc();
+    }
+    this.stats.ticks += ticks.length;
+    this.stats.deliveries++;
+    this.stats.signals += published.length;
+    metrics?.sessionsActive.set(this.options.store.size);
+    if (scoredCount > 0) log.debug({ ticks: ticks.length, scored: scoredCount, signals: published.length, commits: plan.offsets.length }, 'ticks delivered');
+  }
+
+  /** The tick's signals, one per scored view. */
+  private signals(tick: Tick, scores: SessionScore[]): ScoredItem[] {
+    const { scorer } = tick;
     const emittedAt = this.now();
-    const items = views.map((view, i) => {
+    return tick.views.map((view, i) => {
       const score = scores[i] as SessionScore;
-      const final = finals[i] as boolean;
+      const final = tick.finals[i] as boolean;
       const signal: JourneySignal = {
         signalId: signalIdFor(view.sessionId, view.lastEventId, scorer.modelVersion, final, isQuietRescore(view) ? view.asOf : undefined),
         sessionId: view.sessionId,
@@ -357,31 +518,18 @@ export class Processor {
         emittedAt,
         final,
       };
-      return { view, score, signal, final, replay: replays[i] as boolean };
+      return { view, score, signal, final, replay: tick.replays[i] as boolean };
     });
-    for (const it of items) {
-      if (it.replay) this.stats.suppressed++;
-      else out.push({ topic: this.options.signalsTopic, key: it.signal.userId ?? it.signal.sessionId, value: this.encodeSignal(it.signal) });
-    }
-    for (const hook of this.options.hooks ?? []) out.push(...(await hook.onScored(items)));
-    for (const hook of this.options.hooks ?? []) await hook.flush?.();
+  }
 
-    await this.checkpoint.commit(out, tick.plan, tick.records);
-    if (tick.plan.offsets.length > 0) {
-      this.stats.commits++;
-      metrics?.commitsTotal.inc();
-    }
-    this.stats.ticks++;
-    const published = items.filter((it) => !it.replay);
-    this.stats.signals += published.length;
-    const ackedAt = this.now();
-    for (const it of published) {
-      metrics?.signalsTotal.inc({ cluster: String(it.signal.clusterId) });
-      // from the event time the signal describes (a quiet re-score: its checkpoint)
-      metrics?.eventToSignalSeconds.observe(Math.max(0, (ackedAt - it.view.asOf) / 1000));
-      this.options.onSignal?.(it.signal);
-    }
-    metrics?.sessionsActive.set(this.options.store.size);
-    if (items.length > 0) log.debug({ signals: items.length, commits: tick.plan.offsets.length }, 'tick delivered');
+  private fail(err: Error): void {
+    if (this.failed) return;
+    this.failed = err;
+    clearInterval(this.tickTimer);
+    this.settle?.reject(err);
+  }
+
+  private settleIfDrained(): void {
+    if (this.inputDone && this.ticks.length === 0 && !this.delivering && !this.failed) this.settle?.resolve();
   }
 }

@@ -1,6 +1,6 @@
 // The sessionizer as one operator: sessionize → micro-batch, sharing one SessionStore that the
 // consumer also reads (low-watermark offsets to commit, partitions to drop on revoke).
-import { type OperatorFunction, type SchedulerLike, pipe } from 'rxjs';
+import { type Observable, type OperatorFunction, type SchedulerLike, pipe } from 'rxjs';
 import { type SessionStore } from './session-store.ts';
 import { type PartitionWatermarks } from './watermark.ts';
 import { type ClickEnvelope, type SessionOutcome } from './outcomes.ts';
@@ -16,6 +16,8 @@ export interface JourneySessionsOptions {
   scheduler?: SchedulerLike;
   /** Shared watermarks, so the caller can reset a partition it lost in a rebalance. */
   watermarks?: PartitionWatermarks;
+  /** Emits the micro-batcher's pending updates at once each time it notifies (see microBatch). */
+  flush?: Observable<unknown>;
 }
 
 /**
@@ -28,6 +30,6 @@ export function journeySessions(options: JourneySessionsOptions): OperatorFuncti
   const { store, scheduler } = options;
   return pipe(
     sessionize({ store, scheduler, idleTimeoutMs: options.idleTimeoutMs, closeOnComplete: options.closeOnComplete, ...(options.watermarks ? { watermarks: options.watermarks } : {}) }),
-    microBatch({ store, scheduler, tickMs: options.tickMs, maxBatch: options.maxBatch }),
+    microBatch({ store, scheduler, tickMs: options.tickMs, maxBatch: options.maxBatch, ...(options.flush ? { flush: options.flush } : {}) }),
   );
 }

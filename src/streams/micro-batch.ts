@@ -2,7 +2,9 @@
 // events costs one re-encode. A tick is emitted every `tickMs` (scheduler time) or as soon as
 // `maxBatch` distinct sessions are pending, whichever comes first. Closes, late and duplicate
 // events pass straight through; a close supersedes a pending update of the same session, and
-// so does a quiet re-score (it is taken later and holds the same events).
+// so does a quiet re-score (it is taken later and holds the same events). A caller that cuts
+// its own ticks (the processor: as soon as its scoring pipeline has room) passes `flush`: each
+// notification emits the pending updates at once, synchronously.
 import { type Observable, type OperatorFunction, type SchedulerLike, Observable as Obs, asyncScheduler, interval } from 'rxjs';
 import { z } from 'zod';
 import { componentOptions, gotValue, parseOptions } from '../options.ts';
@@ -17,6 +19,8 @@ export interface MicroBatchOptions {
   /** Most sessions per tick (default 256): a full batch is emitted at once. */
   maxBatch?: number;
   scheduler?: SchedulerLike;
+  /** Emits the pending updates now (synchronously) each time it notifies; the timer stays as the upper bound. */
+  flush?: Observable<unknown>;
 }
 
 const tickRule = gotValue('must be a positive number of ms');
@@ -57,6 +61,7 @@ export function microBatch(options: MicroBatchOptions): OperatorFunction<Session
         }
       };
       const timer = interval(tickMs, scheduler).subscribe(flush);
+      const flushes = options.flush?.subscribe(flush);
       const sub = source.subscribe({
         next(e) {
           if (e.kind !== 'changed') {
@@ -79,6 +84,7 @@ export function microBatch(options: MicroBatchOptions): OperatorFunction<Session
       return () => {
         sub.unsubscribe();
         timer.unsubscribe();
+        flushes?.unsubscribe();
       };
     });
 }

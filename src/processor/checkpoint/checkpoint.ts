@@ -130,15 +130,26 @@ export class Checkpoint {
   /**
    * Produces a tick's outputs and commits its plan (one transaction in exactly-once mode),
    * retrying while the broker is unreachable; then applies the plan and releases the tick's
-   * `records` from flow control.
+   * `records` from flow control. `onPublished` runs once the outputs are acknowledged (in
+   * exactly-once mode: committed), before the offsets are committed (at-least-once).
    */
-  async commit(out: OutRecord[], plan: CommitPlan, records: number): Promise<void> {
+  async commit(out: OutRecord[], plan: CommitPlan, records: number, onPublished?: () => void): Promise<void> {
     const { source, sink, exactlyOnce, group, log } = this.options;
+    let published = false;
+    const publishedNow = (): void => {
+      if (published) return;
+      published = true;
+      onPublished?.();
+    };
     await withDeliveryRetries(async () => {
       if (exactlyOnce) {
         await sink.commitWith(out, { consumerGroupId: group, offsets: plan.offsets });
+        publishedNow();
       } else {
+        // a retry after a failed commit produces the outputs again (at-least-once duplicates,
+        // recognisable by their ids); they were published the first time
         await sink.send(out);
+        publishedNow();
         await source.commit(plan.offsets);
       }
     }, log);

@@ -39,6 +39,17 @@ export function parseReplayMark(metadata: string | null | undefined): bigint | u
   }
 }
 
+/**
+ * One plan for consecutive ticks delivered together: per partition the latest tick's offset and
+ * replay mark. Committing it is what committing the plans one after another ends with.
+ */
+export function mergePlans(plans: readonly CommitPlan[]): CommitPlan {
+  if (plans.length === 1) return plans[0]!;
+  const merged = new Map<string, CommitOffset>();
+  for (const p of plans) for (const o of p.offsets) merged.set(tpKey(o.topic, o.partition), o);
+  return { offsets: [...merged.values()] };
+}
+
 export class CommitPlanner {
   /** Highest offset received (handed to the pipeline) per partition. */
   private readonly received = new Map<string, { topic: string; partition: number; offset: bigint }>();

@@ -29,12 +29,13 @@ export function expectSessions(
   values: Record<string, ClickEnvelope>,
   expected: string,
   labels: Record<string, string>,
-  opts: { tickMs: number; maxBatch: number; session?: SessionizationSpec; label: (o: SessionOutcome) => string },
+  opts: { tickMs: number; maxBatch: number; session?: SessionizationSpec; label: (o: SessionOutcome) => string; flush?: string },
 ): void {
   const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
   ts.run((h) => {
     const store = new SessionStore(tinyImage, opts.session ?? tinySession);
-    const out = h.cold(marble, values).pipe(journeySessions({ store, scheduler: ts, tickMs: opts.tickMs, maxBatch: opts.maxBatch }), map(opts.label));
+    const flush = opts.flush === undefined ? {} : { flush: h.cold(opts.flush) };
+    const out = h.cold(marble, values).pipe(journeySessions({ store, scheduler: ts, tickMs: opts.tickMs, maxBatch: opts.maxBatch, ...flush }), map(opts.label));
     h.expectObservable(out).toBe(expected, labels);
   });
 }

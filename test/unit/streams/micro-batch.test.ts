@@ -17,7 +17,7 @@ function label(o: SessionOutcome): string {
   }
 }
 
-function runPipeline(marble: string, values: Record<string, ClickEnvelope>, expected: string, labels: Record<string, string>, opts: { tickMs: number; maxBatch: number }): void {
+function runPipeline(marble: string, values: Record<string, ClickEnvelope>, expected: string, labels: Record<string, string>, opts: { tickMs: number; maxBatch: number; flush?: string }): void {
   expectSessions(marble, values, expected, labels, { ...opts, label });
 }
 
@@ -35,6 +35,16 @@ describe('micro-batcher (virtual time)', () => {
       '10ms (xy) 6ms z 4ms (vw|)',
       { x: 'upd:s1:3', y: 'upd:s2:1', z: 'upd:s1:4', v: 'close:s2:shutdown:1', w: 'close:s1:shutdown:4' },
       { tickMs: 10, maxBatch: 100 },
+    );
+  });
+
+  it('emits the pending updates whenever the caller asks (the processor cuts its own ticks), the timer staying the upper bound', () => {
+    runPipeline(
+      'ab 2ms c 16ms |',
+      { a: env(click('e1', 's1', 0)), b: env(click('e2', 's2', 1)), c: env(click('e3', 's1', 3)) },
+      '-- (xy) z 14ms (wv|)',
+      { x: 'upd:s1:1', y: 'upd:s2:1', z: 'upd:s1:2', v: 'close:s1:shutdown:2', w: 'close:s2:shutdown:1' },
+      { tickMs: 10, maxBatch: 100, flush: '--f 3ms g' },
     );
   });
 

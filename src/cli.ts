@@ -10,6 +10,7 @@ import { registerRenderCommand } from './commands/render.ts';
 import { registerConfigCommand } from './commands/config.ts';
 import { registerTrainCommand } from './commands/train.ts';
 import { registerEvalCommand } from './commands/eval.ts';
+import { registerDlqCommands } from './commands/dlq.ts';
 import { JourneylensError, UserError } from './errors.ts';
 import { version } from './version.ts';
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerConfigCommand(program);
   registerTrainCommand(program);
   registerEvalCommand(program);
+  registerDlqCommands(program);
   return program;
 }
 

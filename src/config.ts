@@ -202,16 +202,18 @@ function readConfigFile(path: string): Record<string, unknown> {
 
 /**
  * Resolves the effective config. `flags` are commander's parsed options (camelCase keys).
- * Unknown keys in the config file are rejected, naming the key and the known ones.
+ * Unknown keys in the config file are rejected, naming the key and the known ones; `alsoKnown`
+ * keys are accepted and ignored (a command that reads `run`'s config file for its Kafka settings).
  */
 export function resolveConfig<S extends readonly OptionSpec[]>(
   specs: S,
   flags: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
+  alsoKnown: readonly string[] = [],
 ): Resolved<S> {
   const configPath = configFilePath(flags, env);
   const file = configPath ? readConfigFile(configPath) : {};
-  const known = new Set<string>([...specs.map((s) => s.key), ...CONFIG_SECTIONS]);
+  const known = new Set<string>([...specs.map((s) => s.key), ...CONFIG_SECTIONS, ...alsoKnown]);
   for (const key of Object.keys(file)) {
     if (!known.has(key)) {
       throw new UserError(ErrorCodes.CONFIG_INVALID, `config file ${configPath}: unknown option "${key}"; known options: ${[...known].join(', ')}.`, { exitCode: 2 });

@@ -17,8 +17,10 @@ export const DLQ_REASONS = [
   'not_object',
   /** Confluent format: first byte is not 0. */
   'bad_magic_byte',
-  /** Confluent format: schema id has no configured writer schema. */
+  /** Confluent format: neither input.schemas nor the schema registry (when configured) knows the schema id. */
   'unknown_schema_id',
+  /** Confluent format: the registry's writer schema for the id cannot be read as journeylens.ClickEvent (Avro resolution fails); the message names the id and the field. */
+  'schema_incompatible',
   /** Avro body does not match the writer schema (truncated, trailing bytes, impossible lengths). */
   'avro_decode_error',
   /** A required field is absent, null or empty. */

@@ -21,6 +21,21 @@ describe('journeylens CLI', () => {
     expect(err.text()).toContain("unknown option '--bogus'");
   });
 
+  it('dlq replay: exits 2 naming a missing --from or --to, and an unknown --reason with the valid ones', async () => {
+    const err = captureStderr();
+    const env = { ...process.env };
+    delete process.env.JOURNEYLENS_DLQ_REPLAY_FROM;
+    delete process.env.JOURNEYLENS_CONFIG;
+    try {
+      expect(await main(['node', 'journeylens', 'dlq', 'replay', '--brokers', '127.0.0.1:1', '--to', 'clicks'])).toBe(2);
+      expect(err.text()).toContain('--from (env JOURNEYLENS_DLQ_REPLAY_FROM) is required; pass --from <topic> or set JOURNEYLENS_DLQ_REPLAY_FROM.');
+      expect(await main(['node', 'journeylens', 'dlq', 'replay', '--brokers', '127.0.0.1:1', '--from', 'dlq', '--to', 'clicks', '--reason', 'bogus'])).toBe(2);
+      expect(err.text()).toMatch(/--reason \(env JOURNEYLENS_DLQ_REPLAY_REASON\) must be one of empty_value, too_large, .*unknown_schema_id, schema_incompatible, .*, got "bogus"/);
+    } finally {
+      process.env = env;
+    }
+  });
+
   it('exits 2 on an unknown command', async () => {
     const err = captureStderr();
     expect(await main(['node', 'journeylens', 'frobnicate'])).toBe(2);

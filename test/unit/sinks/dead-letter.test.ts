@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DLQ_HEADERS, DLQ_MESSAGE_MAX_CHARS, buildDeadLetter } from '../../../src/sinks/dead-letter.ts';
+import { CONNECT_DLQ_HEADERS, DLQ_HEADERS, DLQ_MESSAGE_MAX_CHARS, buildDeadLetter } from '../../../src/sinks/dead-letter.ts';
 import { ingest } from '../../../src/consumers/ingest.ts';
 import { ingestion, record } from '../consumers/fixtures.ts';
 
@@ -31,13 +31,36 @@ describe('dead letters', () => {
       'x-journeylens-source-partition': '7',
       'x-journeylens-source-offset': '123456789012',
       'x-journeylens-source-timestamp': '1763812800000',
+      '__connect.errors.topic': 'clicks-eu',
+      '__connect.errors.partition': '7',
+      '__connect.errors.offset': '123456789012',
+      '__connect.errors.connector.name': 'journeylens',
+      '__connect.errors.task.id': '0',
+      '__connect.errors.stage': 'VALUE_CONVERTER',
+      '__connect.errors.class.name': 'journeylens.consumers.decode',
+      '__connect.errors.exception.class.name': 'journeylens.not_json',
+      '__connect.errors.exception.message': 'value is not valid UTF-8, so it cannot be JSON.',
     });
   });
 
+  it("names Kafka Connect's stages: decoding is the value converter, validation a transformation, the sessionizer the task", () => {
+    const stage = (reason: Parameters<typeof buildDeadLetter>[1]) => buildDeadLetter(record('x'), reason, 'm').headers?.[CONNECT_DLQ_HEADERS.stage];
+    expect(stage('unknown_schema_id')).toBe('VALUE_CONVERTER');
+    expect(stage('schema_incompatible')).toBe('VALUE_CONVERTER');
+    expect(stage('timestamp_future')).toBe('TRANSFORMATION');
+    expect(stage('late_event')).toBe('TASK_PUT');
+    // every header name is one Connect's DeadLetterQueueReporter defines (Kafka 4.4.0)
+    const connect = Object.keys(buildDeadLetter(record('x'), 'not_json', 'm').headers ?? {}).filter((h) => h.startsWith('__connect.'));
+    expect(connect.sort()).toEqual(
+      ['topic', 'partition', 'offset', 'connector.name', 'task.id', 'stage', 'class.name', 'exception.class.name', 'exception.message'].map((s) => `__connect.errors.${s}`).sort(),
+    );
+  });
+
   it('replaces the journeylens headers of a record that was already dead-lettered once', () => {
-    const again = record('x', { headers: { [DLQ_HEADERS.errorCode]: 'old', [DLQ_HEADERS.sourceTopic]: 'older-topic', keep: 'me' }, topic: 'dlq', offset: 5n });
+    const again = record('x', { headers: { [DLQ_HEADERS.errorCode]: 'old', [DLQ_HEADERS.sourceTopic]: 'older-topic', '__connect.errors.stage': 'TASK_PUT', '__connect.errors.exception.stacktrace': 'at …', keep: 'me' }, topic: 'dlq', offset: 5n });
     const dl = buildDeadLetter(again, 'not_json', 'still not JSON');
-    expect(dl.headers).toMatchObject({ keep: 'me', [DLQ_HEADERS.errorCode]: 'not_json', [DLQ_HEADERS.sourceTopic]: 'dlq', [DLQ_HEADERS.sourceOffset]: '5' });
+    expect(dl.headers).toMatchObject({ keep: 'me', [DLQ_HEADERS.errorCode]: 'not_json', [DLQ_HEADERS.sourceTopic]: 'dlq', [DLQ_HEADERS.sourceOffset]: '5', '__connect.errors.stage': 'VALUE_CONVERTER' });
+    expect(dl.headers?.['__connect.errors.exception.stacktrace']).toBeUndefined();
   });
 
   it('keeps a null key and a null value (late tombstones), and caps the message', () => {

@@ -200,6 +200,37 @@ function readConfigFile(path: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/** Keys of the ingestion section, to recognise it when it was put under another key. */
+const INGESTION_KEYS = ['format', 'writerSchema', 'schemas', 'mapping', 'perTopic', 'limits', 'timestamps', 'eventIdFallback', 'sessionKey', 'consent'];
+
+/**
+ * Every key of the config file is known and every value is valid, whether or not a flag or env
+ * variable overrides it: an ingestion object under `input` (which takes the topics) was once
+ * overridden by --input in silence, and every record went to the DLQ.
+ */
+function checkConfigFile(file: Record<string, unknown>, path: string, specs: readonly OptionSpec[], alsoKnown: readonly string[]): void {
+  const all = new Map<string, OptionSpec>([...runOptions, ...specs].map((s) => [s.key, s]));
+  const known = [...new Set([...all.keys(), ...CONFIG_SECTIONS, ...alsoKnown])];
+  for (const [key, value] of Object.entries(file)) {
+    const spec = all.get(key);
+    if (spec === undefined) {
+      if (known.includes(key)) continue;
+      throw new UserError(ErrorCodes.CONFIG_INVALID, `config file ${path}: unknown option "${key}"; known options: ${known.join(', ')}.`, { exitCode: 2 });
+    }
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const looksLikeIngestion = Object.keys(value).some((k) => INGESTION_KEYS.includes(k));
+      const takes = spec.kind === 'list' ? 'a list (or a comma-separated string)' : spec.kind === 'string' || spec.kind === 'enum' ? 'a string' : spec.kind === 'boolean' ? 'true or false' : 'a number';
+      throw new UserError(
+        ErrorCodes.CONFIG_INVALID,
+        `config file ${path}: "${key}" takes ${takes} (${spec.description}), not an object.` +
+          (looksLikeIngestion ? ` Ingestion options (format, mapping, limits, timestamps, …) go under "ingestion": { "ingestion": { "mapping": … } } (docs/ingestion.md).` : ''),
+        { exitCode: 2 },
+      );
+    }
+    if (specs.includes(spec)) parseOptionValue(spec, value);
+  }
+}
+
 /**
  * Resolves the effective config. `flags` are commander's parsed options (camelCase keys).
  * Unknown keys in the config file are rejected, naming the key and the known ones; `alsoKnown`
@@ -213,12 +244,7 @@ export function resolveConfig<S extends readonly OptionSpec[]>(
 ): Resolved<S> {
   const configPath = configFilePath(flags, env);
   const file = configPath ? readConfigFile(configPath) : {};
-  const known = new Set<string>([...specs.map((s) => s.key), ...CONFIG_SECTIONS, ...alsoKnown]);
-  for (const key of Object.keys(file)) {
-    if (!known.has(key)) {
-      throw new UserError(ErrorCodes.CONFIG_INVALID, `config file ${configPath}: unknown option "${key}"; known options: ${[...known].join(', ')}.`, { exitCode: 2 });
-    }
-  }
+  checkConfigFile(file, configPath ?? '', specs, alsoKnown);
   const out: Record<string, Parsed> = {};
   for (const spec of specs) {
     const raw = flags[spec.key] ?? env[spec.env] ?? (spec.secret ? secretFromFile(spec, env) : undefined) ?? file[spec.key];

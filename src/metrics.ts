@@ -14,6 +14,8 @@ export const EventOutcomes = {
   dlq: 'dlq',
   late: 'late',
   duplicate: 'duplicate',
+  /** The consent field (ingestion.consent) did not grant analytics consent: never sessionized. */
+  noConsent: 'no_consent',
 } as const;
 export type EventOutcome = (typeof EventOutcomes)[keyof typeof EventOutcomes];
 
@@ -21,6 +23,8 @@ export interface Metrics {
   readonly registry: Registry;
   /** Input events by source topic and what became of them. */
   readonly eventsTotal: Counter<'topic' | 'outcome'>;
+  /** Events whose type is not in the model's vocabulary (the image's "other" column). Topic only: type names can be many. */
+  readonly unknownTypeTotal: Counter<'topic'>;
   readonly sessionsActive: Gauge;
   readonly sessionsClosedTotal: Counter;
   /** Sessions per encoder batch (a count, so no unit suffix). */
@@ -78,7 +82,8 @@ export function createMetrics(registry: Registry): Metrics {
   ensureDefaultMetrics(registry);
   return {
     registry,
-    eventsTotal: counter(registry, 'journeylens_events_total', 'Input events by source topic and outcome (processed, dlq, late, duplicate).', ['topic', 'outcome']),
+    eventsTotal: counter(registry, 'journeylens_events_total', 'Input events by source topic and outcome (processed, dlq, late, duplicate, tombstone, no_consent).', ['topic', 'outcome']),
+    unknownTypeTotal: counter(registry, 'journeylens_events_unknown_type_total', 'Events whose type is not in the model’s event-type vocabulary (they share the image’s "other" column), by source topic.', ['topic']),
     sessionsActive: gauge(registry, 'journeylens_sessions_active', 'Sessions currently open in this process.', []),
     sessionsClosedTotal: counter(registry, 'journeylens_sessions_closed_total', 'Sessions closed (inactivity gap or maximum length reached).', []),
     encodeBatchSize: histogram(registry, 'journeylens_encode_batch_size', 'Sessions per encoder batch.', [], BATCH_SIZE_BUCKETS),

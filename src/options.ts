@@ -1,6 +1,6 @@
 // The one way options are validated: a zod schema per set of options, and one formatter that
 // turns each problem into "<option> <rule>", naming the option the way the user wrote it (a path
-// such as input.mapping.timestamp.unit, a flag and its env variable, or "webhook: capacity") and
+// such as ingestion.mapping.timestamp.unit, a flag and its env variable, or "webhook: capacity") and
 // what a valid value looks like. A problem is a UserError (CONFIG_INVALID, exit code 2).
 import { type z } from 'zod';
 import { ErrorCodes, UserError } from './errors.ts';
@@ -22,7 +22,7 @@ export interface OptionNaming {
   known?: Record<string, string>;
 }
 
-/** `input.mapping.timestamp.unit`, with array indexes as [n]. */
+/** `ingestion.mapping.timestamp.unit`, with array indexes as [n]. */
 export function optionPath(root: string, path: readonly PropertyKey[]): string {
   let out = root;
   for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
@@ -79,7 +79,7 @@ function issuePath(issue: z.core.$ZodIssue): PropertyKey[] {
   return issue.path;
 }
 
-/** One line per problem: "input.mapping.timestamp.unit must be one of ms, s, iso". */
+/** One line per problem: "ingestion.mapping.timestamp.unit must be one of ms, s, iso". */
 export function formatOptionIssues(error: z.ZodError, naming: OptionNaming): string[] {
   const known = naming.known ?? {};
   return error.issues.map((issue) => `${naming.name(issuePath(issue))} ${naming.rules === 'schema' ? issue.message : describeIssue(issue, known)}`);

@@ -113,7 +113,7 @@ export function createAvroReader(writer: Type, options: { identityMapping: boole
     throw new UserError(
       ErrorCodes.CONFIG_INVALID,
       `${options.option}: writer schema ${options.source} cannot be read as journeylens.ClickEvent (${(err as Error).message}). ` +
-        'Rename its fields to match schemas/click-event.avsc, give the missing ones defaults, or set input.mapping to read it as written.',
+        'Rename its fields to match schemas/click-event.avsc, give the missing ones defaults, or set ingestion.mapping to read it as written.',
       { exitCode: 2, cause: err },
     );
   }
@@ -151,7 +151,7 @@ export function confluentDecoder(readers: ReadonlyMap<number, AvroReader>): Deco
       }
       const id = value.readUInt32BE(1);
       const reader = readers.get(id);
-      if (reader === undefined) return reject('unknown_schema_id', `schema id ${id} has no writer schema in input.schemas (configured ids: ${known}).`);
+      if (reader === undefined) return reject('unknown_schema_id', `schema id ${id} has no writer schema in ingestion.schemas (configured ids: ${known}).`);
       return decodeAvroBody(reader, value, CONFLUENT_HEADER_BYTES);
     },
   };

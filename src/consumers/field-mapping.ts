@@ -1,7 +1,7 @@
 // Field mapping: where each ClickEvent field is found in a decoded record, for clickstreams that
 // use other names or nesting. Applied before validation; the default is the identity.
 import { type ClickEvent, CLICK_EVENT_FIELDS } from '../contracts/records.ts';
-import { type MappingOptions } from './options.ts';
+import { type ConsentOptions, DEFAULT_CONSENT_GRANTED, type MappingOptions } from './options.ts';
 import { type TimestampUnit } from './types.ts';
 
 type FieldName = keyof ClickEvent;
@@ -17,6 +17,8 @@ export interface CompiledMapping {
   readonly timestampUnit: TimestampUnit;
   /** True when every field is read from its own name, in ms: Avro can then be resolved against click-event.avsc. */
   readonly identity: boolean;
+  /** The data's type names → the model's (mapping.type.values); unlisted names pass through. */
+  readonly typeValues?: ReadonlyMap<string, string>;
 }
 
 /** The ClickEvent fields, each possibly undefined (absent in the record); validation decides. */
@@ -30,14 +32,17 @@ export function compileMapping(options: MappingOptions | undefined): CompiledMap
   const labels = {} as Record<FieldName, string>;
   let identity = true;
   let timestampUnit: TimestampUnit = 'ms';
+  let typeValues: Map<string, string> | undefined;
   for (const field of CLICK_EVENT_FIELDS) {
     const source = options?.[field];
     let path: string[] = [field];
     if (typeof source === 'string' || Array.isArray(source)) {
       path = toSegments(source);
     } else if (source !== undefined) {
-      if (source.path !== undefined) path = toSegments(source.path);
+      const where = source.path ?? source.field;
+      if (where !== undefined) path = toSegments(where);
       if ('unit' in source) timestampUnit = source.unit;
+      if ('values' in source && source.values !== undefined) typeValues = new Map(Object.entries(source.values));
     }
     if (path.length !== 1 || path[0] !== field) identity = false;
     paths[field] = path;
@@ -48,7 +53,7 @@ export function compileMapping(options: MappingOptions | undefined): CompiledMap
           ? `the record key (mapped to ${field})`
           : `${path.join('.')} (mapped to ${field})`;
   }
-  return { paths, labels, timestampUnit, identity: identity && timestampUnit === 'ms' };
+  return { paths, labels, timestampUnit, identity: identity && timestampUnit === 'ms', ...(typeValues !== undefined ? { typeValues } : {}) };
 }
 
 export const identityMapping: CompiledMapping = compileMapping(undefined);
@@ -87,7 +92,27 @@ export function applyMapping(record: object, mapping: CompiledMapping, key: Buff
   return out;
 }
 
-/** "session (from input.mapping.sessionId)" or just "sessionId": names the field the user can find in their data. */
+/** "session (from ingestion.mapping.sessionId)" or just "sessionId": names the field the user can find in their data. */
 export function describeSource(field: FieldName, mapping: CompiledMapping): string {
   return mapping.labels[field];
+}
+
+/** A compiled consent rule: where the field is, and which values grant consent (lower-case text). */
+export interface CompiledConsent {
+  readonly path: readonly string[];
+  readonly granted: ReadonlySet<string>;
+}
+
+export function compileConsent(options: ConsentOptions | undefined): CompiledConsent | undefined {
+  if (options === undefined) return undefined;
+  const where = typeof options === 'string' || Array.isArray(options) ? options : (options.path ?? options.field)!;
+  const granted = typeof options === 'object' && !Array.isArray(options) && options.granted !== undefined ? options.granted : DEFAULT_CONSENT_GRANTED;
+  return { path: toSegments(where), granted: new Set(granted.map((v) => String(v).toLowerCase())) };
+}
+
+/** True when the record grants analytics consent; an absent field, or any other value, does not. */
+export function hasConsent(record: object, consent: CompiledConsent): boolean {
+  const v = readPath(record, consent.path);
+  if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') return false;
+  return consent.granted.has(String(v).toLowerCase());
 }

@@ -1,9 +1,10 @@
 // The one call the consumer makes per record: bytes in, a ClickEvent, a tombstone or a dead
 // letter out. Never throws; configuration is compiled once (schemas loaded, resolvers built).
+import { createHash } from 'node:crypto';
 import { type KafkaMessage } from 'kafkajs';
 import { type IngestRecord } from '../contracts/ingest-record.ts';
 import { type AvroReader, type Decoder, avroDecoder, confluentDecoder, createAvroReader, jsonDecoder, loadWriterSchema } from './decode.ts';
-import { type CompiledMapping, type MappedFields, applyMapping, compileMapping } from './field-mapping.ts';
+import { type CompiledConsent, type CompiledMapping, type MappedFields, applyMapping, compileConsent, compileMapping, hasConsent } from './field-mapping.ts';
 import { type IngestionOptions, type TopicInputOptions } from './options.ts';
 import { type IngestResult, type InputFormat } from './types.ts';
 import { type ValidationRules, validate } from './validate.ts';
@@ -12,6 +13,8 @@ export interface TopicIngestion {
   readonly format: InputFormat;
   readonly decoder: Decoder;
   readonly rules: ValidationRules;
+  /** ingestion.consent: events that do not grant it never reach a session. */
+  readonly consent?: CompiledConsent;
 }
 
 export interface Ingestion {
@@ -26,7 +29,7 @@ export interface CompileEnvironment {
   /** Relative writer-schema paths are resolved from here (the config file's folder). Default: the working directory. */
   baseDir?: string;
   now?: () => number;
-  /** Where the options sit in the user's config, for messages. Default "input". */
+  /** Where the options sit in the user's config, for messages. Default "ingestion". */
   root?: string;
 }
 
@@ -36,7 +39,7 @@ export interface CompileEnvironment {
  */
 export function compileIngestion(options: IngestionOptions, env: CompileEnvironment = {}): Ingestion {
   const baseDir = env.baseDir ?? process.cwd();
-  const root = env.root ?? 'input';
+  const root = env.root ?? 'ingestion';
   // Parsed schema files are shared between topics that name the same file.
   const schemaCache = new Map<string, ReturnType<typeof loadWriterSchema>>();
   const load = (file: string, option: string): ReturnType<typeof loadWriterSchema> => {
@@ -47,7 +50,10 @@ export function compileIngestion(options: IngestionOptions, env: CompileEnvironm
 
   const compileTopic = (t: TopicInputOptions, where: string): TopicIngestion => {
     const format = t.format ?? options.format;
-    const mapping: CompiledMapping = compileMapping(t.mapping ?? options.mapping);
+    const consent = compileConsent(t.consent ?? options.consent);
+    const base = compileMapping(t.mapping ?? options.mapping);
+    // Avro resolved against click-event.avsc would drop the consent field: read it as written.
+    const mapping: CompiledMapping = consent !== undefined && base.identity ? { ...base, identity: false } : base;
     const readerFor = (file: string, option: string): AvroReader => {
       const { type, path } = load(file, option);
       return createAvroReader(type, { identityMapping: mapping.identity, source: path, option });
@@ -65,7 +71,7 @@ export function compileIngestion(options: IngestionOptions, env: CompileEnvironm
       for (const [id, file] of Object.entries(schemas)) readers.set(Number(id), readerFor(file, `${base}.${id}`));
       decoder = confluentDecoder(readers);
     }
-    return { format, decoder, rules: { limits: options.limits, timestamps: options.timestamps, mapping } };
+    return { format, decoder, rules: { limits: options.limits, timestamps: options.timestamps, mapping, sessionKey: options.sessionKey }, ...(consent !== undefined ? { consent } : {}) };
   };
 
   const fallback = compileTopic({}, root);
@@ -82,6 +88,14 @@ export function compileIngestion(options: IngestionOptions, env: CompileEnvironm
 /** The IngestRecord of a kafkajs message (eachBatch gives topic and partition per batch). */
 export function toIngestRecord(topic: string, partition: number, message: KafkaMessage): IngestRecord {
   return { topic, partition, offset: BigInt(message.offset), key: message.key, value: message.value, headers: message.headers ?? {}, timestamp: message.timestamp };
+}
+
+/** The id of an event that has none (ingestion.eventIdFallback), or undefined (it is then dead-lettered). */
+export function fallbackEventId(record: IngestRecord, fallback: IngestionOptions['eventIdFallback']): string | undefined {
+  if (fallback === 'offset') return `${record.topic}-${record.partition}-${record.offset}`;
+  // 16 bytes of SHA-256: no collision among any plausible number of events.
+  if (fallback === 'hash' && record.value !== null) return createHash('sha256').update(record.value).digest('base64url').slice(0, 22);
+  return undefined;
 }
 
 /** Decode → map → validate one record. Every record yields exactly one result; nothing throws. */
@@ -101,16 +115,26 @@ function ingestUnsafe(record: IngestRecord, ingestion: Ingestion): IngestResult 
   const topic = ingestion.forTopic(record.topic);
   const { maxMessageBytes } = topic.rules.limits;
   if (value.length > maxMessageBytes) {
-    return { kind: 'dead', reason: 'too_large', message: `value is ${value.length} bytes; the limit is ${maxMessageBytes} (input.limits.maxMessageBytes).` };
+    return { kind: 'dead', reason: 'too_large', message: `value is ${value.length} bytes; the limit is ${maxMessageBytes} (ingestion.limits.maxMessageBytes).` };
   }
   const decoded = topic.decoder.decode(value);
   if (!decoded.ok) return { kind: 'dead', reason: decoded.reason, message: decoded.message };
+  return ingestDecoded(decoded.value, record, ingestion, topic);
+}
+
+/**
+ * The steps after decoding (consent, mapping, validation), for records already decoded, e.g.
+ * the records of an Avro container file, which carries its writer schema itself.
+ */
+export function ingestDecoded(value: object, record: IngestRecord, ingestion: Ingestion, topic: TopicIngestion = ingestion.forTopic(record.topic)): IngestResult {
+  // Before validation: a record without consent must not be copied to the dead-letter topic either.
+  if (topic.consent !== undefined && !hasConsent(value, topic.consent)) return { kind: 'no_consent' };
   // With the identity mapping the decoded object already has the ClickEvent field names, and
   // none of them exists on Object.prototype: validation can read it as it is.
   const { mapping } = topic.rules;
-  const fields = mapping.identity ? (decoded.value as MappedFields) : applyMapping(decoded.value, mapping, record.key);
-  const fallbackEventId = ingestion.options.eventIdFallback === 'offset' ? `${record.topic}-${record.partition}-${record.offset}` : undefined;
-  const result = validate(fields, topic.rules, { now: ingestion.now(), fallbackEventId });
+  const fields = mapping.identity ? (value as MappedFields) : applyMapping(value, mapping, record.key);
+  const fallback = fallbackEventId(record, ingestion.options.eventIdFallback);
+  const result = validate(fields, topic.rules, { now: ingestion.now(), ...(fallback !== undefined ? { fallbackEventId: fallback } : {}) });
   if (!result.ok) return { kind: 'dead', reason: result.reason, message: result.message };
   return { kind: 'event', event: result.event };
 }

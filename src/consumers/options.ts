@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { CLICK_EVENT_FIELDS } from '../contracts/records.ts';
 import { optionPath, parseOptions } from '../options.ts';
-import { INPUT_FORMATS, TIMESTAMP_UNITS } from './types.ts';
+import { EVENT_ID_FALLBACKS, INPUT_FORMATS, SESSION_KEYS, TIMESTAMP_UNITS } from './types.ts';
 
 const DOTTED_PATH = /^[^.]+(\.[^.]+)*$/;
 
@@ -16,27 +16,36 @@ const fieldPath = z.union(
   { error: 'must be a dotted path like event.action or a list of keys' },
 );
 
-const fieldSource = z.union([fieldPath, z.strictObject({ path: fieldPath })], {
+/** `path` and `field` name the same thing (`field` reads better for a top-level name); one of them. */
+const sourceObject = <T extends z.ZodRawShape>(extra: T) =>
+  z
+    .strictObject({ path: fieldPath.optional(), field: fieldPath.optional(), ...extra })
+    .refine((o: { path?: unknown; field?: unknown }) => !(o.path !== undefined && o.field !== undefined), { error: 'takes path or field (the same thing), not both' });
+
+const fieldSource = z.union([fieldPath, sourceObject({})], {
   error: 'must be a dotted path like event.action, a list of keys, or { path }',
 });
 const timestampSource = z.union(
-  [
-    fieldPath,
-    z.strictObject({
-      path: fieldPath.optional(),
-      unit: z.enum(TIMESTAMP_UNITS).default('ms'),
-    }),
-  ],
+  [fieldPath, sourceObject({ unit: z.enum(TIMESTAMP_UNITS).default('ms') })],
   { error: 'must be a dotted path like event.ts, or { path, unit } with unit ms, s or iso' },
 );
+/**
+ * The event type can also translate the data's own type names into the model's vocabulary:
+ * `{ "field": "type", "values": { "clicks": "product_view" } }`. A value not listed passes
+ * through unchanged (and is counted as an unknown type when the model does not know it).
+ */
+const typeSource = z.union(
+  [fieldPath, sourceObject({ values: z.record(z.string().min(1), z.string().min(1, { error: 'must not be empty' })).optional() })],
+  { error: 'must be a dotted path like event.action, or { path, values } with values mapping your type names to the model\'s' },
+);
 
-/** Where each ClickEvent field comes from in the decoded record; a field not listed is read from its own name. */
+/** Where each ClickEvent field is in the decoded record; a field not listed is read from its own name. */
 export const mappingSchema = z.strictObject({
   eventId: fieldSource.optional(),
   sessionId: fieldSource.optional(),
   userId: fieldSource.optional(),
   timestamp: timestampSource.optional(),
-  type: fieldSource.optional(),
+  type: typeSource.optional(),
   page: fieldSource.optional(),
   durationMs: fieldSource.optional(),
   value: fieldSource.optional(),
@@ -47,11 +56,31 @@ export type MappingOptions = z.output<typeof mappingSchema>;
 /** Schema id (decimal) → path of the writer's .avsc file. */
 const schemasById = z.record(z.string().regex(/^\d+$/, { error: 'is not a schema id (keys are decimal integers)' }), z.string().min(1));
 
+/** Values of the consent field that mean "analytics consent given" (compared as lower-case text). */
+export const DEFAULT_CONSENT_GRANTED = ['true', 'yes', 'granted', '1'] as const;
+
+/**
+ * The analytics-consent field: an event whose field is absent or holds another value never
+ * enters a session (counted, not dead-lettered: a dead letter would copy the data of someone
+ * who said no).
+ */
+const consentSchema = z.union(
+  [
+    fieldPath,
+    sourceObject({
+      granted: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1, { error: 'must list at least one value that means consent, e.g. [true, "granted"]' }).optional(),
+    }).refine((o) => o.path !== undefined || o.field !== undefined, { error: 'needs path (the field that holds the consent), e.g. { "path": "consent.analytics" }' }),
+  ],
+  { error: 'must be a dotted path like consent.analytics, or { path, granted }' },
+);
+export type ConsentOptions = z.output<typeof consentSchema>;
+
 const topicOptionsSchema = z.strictObject({
   format: z.enum(INPUT_FORMATS).optional(),
   writerSchema: z.string().min(1).optional(),
   schemas: schemasById.optional(),
   mapping: mappingSchema.optional(),
+  consent: consentSchema.optional(),
 });
 export type TopicInputOptions = z.output<typeof topicOptionsSchema>;
 
@@ -75,6 +104,7 @@ const defaults = {
     maxAgeMs: null,
   },
   eventIdFallback: 'none',
+  sessionKey: 'sessionId',
 } as const;
 
 const timestampOrIso = z.union(
@@ -101,6 +131,13 @@ export const ingestionOptionsSchema = z
     /** Writer schemas by id for format confluent. */
     schemas: schemasById.optional(),
     mapping: mappingSchema.optional(),
+    consent: consentSchema.optional(),
+    /**
+     * What a session is: `sessionId` (the mapped session id; a pause longer than the gap still
+     * splits it) or `userId` (the user's events, cut by the inactivity gap: for data without a
+     * session id).
+     */
+    sessionKey: z.enum(SESSION_KEYS).default(defaults.sessionKey),
     /** Overrides by exact topic name (format, schemas, mapping); unlisted fields fall back to the ones above. */
     perTopic: z.record(z.string().min(1), topicOptionsSchema).default({}),
     limits: z
@@ -120,8 +157,10 @@ export const ingestionOptionsSchema = z
     /**
      * none: a record without eventId is dead-lettered (missing_field).
      * offset: it gets `<topic>-<partition>-<offset>`, stable across replays so dedupe still works.
+     * hash: it gets a hash of the record's value bytes: the same on any copy of the data (a file
+     * and the topic it was loaded into), and a producer's retry of a record is a duplicate.
      */
-    eventIdFallback: z.enum(['none', 'offset']).default(defaults.eventIdFallback),
+    eventIdFallback: z.enum(EVENT_ID_FALLBACKS).default(defaults.eventIdFallback),
   })
   .superRefine((o, ctx) => {
     const check = (where: (string | number)[], format: string, writerSchema: string | undefined, schemas: Record<string, string> | undefined): void => {
@@ -150,6 +189,6 @@ export type IngestionOptionsInput = z.input<typeof ingestionOptionsSchema>;
  * Validates and fills in the ingestion options. `root` is where they sit in the user's config
  * (for messages). Throws a UserError (CONFIG_INVALID, exit code 2) listing every problem.
  */
-export function parseIngestionOptions(raw: unknown, root = 'input'): IngestionOptions {
+export function parseIngestionOptions(raw: unknown, root = 'ingestion'): IngestionOptions {
   return parseOptions(ingestionOptionsSchema, raw ?? {}, { name: (path) => optionPath(root, path), heading: `invalid ${root} options:`, known: { mapping: `ClickEvent fields: ${CLICK_EVENT_FIELDS.join(', ')}` } });
 }

@@ -4,19 +4,21 @@ import { type DlqReason } from '../contracts/dead-letters.ts';
 import { type ClickEvent } from '../contracts/records.ts';
 import { type CompiledMapping, type MappedFields } from './field-mapping.ts';
 import { type IngestionOptions } from './options.ts';
-import { type Rejection } from './types.ts';
+import { type Rejection, type SessionKey } from './types.ts';
 
 export interface ValidationRules {
   limits: IngestionOptions['limits'];
   timestamps: IngestionOptions['timestamps'];
   /** Gives field names and the timestamp unit to messages and conversion. */
   mapping: CompiledMapping;
+  /** userId: the session is the user's, cut by the gap (the event's sessionId is left empty for the sessionizer). */
+  sessionKey?: SessionKey;
 }
 
 export interface ValidationContext {
   /** Wall clock, ms: the reference for future skew and maximum age. */
   now: number;
-  /** Used when the record has no eventId (input.eventIdFallback = offset). */
+  /** Used when the record has no eventId (ingestion.eventIdFallback = offset). */
   fallbackEventId?: string;
 }
 
@@ -75,7 +77,7 @@ export function validate(fields: MappedFields, rules: ValidationRules, context: 
 // Module-level helpers rather than closures: this runs once per record.
 function checkLength(what: string, s: string, limits: ValidationRules['limits']): string {
   if (s.length > limits.maxStringLength) {
-    throw new Invalid('string_too_long', `${what} is ${s.length} characters long; the limit is ${limits.maxStringLength} (input.limits.maxStringLength).`);
+    throw new Invalid('string_too_long', `${what} is ${s.length} characters long; the limit is ${limits.maxStringLength} (ingestion.limits.maxStringLength).`);
   }
   return s;
 }
@@ -83,10 +85,10 @@ function checkLength(what: string, s: string, limits: ValidationRules['limits'])
 const absence = (v: unknown): string => (v === '' ? 'empty' : v === null ? 'null' : 'missing');
 
 /** Ids: strings, or integers as decimal strings (numeric ids are common, e.g. KDD Cup's enrollment_id). */
-function toId(field: 'eventId' | 'sessionId' | 'userId', v: unknown, required: boolean, rules: ValidationRules): string | null {
+function toId(field: 'eventId' | 'sessionId' | 'userId', v: unknown, required: boolean, rules: ValidationRules, why = 'every event needs one'): string | null {
   if (v === undefined || v === null || v === '') {
     if (!required) return null;
-    throw new Invalid('missing_field', `${rules.mapping.labels[field]} is ${absence(v)}; every event needs one.`);
+    throw new Invalid('missing_field', `${rules.mapping.labels[field]} is ${absence(v)}; ${why}.`);
   }
   if (typeof v === 'string') return checkLength(rules.mapping.labels[field], v, rules.limits);
   if ((typeof v === 'number' && Number.isSafeInteger(v)) || typeof v === 'bigint') return String(v);
@@ -104,21 +106,29 @@ function toOptionalNumber(field: 'durationMs' | 'value', v: unknown, rules: Vali
 
 function toClickEvent(f: MappedFields, rules: ValidationRules, context: ValidationContext): ClickEvent {
   const { labels } = rules.mapping;
-  const eventId = toId('eventId', f.eventId, context.fallbackEventId === undefined, rules) ?? context.fallbackEventId!;
-  const sessionId = toId('sessionId', f.sessionId, true, rules)!;
-  const userId = toId('userId', f.userId, false, rules);
+  const eventId = toId('eventId', f.eventId, context.fallbackEventId === undefined, rules, 'every event needs one (or set ingestion.eventIdFallback to hash or offset)') ?? context.fallbackEventId!;
+  const byUser = rules.sessionKey === 'userId';
+  // Keyed by user, the sessionizer cuts the user's events by the gap; an empty sessionId says so.
+  const sessionId = byUser ? '' : toId('sessionId', f.sessionId, true, rules)!;
+  const userId = toId('userId', f.userId, byUser, rules, 'ingestion.sessionKey is userId, so every event needs one');
   const timestamp = toTimestamp(f.timestamp, rules, context.now, labels.timestamp);
 
   if (f.type === undefined || f.type === null || f.type === '') {
     throw new Invalid('missing_field', `${labels.type} is ${absence(f.type)}; every event needs an event type.`);
   }
-  if (typeof f.type !== 'string') throw new Invalid('wrong_type', `${labels.type} must be a string, got ${describeType(f.type)}.`);
-  const type = checkLength(labels.type, f.type, rules.limits);
+  // Type codes (1, 2, 3) are names too: integers become decimal strings, as ids do.
+  let rawType: string;
+  if (typeof f.type === 'string') rawType = f.type;
+  else if (typeof f.type === 'number' && Number.isSafeInteger(f.type)) rawType = String(f.type);
+  else throw new Invalid('wrong_type', `${labels.type} must be a string or an integer, got ${describeType(f.type)}.`);
+  const type = checkLength(labels.type, rules.mapping.typeValues?.get(rawType) ?? rawType, rules.limits);
 
+  // A page can be a product or screen id: integers become decimal strings, as ids do.
   let page: string | null = null;
   if (f.page !== undefined && f.page !== null) {
-    if (typeof f.page !== 'string') throw new Invalid('wrong_type', `${labels.page} must be a string or null, got ${describeType(f.page)}.`);
-    page = checkLength(labels.page, f.page, rules.limits);
+    if (typeof f.page === 'string') page = checkLength(labels.page, f.page, rules.limits);
+    else if ((typeof f.page === 'number' && Number.isSafeInteger(f.page)) || typeof f.page === 'bigint') page = String(f.page);
+    else throw new Invalid('wrong_type', `${labels.page} must be a string, an integer or null, got ${describeType(f.page)}.`);
   }
 
   let durationMs = toOptionalNumber('durationMs', f.durationMs, rules);
@@ -138,13 +148,13 @@ function toTimestamp(v: unknown, rules: ValidationRules, now: number, field: str
   if (v === undefined || v === null) throw new Invalid('missing_field', `${field} is ${v === null ? 'null' : 'missing'}; every event needs its event time.`);
   let ms: number;
   if (unit === 'iso') {
-    if (typeof v !== 'string') throw new Invalid('wrong_type', `${field} must be an ISO-8601 string (input.mapping.timestamp.unit is iso), got ${describeType(v)}.`);
+    if (typeof v !== 'string') throw new Invalid('wrong_type', `${field} must be an ISO-8601 string (ingestion.mapping.timestamp.unit is iso), got ${describeType(v)}.`);
     ms = parseIso(v);
     if (Number.isNaN(ms)) throw new Invalid('invalid_value', `${field} "${v.slice(0, 64)}" is not an ISO-8601 date-time such as 2026-11-22T13:45:00Z.`);
   } else {
     if (typeof v === 'bigint') throw new Invalid('invalid_value', `${field} ${v} is not a representable date.`);
     if (typeof v !== 'number') {
-      const hint = typeof v === 'string' && !Number.isNaN(parseIso(v)) ? ' (it looks like ISO-8601: set input.mapping.timestamp.unit to iso)' : '';
+      const hint = typeof v === 'string' && !Number.isNaN(parseIso(v)) ? ' (it looks like ISO-8601: set ingestion.mapping.timestamp.unit to iso)' : '';
       throw new Invalid('wrong_type', `${field} must be a number (${unit === 's' ? 'seconds' : 'ms'} since the epoch), got ${describeType(v)}${hint}.`);
     }
     if (!Number.isFinite(v)) throw new Invalid('invalid_value', `${field} must be a finite number, got ${v}.`);
@@ -156,16 +166,16 @@ function toTimestamp(v: unknown, rules: ValidationRules, now: number, field: str
   if (ms > now + maxFutureSkewMs) {
     throw new Invalid(
       'timestamp_future',
-      `${field} ${iso(ms)} is more than ${maxFutureSkewMs} ms (input.timestamps.maxFutureSkewMs) ahead of the clock (${iso(now)}).`,
+      `${field} ${iso(ms)} is more than ${maxFutureSkewMs} ms (ingestion.timestamps.maxFutureSkewMs) ahead of the clock (${iso(now)}).`,
     );
   }
   if (ms < notBefore) {
     const seconds = unit === 'ms' && ms > 0 && ms * 1000 >= notBefore && ms * 1000 <= now + maxFutureSkewMs;
-    const hint = seconds ? ' It looks like seconds: set input.mapping.timestamp.unit to s.' : '';
-    throw new Invalid('timestamp_too_old', `${field} ${iso(ms)} is before input.timestamps.notBefore (${iso(notBefore)}).${hint}`);
+    const hint = seconds ? ' It looks like seconds: set ingestion.mapping.timestamp.unit to s.' : '';
+    throw new Invalid('timestamp_too_old', `${field} ${iso(ms)} is before ingestion.timestamps.notBefore (${iso(notBefore)}).${hint}`);
   }
   if (maxAgeMs !== null && ms < now - maxAgeMs) {
-    throw new Invalid('timestamp_too_old', `${field} ${iso(ms)} is older than input.timestamps.maxAgeMs (${maxAgeMs} ms) at ${iso(now)}.`);
+    throw new Invalid('timestamp_too_old', `${field} ${iso(ms)} is older than ingestion.timestamps.maxAgeMs (${maxAgeMs} ms) at ${iso(now)}.`);
   }
   return ms;
 }
@@ -181,7 +191,7 @@ function toProperties(v: unknown, limits: ValidationRules['limits'], field: stri
   for (const key in source) {
     if (!Object.hasOwn(source, key)) continue;
     if (++count > limits.maxProperties) {
-      throw new Invalid('too_many_properties', `${field} has ${Object.keys(source).length} entries; the limit is ${limits.maxProperties} (input.limits.maxProperties).`);
+      throw new Invalid('too_many_properties', `${field} has ${Object.keys(source).length} entries; the limit is ${limits.maxProperties} (ingestion.limits.maxProperties).`);
     }
     if (key.length > limits.maxStringLength) checkLength(`${field} key "${key.slice(0, 32)}…"`, key, limits);
     const raw = source[key];

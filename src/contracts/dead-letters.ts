@@ -9,7 +9,7 @@
 export const DLQ_REASONS = [
   /** Non-null value with zero bytes. */
   'empty_value',
-  /** Value larger than input.limits.maxMessageBytes. */
+  /** Value larger than ingestion.limits.maxMessageBytes. */
   'too_large',
   /** JSON format: not UTF-8, or not parseable as JSON. */
   'not_json',
@@ -29,13 +29,13 @@ export const DLQ_REASONS = [
   'wrong_type',
   /** A field has the right type but an impossible value (negative duration, invalid date, non-finite number). */
   'invalid_value',
-  /** Event time later than now + input.timestamps.maxFutureSkewMs. */
+  /** Event time later than now + ingestion.timestamps.maxFutureSkewMs. */
   'timestamp_future',
-  /** Event time before input.timestamps.notBefore or older than input.timestamps.maxAgeMs. */
+  /** Event time before ingestion.timestamps.notBefore or older than ingestion.timestamps.maxAgeMs. */
   'timestamp_too_old',
-  /** More than input.limits.maxProperties properties. */
+  /** More than ingestion.limits.maxProperties properties. */
   'too_many_properties',
-  /** A string field, property key or property value longer than input.limits.maxStringLength. */
+  /** A string field, property key or property value longer than ingestion.limits.maxStringLength. */
   'string_too_long',
   /** Event for a session that is already closed (raised by the sessionizer, not by ingest). */
   'late_event',

@@ -19,6 +19,7 @@ import { defaultImageSpec, defaultSessionizationSpec, type SessionizationSpec } 
 import { ErrorCodes, UserError } from '../errors.ts';
 import { Processor, type TickHook } from './processor.ts';
 import { type EmitMode } from './emission.ts';
+import { ModelFit } from './model-fit.ts';
 import { churnAlertType } from '../contracts/schemas.ts';
 import { AlertPolicy } from '../sinks/alert-policy.ts';
 import { parseRiskSetting, resolveRiskSetting, type RiskThresholds } from '../contracts/risk.ts';
@@ -177,6 +178,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     log,
     metrics,
     hooks: alertHooks,
+    fit: new ModelFit({ eventTypes: store.image.eventTypes, log, metrics }),
     ...(hooks.onSignal ? { onSignal: hooks.onSignal } : {}),
   });
   await processor.run();

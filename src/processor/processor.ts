@@ -32,6 +32,7 @@ import { type ClickEnvelope, type SessionOutcome } from '../streams/outcomes.ts'
 import { journeySessions } from '../streams/journey-sessions.ts';
 import { PartitionWatermarks } from '../streams/watermark.ts';
 import { type SessionStore } from '../streams/session-store.ts';
+import { type ModelFit } from './model-fit.ts';
 import { isQuietRescore, type SessionView } from '../journey/session-view.ts';
 
 /** Everything a tick produced besides signals, e.g. alerts; returns extra output records. */
@@ -72,6 +73,8 @@ export interface ProcessorOptions {
   log: Logger;
   metrics?: Metrics;
   hooks?: TickHook[];
+  /** Counts unknown event types and novel signals, and says when the model does not fit the data. */
+  fit?: ModelFit;
   /** Called for every signal after it was acknowledged (demo console, tests). */
   onSignal?: (signal: JourneySignal) => void;
   now?: () => number;
@@ -84,6 +87,8 @@ export interface ProcessorStats {
   /** Events that updated a session. */
   processed: number;
   tombstones: number;
+  /** Events without analytics consent (ingestion.consent): counted, never sessionized nor dead-lettered. */
+  noConsent: number;
   dead: number;
   late: number;
   duplicates: number;
@@ -122,7 +127,7 @@ interface Tick {
 type ScoredItem = { view: SessionView; score: SessionScore; signal: JourneySignal; final: boolean; replay: boolean };
 
 export class Processor {
-  readonly stats: ProcessorStats = { records: 0, events: 0, processed: 0, tombstones: 0, dead: 0, late: 0, duplicates: 0, signals: 0, unchanged: 0, suppressed: 0, replayed: 0, ticks: 0, deliveries: 0, commits: 0 };
+  readonly stats: ProcessorStats = { records: 0, events: 0, processed: 0, tombstones: 0, noConsent: 0, dead: 0, late: 0, duplicates: 0, signals: 0, unchanged: 0, suppressed: 0, replayed: 0, ticks: 0, deliveries: 0, commits: 0 };
   private readonly checkpoint: Checkpoint;
   private readonly input = new Subject<ProcEnvelope>();
   /** Asks the micro-batcher for its pending updates when a tick is cut. */
@@ -242,6 +247,7 @@ export class Processor {
     await this.drained.catch(() => undefined);
     clearInterval(this.tickTimer);
     this.subscription?.unsubscribe();
+    if (this.stats.events > 0) this.options.fit?.report();
     log.info('pipeline drained; leaving the consumer group');
     await this.source.stop();
     await this.sink.disconnect();
@@ -302,6 +308,11 @@ export class Processor {
         metrics?.eventsTotal.inc({ topic: r.topic, outcome: 'tombstone' });
         continue;
       }
+      if (res.kind === 'no_consent') {
+        this.stats.noConsent++;
+        metrics?.eventsTotal.inc({ topic: r.topic, outcome: EventOutcomes.noConsent });
+        continue;
+      }
       if (res.kind === 'dead') {
         if (replay) {
           this.stats.dead++;
@@ -310,6 +321,7 @@ export class Processor {
         continue;
       }
       this.stats.events++;
+      this.options.fit?.observeEvent(r.topic, res.event.type);
       this.eventsSinceTick.set(r.topic, (this.eventsSinceTick.get(r.topic) ?? 0) + 1);
       this.currentOffset = r.offset;
       this.input.next({ event: res.event, partition: slot, offset: r.offset, record: r });
@@ -478,6 +490,7 @@ export class Processor {
       const ackedAt = this.now();
       for (const it of published) {
         metrics?.signalsTotal.inc({ cluster: String(it.signal.clusterId) });
+        this.options.fit?.observeSignal(it.signal.novel);
         // from the event time the signal describes (a quiet re-score: its checkpoint)
         metrics?.eventToSignalSeconds.observe(Math.max(0, (ackedAt - it.view.asOf) / 1000));
         this.options.onSignal?.(it.signal);
@@ -491,6 +504,7 @@ export class Processor {
     this.stats.deliveries++;
     this.stats.signals += published.length;
     metrics?.sessionsActive.set(this.options.store.size);
+    this.options.fit?.maybeReport();
     if (scoredCount > 0) log.debug({ ticks: ticks.length, scored: scoredCount, signals: published.length, commits: plan.offsets.length }, 'ticks delivered');
   }
 

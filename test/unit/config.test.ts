@@ -50,6 +50,26 @@ describe('run config', () => {
     writeFileSync(file, JSON.stringify({ broker: 'x:1' }));
     expect(errorOf(() => resolveConfig(runOptions, { config: file }, {})).message).toMatch(/^config file .*c\.json: unknown option "broker"; known options: brokers, input,/);
   });
+
+  // Issue 17, item 1: ingestion options under "input" were silently overridden by --input.
+  it('refuses an ingestion object under "input", naming "ingestion", even when --input overrides the key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jl-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ brokers: 'b:1', input: { format: 'json', mapping: { sessionId: 'session' } } }));
+    for (const flags of [{ config: file }, { config: file, input: 'clicks' }]) {
+      const err = errorOf(() => resolveConfig(runOptions, flags, {}));
+      expect(err.exitCode).toBe(2);
+      expect(err.message).toMatch(/^config file .*c\.json: "input" takes a list \(or a comma-separated string\) \(input clickstream topics, .*\), not an object\. Ingestion options \(format, mapping, limits, timestamps, …\) go under "ingestion": \{ "ingestion": \{ "mapping": … \} \} \(docs\/ingestion\.md\)\.$/);
+    }
+    writeFileSync(file, JSON.stringify({ brokers: 'b:1', signalsTopic: { name: 'x' } }));
+    expect(errorOf(() => resolveConfig(runOptions, { config: file, input: 'x' }, {})).message).toMatch(/"signalsTopic" takes a string \(topic for JourneySignal records\), not an object\.$/);
+    // a bad value in the file is refused even when a flag overrides it
+    writeFileSync(file, JSON.stringify({ brokers: 'b:1', input: 'x', tickMs: 'fast' }));
+    expect(errorOf(() => resolveConfig(runOptions, { config: file, tickMs: '300' }, {})).message).toBe('--tick-ms (env JOURNEYLENS_TICK_MS) must be an integer from 10 to 60000, got "fast".');
+    // and the right key works
+    writeFileSync(file, JSON.stringify({ brokers: 'b:1', input: 'x', ingestion: { mapping: { sessionId: 'session' } } }));
+    expect(resolveConfig(runOptions, { config: file }, {}).input).toEqual(['x']);
+  });
 });
 
 describe('input topics', () => {

@@ -50,12 +50,12 @@ describe('ingest: one dead letter per bad input kind', () => {
     ['timestamp of the wrong type', json({ ...validEvent, timestamp: 'yesterday' }), 'wrong_type', /^timestamp must be a number \(ms since the epoch\), got a string/],
     ['durationMs of the wrong type', json({ ...validEvent, durationMs: '3s' }), 'wrong_type', /^durationMs must be a number or null/],
     ['timestamp in 2099', json({ ...validEvent, timestamp: Date.UTC(2099, 0, 1) }), 'timestamp_future', /2099-01-01T00:00:00.000Z is more than 300000 ms/],
-    ['timestamp before the horizon', json({ ...validEvent, timestamp: Date.UTC(1999, 0, 1) }), 'timestamp_too_old', /before input.timestamps.notBefore/],
+    ['timestamp before the horizon', json({ ...validEvent, timestamp: Date.UTC(1999, 0, 1) }), 'timestamp_too_old', /before ingestion.timestamps.notBefore/],
     ['a negative duration', json({ ...validEvent, durationMs: -5 }), 'invalid_value', /must not be negative/],
     ['too many properties', json({ ...validEvent, properties: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])) }), 'too_many_properties', /65 entries; the limit is 64/],
     ['a string over the length limit', json({ ...validEvent, page: 'x'.repeat(4097) }), 'string_too_long', /^page is 4097 characters long; the limit is 4096/],
     ['empty value', Buffer.alloc(0), 'empty_value', /0 bytes/],
-    ['a value over the size limit', json({ ...validEvent, properties: { blob: 'x'.repeat(1_048_576) } }), 'too_large', /the limit is 1048576 \(input.limits.maxMessageBytes\)/],
+    ['a value over the size limit', json({ ...validEvent, properties: { blob: 'x'.repeat(1_048_576) } }), 'too_large', /the limit is 1048576 \(ingestion.limits.maxMessageBytes\)/],
   ];
   for (const [what, value, reason, message] of cases) {
     it(`${what} → ${reason}`, () => {
@@ -72,7 +72,7 @@ describe('ingest: one dead letter per bad input kind', () => {
   it('hints at seconds when a timestamp in seconds is read as ms', () => {
     const r = ingest(record(json({ ...validEvent, timestamp: Math.floor(NOW / 1000) })), ing);
     expect(deadReason(r)).toBe('timestamp_too_old');
-    expect(r.kind === 'dead' && r.message).toMatch(/looks like seconds: set input.mapping.timestamp.unit to s/);
+    expect(r.kind === 'dead' && r.message).toMatch(/looks like seconds: set ingestion.mapping.timestamp.unit to s/);
   });
 
   it('applies configured limits and skew, not only the defaults', () => {
@@ -83,7 +83,7 @@ describe('ingest: one dead letter per bad input kind', () => {
     expect(ingest(record(json({ ...validEvent, properties: {}, timestamp: NOW })), strict).kind).toBe('event');
   });
 
-  it('dead-letters a missing eventId unless input.eventIdFallback is offset, which derives a stable id', () => {
+  it('dead-letters a missing eventId unless ingestion.eventIdFallback is offset, which derives a stable id', () => {
     const noId = json({ ...validEvent, eventId: undefined });
     expect(deadReason(ingest(record(noId), ingestion()))).toBe('missing_field');
     const r = ingest(record(noId, { topic: 'clicks', partition: 3, offset: 1234n }), ingestion({ eventIdFallback: 'offset' }));
@@ -123,7 +123,7 @@ describe('ingest: Avro', () => {
     const ing = ingestion({ format: 'confluent', schemas: { '8': '../../../schemas/click-event.avsc' } });
     const r = ingest(record(confluentFrame(9, current.toBuffer(validEvent))), ing);
     expect(deadReason(r)).toBe('unknown_schema_id');
-    expect(r.kind === 'dead' && r.message).toBe('schema id 9 has no writer schema in input.schemas (configured ids: 8).');
+    expect(r.kind === 'dead' && r.message).toBe('schema id 9 has no writer schema in ingestion.schemas (configured ids: 8).');
   });
 
   it('Confluent value without the magic byte → bad_magic_byte', () => {
@@ -226,7 +226,7 @@ describe('ingest: a foreign-schema stream through a mapping given only in config
     expect(ingest(record(json(foreign(1)), { topic: 'legacy-clicks' }), ing)).toEqual({ kind: 'event', event: expected(1) });
     expect(ingest(record(json(validEvent), { topic: 'clicks' }), ing)).toEqual({ kind: 'event', event: validEvent });
     const r = ingest(record(json(foreign(1)), { topic: 'clicks' }), ing);
-    expect(r.kind === 'dead' && r.message).toBe('eventId is missing; every event needs one.');
+    expect(r.kind === 'dead' && r.message).toBe('eventId is missing; every event needs one (or set ingestion.eventIdFallback to hash or offset).');
   });
 
   it('a session id taken from the record key', () => {

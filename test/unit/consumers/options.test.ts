@@ -34,43 +34,43 @@ describe('ingestion options', () => {
   });
 
   it('names the path and the rule', () => {
-    expect(problems({ mapping: { timestamp: { path: 'ts', unit: 'sec' } } })).toEqual(['input.mapping.timestamp.unit must be one of ms, s, iso']);
-    expect(problems({ format: 'xml' })).toEqual(['input.format must be one of json, avro, confluent']);
-    expect(problems({ limits: { maxMessageBytes: 0 } })).toEqual(['input.limits.maxMessageBytes must be greater than 0']);
-    expect(problems({ limits: { maxStringLength: 1.5 } })).toEqual(['input.limits.maxStringLength must be an integer']);
-    expect(problems({ timestamps: { notBefore: 'yesterday' } })).toEqual(['input.timestamps.notBefore must be ms since the epoch or an ISO-8601 date, got "yesterday"']);
+    expect(problems({ mapping: { timestamp: { path: 'ts', unit: 'sec' } } })).toEqual(['ingestion.mapping.timestamp.unit must be one of ms, s, iso']);
+    expect(problems({ format: 'xml' })).toEqual(['ingestion.format must be one of json, avro, confluent']);
+    expect(problems({ limits: { maxMessageBytes: 0 } })).toEqual(['ingestion.limits.maxMessageBytes must be greater than 0']);
+    expect(problems({ limits: { maxStringLength: 1.5 } })).toEqual(['ingestion.limits.maxStringLength must be an integer']);
+    expect(problems({ timestamps: { notBefore: 'yesterday' } })).toEqual(['ingestion.timestamps.notBefore must be ms since the epoch or an ISO-8601 date, got "yesterday"']);
   });
 
   it('lists every problem, under the root the caller names', () => {
-    expect(problems({ mapping: { sesionId: 'session', type: 'event..action', page: 3 } }, 'config.input')).toEqual([
-      'config.input.mapping.type must be a dotted path like event.action (no empty segments)',
-      'config.input.mapping.page must be a dotted path like event.action, a list of keys, or { path }',
-      'config.input.mapping has unknown option sesionId (ClickEvent fields: eventId, sessionId, userId, timestamp, type, page, durationMs, value, properties)',
+    expect(problems({ mapping: { sesionId: 'session', type: 'event..action', page: 3 } }, 'config.ingestion')).toEqual([
+      'config.ingestion.mapping.type must be a dotted path like event.action (no empty segments)',
+      'config.ingestion.mapping.page must be a dotted path like event.action, a list of keys, or { path }',
+      'config.ingestion.mapping has unknown option sesionId (ClickEvent fields: eventId, sessionId, userId, timestamp, type, page, durationMs, value, properties)',
     ]);
   });
 
   it('requires a writer schema for avro and schema ids for confluent, also per topic', () => {
-    expect(problems({ format: 'avro' })).toEqual(['input.writerSchema is required when the format is avro (path of the producer’s .avsc file)']);
+    expect(problems({ format: 'avro' })).toEqual(['ingestion.writerSchema is required when the format is avro (path of the producer’s .avsc file)']);
     expect(problems({ format: 'confluent' })).toEqual([
-      'input.schemas must map at least one schema id to an .avsc file when the format is confluent, e.g. { "1": "schemas/clicks-v1.avsc" }',
+      'ingestion.schemas must map at least one schema id to an .avsc file when the format is confluent, e.g. { "1": "schemas/clicks-v1.avsc" }',
     ]);
     expect(problems({ perTopic: { legacy: { format: 'avro' } } })).toEqual([
-      'input.perTopic.legacy.writerSchema is required when the format is avro (path of the producer’s .avsc file)',
+      'ingestion.perTopic.legacy.writerSchema is required when the format is avro (path of the producer’s .avsc file)',
     ]);
     expect(problems({ format: 'confluent', schemas: { '1': 'a.avsc' }, perTopic: { other: { schemas: {} } } })).toEqual([
-      'input.perTopic.other.schemas must map at least one schema id to an .avsc file when the format is confluent, e.g. { "1": "schemas/clicks-v1.avsc" }',
+      'ingestion.perTopic.other.schemas must map at least one schema id to an .avsc file when the format is confluent, e.g. { "1": "schemas/clicks-v1.avsc" }',
     ]);
-    expect(problems({ format: 'confluent', schemas: { v1: 'a.avsc' } })).toEqual(['input.schemas.v1 is not a schema id (keys are decimal integers)']);
+    expect(problems({ format: 'confluent', schemas: { v1: 'a.avsc' } })).toEqual(['ingestion.schemas.v1 is not a schema id (keys are decimal integers)']);
   });
 
   it('rejects a writer schema file that is missing, invalid, or unreadable as ClickEvent, naming the option', () => {
     const compile = (raw: unknown) => () => compileIngestion(parseIngestionOptions(raw), { baseDir: FIXTURE_SCHEMAS });
-    expect(compile({ format: 'avro', writerSchema: 'nope.avsc' })).toThrow(/^input.writerSchema: cannot read writer schema .*nope.avsc: ENOENT/);
-    expect(compile({ format: 'avro', writerSchema: '../../unit/consumers/fixtures.ts' })).toThrow(/^input.writerSchema: .*fixtures.ts is not a valid Avro schema/);
+    expect(compile({ format: 'avro', writerSchema: 'nope.avsc' })).toThrow(/^ingestion.writerSchema: cannot read writer schema .*nope.avsc: ENOENT/);
+    expect(compile({ format: 'avro', writerSchema: '../../unit/consumers/fixtures.ts' })).toThrow(/^ingestion.writerSchema: .*fixtures.ts is not a valid Avro schema/);
     expect(compile({ format: 'confluent', schemas: { '3': 'incompatible.avsc' } })).toThrow(
-      /^input.schemas.3: writer schema .*incompatible.avsc cannot be read as journeylens.ClickEvent \(.*sessionId.*\)\. .*or set input.mapping to read it as written\.$/,
+      /^ingestion.schemas.3: writer schema .*incompatible.avsc cannot be read as journeylens.ClickEvent \(.*sessionId.*\)\. .*or set ingestion.mapping to read it as written\.$/,
     );
-    expect(compile({ perTopic: { t: { format: 'avro', writerSchema: 'incompatible.avsc' } } })).toThrow(/^input.perTopic.t.writerSchema: /);
+    expect(compile({ perTopic: { t: { format: 'avro', writerSchema: 'incompatible.avsc' } } })).toThrow(/^ingestion.perTopic.t.writerSchema: /);
     // With a mapping the same schema is read as written.
     expect(compile({ format: 'avro', writerSchema: 'incompatible.avsc', mapping: { sessionId: 'eventId' } })).not.toThrow();
   });

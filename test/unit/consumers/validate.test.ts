@@ -48,7 +48,7 @@ describe('validate', () => {
     expect(check({ type: 'tap', page: null, eventId: 'e', sessionId: 's', userId: null, properties: { k: 'vvvvv' } }, tight)).toEqual({
       ok: false,
       reason: 'string_too_long',
-      message: 'properties.k is 5 characters long; the limit is 4 (input.limits.maxStringLength).',
+      message: 'properties.k is 5 characters long; the limit is 4 (ingestion.limits.maxStringLength).',
     });
   });
 
@@ -59,6 +59,6 @@ describe('validate', () => {
   });
 
   it('suggests unit iso for an ISO string where ms are expected', () => {
-    expect(check({ timestamp: '2026-11-22T12:00:00Z' })).toMatchObject({ ok: false, reason: 'wrong_type', message: expect.stringContaining('set input.mapping.timestamp.unit to iso') });
+    expect(check({ timestamp: '2026-11-22T12:00:00Z' })).toMatchObject({ ok: false, reason: 'wrong_type', message: expect.stringContaining('set ingestion.mapping.timestamp.unit to iso') });
   });
 });

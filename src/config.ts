@@ -42,6 +42,9 @@ export const runOptions = [
   { key: 'webhookMaxAttempts', flag: '--webhook-max-attempts <n>', env: 'JOURNEYLENS_WEBHOOK_MAX_ATTEMPTS', kind: 'int', min: 1, max: 100, default: 8, description: 'attempts per alert before it is parked on --parked-topic' },
   { key: 'webhookConcurrency', flag: '--webhook-concurrency <n>', env: 'JOURNEYLENS_WEBHOOK_CONCURRENCY', kind: 'int', min: 1, max: 256, default: 8, description: 'webhook requests in flight at once (alerts of one session stay in order)' },
   { key: 'outputFormat', flag: '--output-format <format>', env: 'JOURNEYLENS_OUTPUT_FORMAT', kind: 'enum', choices: ['avro', 'json'], default: 'avro', description: 'encoding of signals and alerts: avro (schemas/*.avsc) or json' },
+  { key: 'createTopics', flag: '--create-topics', env: 'JOURNEYLENS_CREATE_TOPICS', kind: 'boolean', default: false, description: 'create missing output topics (signals, alerts, DLQ, late, parked) at start, with --topic-partitions and --topic-replication' },
+  { key: 'topicPartitions', flag: '--topic-partitions <n>', env: 'JOURNEYLENS_TOPIC_PARTITIONS', kind: 'int', min: 1, max: 10_000, description: "partitions of topics made by --create-topics (default: the broker's num.partitions)" },
+  { key: 'topicReplication', flag: '--topic-replication <n>', env: 'JOURNEYLENS_TOPIC_REPLICATION', kind: 'int', min: 1, max: 32, description: "replication factor of topics made by --create-topics (default: the broker's default.replication.factor)" },
   { key: 'bundle', flag: '--bundle <dir>', env: 'JOURNEYLENS_BUNDLE', kind: 'string', description: 'model bundle directory (default: the shipped models/default)' },
   { key: 'exactlyOnce', flag: '--exactly-once', env: 'JOURNEYLENS_EXACTLY_ONCE', kind: 'boolean', default: false, description: 'commit outputs and input offsets in one Kafka transaction (readers use read_committed)' },
   { key: 'transactionalId', flag: '--transactional-id <id>', env: 'JOURNEYLENS_TRANSACTIONAL_ID', kind: 'string', description: 'transactional id for --exactly-once; stable per instance across restarts (default: <group>-<client-id>)' },
@@ -299,6 +302,9 @@ export function checkRunConfig(config: RunConfig): RunConfig {
     if (!config.alertsTopic) fail2('--webhook-url delivers alerts, so it needs --alerts-topic (env JOURNEYLENS_ALERTS_TOPIC) too.');
   }
   parseRiskSetting(config.risk, '--risk (env JOURNEYLENS_RISK)');
+  if (!config.createTopics && (config.topicPartitions !== undefined || config.topicReplication !== undefined)) {
+    fail2('--topic-partitions and --topic-replication (env JOURNEYLENS_TOPIC_PARTITIONS / JOURNEYLENS_TOPIC_REPLICATION) shape the topics --create-topics makes; add --create-topics, or leave them out.');
+  }
   // With --exactly-once a webhook call still cannot be rolled back with a Kafka transaction:
   // webhook alerts stay at-least-once with an Idempotency-Key, as docs/webhook.md says.
   return config;

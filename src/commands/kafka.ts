@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { LocalKafkaError, readSavedBroker, startDetached, stopDetached } from '../local-kafka/local-kafka.ts';
+import { LocalKafkaError, readSavedBroker, startDetached, stateDirOf, stopDetached } from '../local-kafka/local-kafka.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { parseIntOption } from './parse.ts';
 
@@ -11,11 +11,12 @@ export function registerKafkaCommands(program: Command): void {
     .command('start')
     .description('start a local broker in the background and print its bootstrap address')
     .addOption(new Option('--port <n>', 'client port (default: a free port)').argParser(parseIntOption('--port', 1, 65535)))
-    .action(async (opts: { port?: number }) => {
+    .addOption(stateDirOption())
+    .action(async (opts: { port?: number; stateDir?: string }) => {
       try {
-        const b = await startDetached(opts.port);
+        const b = await startDetached(opts.port, opts.stateDir);
         process.stdout.write(`${b.bootstrap}\n`);
-        process.stderr.write(`local Kafka started (pid ${b.pid}); stop it with \`journeylens kafka stop\`\n`);
+        process.stderr.write(`local Kafka started (pid ${b.pid}, state in ${stateDirOf(opts.stateDir)}); stop it with \`journeylens kafka stop\`\n`);
       } catch (err) {
         throw asUserError(err);
       }
@@ -23,20 +24,26 @@ export function registerKafkaCommands(program: Command): void {
 
   kafka
     .command('stop')
-    .description('stop the local broker started by `kafka start` and delete its data')
-    .action(async () => {
-      const b = await stopDetached();
-      process.stderr.write(b ? `local Kafka at ${b.bootstrap} stopped\n` : 'no local Kafka broker is running\n');
+    .description('stop the local broker that `kafka start` started from this checkout (or --state-dir) and delete its data')
+    .addOption(stateDirOption())
+    .action(async (opts: { stateDir?: string }) => {
+      const b = await stopDetached(opts.stateDir);
+      process.stderr.write(b ? `local Kafka at ${b.bootstrap} stopped\n` : `no local Kafka broker of ${stateDirOf(opts.stateDir)} is running\n`);
     });
 
   kafka
     .command('status')
-    .description('print the bootstrap address of the running local broker, if any')
-    .action(() => {
-      const b = readSavedBroker();
-      if (!b) throw new UserError(ErrorCodes.LOCAL_KAFKA, 'no local Kafka broker is running; start one with `journeylens kafka start`.');
+    .description('print the bootstrap address of the local broker of this checkout (or --state-dir), if it runs')
+    .addOption(stateDirOption())
+    .action((opts: { stateDir?: string }) => {
+      const b = readSavedBroker(opts.stateDir);
+      if (!b) throw new UserError(ErrorCodes.LOCAL_KAFKA, `no local Kafka broker of ${stateDirOf(opts.stateDir)} is running; start one with \`journeylens kafka start\`.`);
       process.stdout.write(`${b.bootstrap}\n`);
     });
+}
+
+function stateDirOption(): Option {
+  return new Option('--state-dir <dir>', 'where start/stop/status keep the broker\'s pid and port (default: .journeylens/ in this checkout) [env JOURNEYLENS_STATE_DIR]');
 }
 
 function asUserError(err: unknown): unknown {

@@ -125,16 +125,19 @@ function isAuthError(err: unknown): boolean {
 
 /**
  * Output topics must exist before the processor starts: producing to a missing topic (with
- * auto-creation off) would stall every tick while kafkajs retries. One message names them all.
+ * auto-creation off) would stall every tick while kafkajs retries. One message names them all,
+ * and the flag that creates them (the Kafka we ship is jars only: no kafka-topics.sh).
  */
 export async function assertTopicsExist(kafka: Kafka, topics: { topic: string; option: string }[]): Promise<void> {
   if (topics.length === 0) return;
   await withAdmin(kafka, async (admin) => {
     const missing = await missingTopics(admin, topics);
     if (missing.length > 0) {
+      const many = missing.length > 1;
       throw new UserError(
         ErrorCodes.CONFIG_INVALID,
-        `output topic${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m.topic}" (${m.option})`).join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist on the cluster; create ${missing.length > 1 ? 'them' : 'it'} first (e.g. kafka-topics.sh --create) or point the option at an existing topic.`,
+        `output topic${many ? 's' : ''} ${missing.map((m) => `"${m.topic}" (${m.option})`).join(', ')} ${many ? 'do' : 'does'} not exist on the cluster; ` +
+          `pass --create-topics (env JOURNEYLENS_CREATE_TOPICS; with --topic-partitions and --topic-replication) to create ${many ? 'them' : 'it'} at start, or point the option at an existing topic.`,
         { exitCode: 2 },
       );
     }
@@ -152,16 +155,26 @@ async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Pro
   }
 }
 
-/** Creates missing topics (the demo and tests; production clusters usually manage topics). */
-export async function ensureTopics(kafka: Kafka, topics: { topic: string; partitions?: number }[]): Promise<void> {
-  await withAdmin(kafka, async (admin) => {
+/**
+ * Creates the topics that are missing and returns their names (`run --create-topics`, the demo).
+ * Partitions and replication left out take the broker's defaults (-1 in CreateTopics).
+ */
+export async function ensureTopics(kafka: Kafka, topics: { topic: string; partitions?: number; replication?: number }[]): Promise<string[]> {
+  return withAdmin(kafka, async (admin) => {
     const missing = await missingTopics(admin, topics);
     if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions ?? 3, replicationFactor: 1 })),
-      });
+      try {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions ?? -1, replicationFactor: t.replication ?? -1 })),
+        });
+      } catch (err) {
+        // kafkajs words a refusal per topic (e.g. a replication factor above the broker count)
+        const detail = (err as { errors?: { message?: string }[] }).errors?.map((e) => e.message).join('; ') ?? (err as Error).message;
+        throw new UserError(ErrorCodes.CONFIG_INVALID, `--create-topics: the cluster refused to create ${missing.map((t) => `"${t.topic}"`).join(', ')}: ${detail}. Check --topic-partitions and --topic-replication (at most the number of brokers).`, { exitCode: 2, cause: err });
+      }
     }
+    return missing.map((t) => t.topic);
   });
 }
 

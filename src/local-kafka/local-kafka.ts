@@ -268,52 +268,76 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
 }
 
 // --- state for `journeylens kafka start|stop`, which run as separate processes ---------------
+// The state is per checkout (the package root's .journeylens/, git-ignored) or per --state-dir:
+// one file per machine let one project's `kafka stop` stop another project's broker.
 
-export function stateFile(): string {
-  const dir = process.env.JOURNEYLENS_STATE_DIR ?? join(tmpdir(), 'journeylens');
+/** The package root: tools/kafka's grandparent. */
+export const packageRoot = resolve(kafkaToolsDir, '..', '..');
+
+/** Where `kafka start|stop|status` keep their state: `stateDir`, else JOURNEYLENS_STATE_DIR, else <checkout>/.journeylens. */
+export function stateDirOf(stateDir?: string): string {
+  return resolve(stateDir ?? process.env.JOURNEYLENS_STATE_DIR ?? join(packageRoot, '.journeylens'));
+}
+
+export function stateFile(stateDir?: string): string {
+  const dir = stateDirOf(stateDir);
   mkdirSync(dir, { recursive: true });
   return join(dir, 'local-kafka.json');
 }
 
-interface SavedBroker {
+export interface SavedBroker {
   pid: number;
   port: number;
   bootstrap: string;
   dataDir: string;
 }
 
-export function readSavedBroker(): SavedBroker | undefined {
-  const file = stateFile();
+/**
+ * The saved pid is still our broker: alive, and (where /proc tells) a java process started with
+ * this broker's data dir. A pid reused by another process after a reboot is never signalled.
+ */
+function isOurBroker(saved: SavedBroker): boolean {
+  if (!isAlive(saved.pid)) return false;
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${saved.pid}/cmdline`, 'utf8');
+  } catch {
+    return true; // no /proc (macOS): alive is all we can tell
+  }
+  return cmdline.includes('kafka.Kafka') && cmdline.includes(saved.dataDir);
+}
+
+function readState(file: string): SavedBroker | undefined {
   if (!existsSync(file)) return undefined;
   try {
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedBroker;
-    return isAlive(saved.pid) ? saved : undefined;
+    return JSON.parse(readFileSync(file, 'utf8')) as SavedBroker;
   } catch {
     return undefined;
   }
 }
 
-export async function startDetached(port?: number): Promise<SavedBroker> {
-  const running = readSavedBroker();
-  if (running) throw new LocalKafkaError(`a local broker is already running at ${running.bootstrap} (pid ${running.pid}); stop it with \`journeylens kafka stop\`.`);
+/** The broker this checkout (or `stateDir`) started, if it still runs. */
+export function readSavedBroker(stateDir?: string): SavedBroker | undefined {
+  const saved = readState(stateFile(stateDir));
+  return saved !== undefined && isOurBroker(saved) ? saved : undefined;
+}
+
+export async function startDetached(port?: number, stateDir?: string): Promise<SavedBroker> {
+  const running = readSavedBroker(stateDir);
+  if (running) throw new LocalKafkaError(`a local broker is already running at ${running.bootstrap} (pid ${running.pid}, state in ${stateDirOf(stateDir)}); stop it with \`journeylens kafka stop\`.`);
   const h = await startLocalKafka({ ...(port === undefined ? {} : { port }), detached: true });
   const saved: SavedBroker = { pid: h.pid, port: h.port, bootstrap: h.bootstrap, dataDir: h.dataDir };
-  writeFileSync(stateFile(), JSON.stringify(saved));
+  writeFileSync(stateFile(stateDir), JSON.stringify(saved));
   return saved;
 }
 
-export async function stopDetached(): Promise<SavedBroker | undefined> {
-  const file = stateFile();
-  if (!existsSync(file)) return undefined;
-  let saved: SavedBroker;
-  try {
-    saved = JSON.parse(readFileSync(file, 'utf8')) as SavedBroker;
-  } catch {
-    rmSync(file, { force: true });
-    return undefined;
-  }
+/** Stops the broker of this checkout (or `stateDir`) and deletes its data; undefined when none runs. */
+export async function stopDetached(stateDir?: string): Promise<SavedBroker | undefined> {
+  const file = stateFile(stateDir);
+  const saved = readState(file);
+  rmSync(file, { force: true });
+  if (saved === undefined || !isOurBroker(saved)) return undefined;
   await stopPid(saved.pid);
   rmSync(saved.dataDir, { recursive: true, force: true });
-  rmSync(file, { force: true });
   return saved;
 }

@@ -7,7 +7,7 @@ import { type RunConfig, checkRunConfig, configSection, inputTopics } from '../c
 import { type ChurnAlert, type JourneySignal } from '../contracts/records.ts';
 import { type SessionScorer, unscoredScorer } from '../contracts/scorer.ts';
 import { compileIngestion } from '../consumers/ingest.ts';
-import { assertBrokersReachable, assertTopicsExist, createKafka } from '../consumers/kafka-client.ts';
+import { assertBrokersReachable, assertTopicsExist, createKafka, ensureTopics } from '../consumers/kafka-client.ts';
 import { parseIngestionOptions } from '../consumers/options.ts';
 import { KafkajsSource } from '../consumers/source.ts';
 import { startConsumerLagPoller } from './consumer-lag.ts';
@@ -115,13 +115,20 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
       thresholds = () => fixed;
     }
     session = sessionSpec(model ? model.bundle.sessionization : defaultSessionizationSpec, config.quietEveryMs);
-    await assertTopicsExist(kafka, [
+    const outputs = [
       { topic: config.signalsTopic, option: '--signals-topic' },
       ...(config.alertsTopic ? [{ topic: config.alertsTopic, option: '--alerts-topic' }] : []),
       ...(config.dlqTopic ? [{ topic: config.dlqTopic, option: '--dlq-topic' }] : []),
       ...(config.lateTopic ? [{ topic: config.lateTopic, option: '--late-topic' }] : []),
-      ...(config.parkedTopic ? [{ topic: config.parkedTopic, option: '--parked-topic' }] : []),
-    ]);
+      // the webhook parks undeliverable alerts on <alerts-topic>.parked unless told otherwise
+      ...(config.parkedTopic ? [{ topic: config.parkedTopic, option: '--parked-topic' }] : config.createTopics && config.webhookUrl && config.alertsTopic ? [{ topic: `${config.alertsTopic}.parked`, option: '--parked-topic' }] : []),
+    ];
+    if (config.createTopics) {
+      const created = await ensureTopics(kafka, outputs.map((o) => ({ topic: o.topic, ...(config.topicPartitions ? { partitions: config.topicPartitions } : {}), ...(config.topicReplication ? { replication: config.topicReplication } : {}) })));
+      if (created.length > 0) log.info({ topics: created, partitions: config.topicPartitions ?? 'broker default', replication: config.topicReplication ?? 'broker default' }, 'created the missing output topics (--create-topics)');
+    } else {
+      await assertTopicsExist(kafka, outputs);
+    }
   } catch (err) {
     await model?.close();
     await ops.stop();

@@ -99,7 +99,30 @@ describe('journeylens run (real broker)', () => {
     const missing = uniqueName('no-such-signals');
     const res = await runCli(['run', '--brokers', brokers, '--input', uniqueName('clicks'), '--signals-topic', missing, '--metrics-port', '0']);
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain(`output topic "${missing}" (--signals-topic) does not exist on the cluster; create it first`);
+    expect(res.stderr).toContain(`output topic "${missing}" (--signals-topic) does not exist on the cluster; pass --create-topics (env JOURNEYLENS_CREATE_TOPICS; with --topic-partitions and --topic-replication) to create it at start`);
+  });
+
+  it('--create-topics creates the missing output topics with --topic-partitions, then runs', async () => {
+    const kafka = testKafka(brokers);
+    const input = uniqueName('clicks');
+    const signals = uniqueName('new-signals');
+    const dlq = uniqueName('new-dlq');
+    await createTopics(kafka, [input]);
+    await produce(kafka, input, clickEvents(3, 2));
+    const proc = startCli(['run', '--brokers', brokers, '--input', input, '--signals-topic', signals, '--dlq-topic', dlq, '--create-topics', '--topic-partitions', '2', '--topic-replication', '1', '--group', uniqueName('g'), '--output-format', 'json', '--metrics-port', '0']);
+    onTestFinished(() => proc.kill('SIGKILL'));
+    await proc.waitForOutput(/journeylens is running/, 60_000);
+    expect(proc.stderr()).toContain('created the missing output topics (--create-topics)');
+    const admin = kafka.admin();
+    await admin.connect();
+    onTestFinished(() => admin.disconnect());
+    const meta = await admin.fetchTopicMetadata({ topics: [signals, dlq] });
+    expect(meta.topics.map((t) => t.partitions.length)).toEqual([2, 2]);
+    const out = await collect(kafka, signals);
+    onTestFinished(() => out.stop());
+    await out.waitFor((ms) => ms.length >= 3, 60_000, 'signals on the created topic');
+    proc.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
   });
 
   it('exits non-zero with a clear message when no broker is reachable', async () => {

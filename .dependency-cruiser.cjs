@@ -62,6 +62,20 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/util/', '^src/errors\\.ts$'] },
     },
     {
+      name: 'console-imports-only-what-it-shows',
+      comment: 'The web console (src/console/) reads the contracts, draws with render/ and journey/, and reads the bundle with model/; the processor, streams, consumers and sinks hand it signals, alerts and views through hooks the commands wire, so it imports none of them.',
+      severity: 'error',
+      from: { path: '^src/console/' },
+      to: { path: '^src/', pathNot: ['^src/console/', '^src/contracts/', '^src/journey/', '^src/render/', '^src/model/', '^src/errors\\.ts$', '^src/log\\.ts$'] },
+    },
+    {
+      name: 'only-entry-points-import-the-console',
+      comment: 'The console is started by the commands (run, demo, ui) and the processor wiring, nothing else.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: ['^src/console/', '^src/commands/', '^src/processor/app\\.ts$'] },
+      to: { path: '^src/console/' },
+    },
+    {
       name: 'no-unresolvable-imports',
       severity: 'error',
       from: {},
@@ -70,6 +84,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
+    // the console's page runs in the browser: its imports are URLs the console serves
+    exclude: { path: '^src/console/static/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     reporterOptions: {

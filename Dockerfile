@@ -8,7 +8,8 @@
 # Debian slim, not Alpine: hnswlib-node is a native addon compiled against glibc, and the
 # TF.js backends are tested on glibc. Two stages: the build stage has the C++ toolchain and the
 # dev dependencies; the runtime stage has only production node_modules, the compiled JS, the
-# Avro schemas and the default model bundle, and runs as an unprivileged user.
+# Avro schemas, the default model bundle and the web console's page, and runs as an
+# unprivileged user.
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
@@ -48,6 +49,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# the web console's page: served as it is, found from the package root (tsc does not copy it)
+COPY --from=build /app/src/console/static ./src/console/static
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/schemas ./schemas
 COPY --from=build /app/models ./models

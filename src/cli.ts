@@ -11,6 +11,7 @@ import { registerConfigCommand } from './commands/config.ts';
 import { registerTrainCommand } from './commands/train.ts';
 import { registerEvalCommand } from './commands/eval.ts';
 import { registerDlqCommands } from './commands/dlq.ts';
+import { registerUiCommand } from './commands/ui.ts';
 import { JourneylensError, UserError } from './errors.ts';
 import { version } from './version.ts';
 
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerTrainCommand(program);
   registerEvalCommand(program);
   registerDlqCommands(program);
+  registerUiCommand(program);
   return program;
 }
 

@@ -7,6 +7,7 @@ import { createKafka, ensureTopics } from '../consumers/kafka-client.ts';
 import { createLogger } from '../log.ts';
 import { produceSimulated } from '../sim/produce.ts';
 import { parseIntOption, parsePositiveNumber } from './parse.ts';
+import { startConsoleBeside } from './run.ts';
 import { ErrorCodes, JourneylensError } from '../errors.ts';
 
 interface DemoOptions {
@@ -15,6 +16,7 @@ interface DemoOptions {
   seed: number;
   brokers?: string;
   metricsPort: number;
+  uiPort: number;
   logLevel: string;
 }
 
@@ -30,6 +32,7 @@ export function registerDemoCommand(program: Command): void {
     .addOption(new Option('--seed <n>', 'simulation seed').default(7).argParser(parseIntOption('--seed', 0, 2 ** 31 - 1)))
     .addOption(new Option('--brokers <list>', 'use this Kafka cluster instead of starting a local broker').env('KAFKA_BROKERS'))
     .addOption(new Option('--metrics-port <port>', 'port of /metrics (0 = any free port)').default(0).argParser(parseIntOption('--metrics-port', 0, 65535)))
+    .addOption(new Option('--ui-port <port>', 'port of the web console on 127.0.0.1 (0 = any free port)').default(0).argParser(parseIntOption('--ui-port', 0, 65535)))
     .addOption(new Option('--log-level <level>', 'processor log level').default('error'))
     .action(async (opts: DemoOptions) => runDemo(opts));
 }
@@ -47,6 +50,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let app: Awaited<ReturnType<typeof startApp>> | undefined;
+  let ui: Awaited<ReturnType<typeof startConsoleBeside>> = undefined;
   try {
     let brokers = opts.brokers;
     if (!brokers) {
@@ -71,26 +75,35 @@ async function runDemo(opts: DemoOptions): Promise<void> {
         clientId: 'journeylens-demo',
         metricsPort: String(opts.metricsPort),
         metricsHost: '127.0.0.1',
+        uiPort: String(opts.uiPort),
+        uiHost: '127.0.0.1',
         logLevel: opts.logLevel,
       },
       {},
     );
+    ui = await startConsoleBeside(config);
     const clusters = new Map<string, number>();
     const alerts: ChurnAlert[] = [];
     let alertCount = 0;
     let latest: JourneySignal | undefined;
+    const beside = ui?.hooks;
     app = await startApp(config, {
       log: createLogger({ level: opts.logLevel, component: 'demo' }),
+      ...(beside?.onEvent ? { onEvent: beside.onEvent } : {}),
+      ...(beside?.tickHooks ? { tickHooks: beside.tickHooks } : {}),
       onSignal: (s) => {
         latest = s;
         if (s.final) clusters.set(s.clusterLabel, (clusters.get(s.clusterLabel) ?? 0) + 1);
+        beside?.onSignal?.(s);
       },
       onAlert: (a) => {
         alertCount++;
         alerts.push(a);
+        beside?.onAlert?.(a);
       },
     });
     say(`▶ processor running · metrics at ${app.ops.url}/metrics · health at ${app.ops.url}/readyz`);
+    if (ui) say(`▶ web console at ${ui.console.url} (open it in a browser while the demo runs)`);
     say(`▶ simulating shoppers at ~${opts.rate} events/s for ${opts.duration}s (seed ${opts.seed}; Ctrl-C stops early)`);
     say();
 
@@ -126,6 +139,7 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     if (s.signals === 0) throw new JourneylensError(ErrorCodes.INTERNAL, 'the demo produced no signals');
   } finally {
     await app?.stop().catch(() => undefined);
+    await ui?.console.stop();
     if (broker) {
       await broker.stop();
       say('▶ local Kafka stopped');

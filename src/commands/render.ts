@@ -1,7 +1,6 @@
 // `journeylens render`: writes a journey image as a labelled PNG. The image comes from the same
 // sessionizer and rasterizer as live traffic, so what you see is what the encoder sees.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { from } from 'rxjs';
 import { BUNDLE_FILES, type ClustersFile } from '../contracts/bundle-format.ts';
@@ -15,6 +14,7 @@ import { SessionStore } from '../streams/session-store.ts';
 import { type SessionClose } from '../journey/session-view.ts';
 import { sessionize } from '../streams/sessionize.ts';
 import { readBundleJson, verifyBundle } from '../model/bundle-manifest.ts';
+import { readClusterPrototypes } from '../model/prototypes.ts';
 import { parseIntOption } from './parse.ts';
 
 export interface RenderOptions {
@@ -72,10 +72,7 @@ function renderCluster(opts: RenderOptions): { png: Buffer; summary: string } {
     const ids = file.clusters.map((c) => c.id).join(', ');
     throw new UserError(ErrorCodes.CONFIG_INVALID, `--cluster ${opts.cluster}: the bundle ${opts.bundle} has no such cluster; its clusters are ${ids}.`, { exitCode: 2 });
   }
-  const size = file.rows * file.cols;
-  const bytes = readFileSync(join(opts.bundle, BUNDLE_FILES.prototypes));
-  const all = new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
-  const image = all.slice(cluster.prototype * size, (cluster.prototype + 1) * size);
+  const image = readClusterPrototypes(opts.bundle, { ...file, clusters: [cluster] }).get(cluster.id) as Float32Array;
   const png = renderJourneyPng(image, manifest.imageSpec, {
     scale: opts.scale,
     title: `cluster ${cluster.id}: ${cluster.label} - ${cluster.size} sessions, churn ${(cluster.churnRate * 100).toFixed(0)}%`,

@@ -19,6 +19,11 @@ export function defaultBundleDir(): string {
   return fileURLToPath(new URL(rel, import.meta.url));
 }
 
+/** The bundle `run` serves: the configured one, else the shipped default when it is there. */
+export function resolveBundleDir(configured: string | undefined): string | undefined {
+  return configured ?? (existsSync(defaultBundleDir()) ? defaultBundleDir() : undefined);
+}
+
 export interface ModelRuntimeOptions {
   dir: string;
   log: Logger;

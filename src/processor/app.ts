@@ -1,10 +1,9 @@
 // Wires a processor from a resolved config: Kafka client, source, sinks, sessionizer, model,
 // alerts, webhook, metrics and the ops HTTP server. Used by `journeylens run` and the demo.
-import { existsSync } from 'node:fs';
 import { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { type RunConfig, checkRunConfig, configSection, inputTopics } from '../config.ts';
-import { type ChurnAlert, type JourneySignal } from '../contracts/records.ts';
+import { type ChurnAlert, type ClickEvent, type JourneySignal } from '../contracts/records.ts';
 import { type SessionScorer, unscoredScorer } from '../contracts/scorer.ts';
 import { compileIngestion } from '../consumers/ingest.ts';
 import { assertBrokersReachable, assertTopicsExist, createKafka, ensureTopics } from '../consumers/kafka-client.ts';
@@ -14,7 +13,7 @@ import { startConsumerLagPoller } from './consumer-lag.ts';
 import { startOpsServer, type OpsServer } from '../http.ts';
 import { createLogger } from '../log.ts';
 import { createMetrics, type Metrics, setClusterInfo } from '../metrics.ts';
-import { ModelRuntime, defaultBundleDir } from '../model/runtime.ts';
+import { ModelRuntime, resolveBundleDir } from '../model/runtime.ts';
 import { defaultImageSpec, defaultSessionizationSpec, type SessionizationSpec } from '../journey/image-spec.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { Processor, type TickHook } from './processor.ts';
@@ -43,6 +42,9 @@ export interface App {
 export interface AppHooks {
   onSignal?: (signal: JourneySignal) => void;
   onAlert?: (alert: ChurnAlert) => void;
+  /** Every event taken in, and hooks that see each scored tick (the web console beside the processor). */
+  onEvent?: (event: ClickEvent) => void;
+  tickHooks?: TickHook[];
   log?: Logger;
   /** Flags as given on the command line (for config-file sections). */
   flags?: Record<string, unknown>;
@@ -92,7 +94,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
 
   const risk = parseRiskSetting(config.risk, '--risk (env JOURNEYLENS_RISK)');
   let model: ModelRuntime | undefined;
-  const bundleDir = config.bundle ?? (existsSync(defaultBundleDir()) ? defaultBundleDir() : undefined);
+  const bundleDir = resolveBundleDir(config.bundle);
   if (!hooks.scorer && bundleDir) {
     try {
       model = await ModelRuntime.start({ dir: bundleDir, log, metrics, registry, maxBatch: config.maxBatch, risk });
@@ -184,9 +186,10 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     maxInFlight: config.maxInFlight,
     log,
     metrics,
-    hooks: alertHooks,
+    hooks: [...alertHooks, ...(hooks.tickHooks ?? [])],
     fit: new ModelFit({ eventTypes: store.image.eventTypes, log, metrics }),
     ...(hooks.onSignal ? { onSignal: hooks.onSignal } : {}),
+    ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
   });
   await processor.run();
   const lagAdmin = kafka.admin();

@@ -16,7 +16,7 @@ import { type Logger } from 'pino';
 import { Subject, type Subscription, tap } from 'rxjs';
 import { type DlqReason } from '../contracts/dead-letters.ts';
 import { type IngestRecord } from '../contracts/ingest-record.ts';
-import { type JourneySignal } from '../contracts/records.ts';
+import { type ClickEvent, type JourneySignal } from '../contracts/records.ts';
 import { type SessionScore, type SessionScorer, signalIdFor } from '../contracts/scorer.ts';
 import { Checkpoint } from './checkpoint/checkpoint.ts';
 import { type CommitPlan, mergePlans } from './checkpoint/commit-planner.ts';
@@ -77,6 +77,8 @@ export interface ProcessorOptions {
   fit?: ModelFit;
   /** Called for every signal after it was acknowledged (demo console, tests). */
   onSignal?: (signal: JourneySignal) => void;
+  /** Called for every event handed to the sessionizer (the web console shows the last one's type and page). */
+  onEvent?: (event: ClickEvent) => void;
   now?: () => number;
 }
 
@@ -324,6 +326,7 @@ export class Processor {
       this.options.fit?.observeEvent(r.topic, res.event.type);
       this.eventsSinceTick.set(r.topic, (this.eventsSinceTick.get(r.topic) ?? 0) + 1);
       this.currentOffset = r.offset;
+      this.options.onEvent?.(res.event);
       this.input.next({ event: res.event, partition: slot, offset: r.offset, record: r });
     }
     this.checkpoint.admit(first.topic, first.partition, records.length);

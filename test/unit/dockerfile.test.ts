@@ -88,6 +88,17 @@ describe('Dockerfile', () => {
     expect(JSON.parse(final.find((i) => i.op === 'CMD')!.args)).toEqual(['run']);
   });
 
+  it("ships the web console's page where the compiled server looks for it", () => {
+    // dist/src/console/static-files.js resolves ../../../src/console/static/ from itself
+    const from = '/app/dist/src/console/static-files.js';
+    const want = new URL('../../../src/console/static/', `file://${from}`).pathname.replace(/\/$/, '');
+    const copies = final.filter((i) => i.op === 'COPY' && i.args.startsWith('--from=build')).map((i) => i.args.split(/\s+/).slice(1));
+    expect(copies).toContainEqual(['/app/src/console/static', './src/console/static']);
+    expect(ins.find((i) => i.op === 'WORKDIR' && i.stage === lastStage)?.args).toBe('/app');
+    expect(want).toBe('/app/src/console/static');
+    expect(existsSync(join(root, 'src', 'console', 'static', 'index.html'))).toBe(true);
+  });
+
   it('copies only sources that exist and that .dockerignore keeps in the context', () => {
     const sources = ins
       .filter((i) => i.op === 'COPY' && !i.args.startsWith('--from'))

@@ -2,7 +2,7 @@
 // bin/journeylens.js, and the files those modules read at run time (schemas, the default model
 // bundle, the pinned Kafka pom). `npm pack --dry-run` lists what an install would get.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,19 @@ describe('the npm package', () => {
     expect(bin).toContain('dist/src/local-kafka/local-kafka.js');
     expect(bin).toContain('dist/src/model/encoder-worker.js');
     expect(bin.filter((f) => f.startsWith('dist/tools/') || f.startsWith('tools/'))).toEqual([]);
+  });
+
+  it("ships the web console's page where the compiled server finds it, and its chart library as a dependency", () => {
+    const pageFiles = readdirSync(join(root, 'src', 'console', 'static'));
+    expect(pageFiles).toEqual(expect.arrayContaining(['index.html', 'app.js', 'style.css', 'favicon.svg']));
+    for (const f of pageFiles) expect(packed).toContain(`src/console/static/${f}`);
+    // dist/src/console/static-files.js looks three levels up, into the package root
+    const compiled = join(root, 'dist', 'src', 'console');
+    expect(resolve(compiled, '../../../src/console/static')).toBe(join(root, 'src', 'console', 'static'));
+    // served from node_modules at run time, so a production dependency
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(Object.keys(pkg.dependencies)).toContain('uplot');
+    expect([...packed].filter((f) => f.startsWith('src/') && !f.startsWith('src/console/static/'))).toEqual([]);
   });
 
   it('ships the files the CLI reads at run time: schemas, the default bundle, the Kafka pom', () => {

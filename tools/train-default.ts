@@ -10,16 +10,17 @@ import { join } from 'node:path';
 import { runTrain } from '../src/commands/train.ts';
 import { type EncoderKind } from '../src/model/encoder-model.ts';
 import { writeSimulationFiles } from '../src/sim/files.ts';
+import { DEFAULT_BUNDLE } from './default-recipe.ts';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1]! : fallback;
 };
 const out = arg('--out', join(import.meta.dirname, '..', 'models', 'default'));
-const sessions = Number(arg('--sessions', '20000'));
+const sessions = Number(arg('--sessions', String(DEFAULT_BUNDLE.sessions)));
 const encoder = arg('--encoder', 'temporal') as EncoderKind;
-const SIM_SEED = 2026;
-const TRAIN_SEED = 42;
+const SIM_SEED = DEFAULT_BUNDLE.simSeed;
+const TRAIN_SEED = DEFAULT_BUNDLE.trainSeed;
 
 const dir = mkdtempSync(join(tmpdir(), 'journeylens-default-'));
 try {
@@ -31,9 +32,9 @@ try {
     labels: join(dir, 'labels.csv'),
     out,
     seed: TRAIN_SEED,
-    dim: 16,
+    dim: DEFAULT_BUNDLE.dim,
     encoder,
-    epochs: 10,
+    epochs: DEFAULT_BUNDLE.epochs,
     clusterer: 'kmeans',
   });
   const t = report.manifest.training;

@@ -6,3 +6,4 @@ export * from './stats.ts';
 export * from './files.ts';
 export * from './produce.ts';
 export * from './kdd.ts';
+export * from './order-case.ts';

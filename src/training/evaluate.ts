@@ -14,7 +14,7 @@
 //   first crosses, so this is the share a CRM team would receive);
 // - the adjusted Rand index of the clusters against ground-truth archetypes when known.
 import { type LoadedBundle } from '../model/bundle.ts';
-import { formatRiskSetting, type RiskSetting } from '../contracts/risk.ts';
+import { formatRiskSetting, resolveRiskSetting, type RiskSetting } from '../contracts/risk.ts';
 import { type ImageSpec } from '../journey/image-spec.ts';
 import { type SessionView } from '../journey/session-view.ts';
 import { AGE_FEATURE, QUIET_FEATURE, readoutRowBuilder, SUMMARY_PREFIX } from '../model/readout-row.ts';
@@ -48,6 +48,13 @@ export interface AlertRow {
   recall: number;
 }
 
+export interface AlertSet {
+  setting: string;
+  medium: number;
+  high: number;
+  rows: AlertRow[];
+}
+
 export interface EvalResult {
   modelVersion: string;
   sessions: number;
@@ -64,7 +71,8 @@ export interface EvalResult {
   baseline: Auc & { how: string };
   /** Brier score of predicting the training (or evaluation) churn rate for everyone. */
   baseRateBrier: number;
-  alerts: { setting: string; medium: number; high: number; rows: AlertRow[] };
+  /** Alerts at the bundle's risk setting, then at each of `EvaluateOptions.moreRisks`. */
+  alerts: AlertSet[];
   /** The readout's own out-of-fold figures from training, as the bundle stores them. */
   trainingOutOfFold: LoadedBundle['readoutOutOfFold'];
   ari: number | null;
@@ -164,6 +172,8 @@ export interface EvaluateOptions {
   seed?: number;
   /** The risk setting the bundle was loaded with, for the table (its thresholds are the bundle's). */
   risk?: RiskSetting;
+  /** More risk settings to report alerts at (resolved against the bundle's stored risk distribution). */
+  moreRisks?: readonly RiskSetting[];
 }
 
 export async function evaluateBundle(bundle: LoadedBundle, data: TrainingData, options: EvaluateOptions = {}): Promise<EvalResult> {
@@ -219,7 +229,13 @@ export async function evaluateBundle(bundle: LoadedBundle, data: TrainingData, o
     fairBaseline: { ...auc(labels, fair.scores), ...calibration(labels, fair.scores), how: fair.how, l2: fair.l2 },
     baseline: { ...auc(labels, counts.scores), how: counts.how },
     baseRateBrier: labels.reduce((a, y) => a + (prior - y) ** 2, 0) / Math.max(1, labels.length),
-    alerts: { setting: options.risk ? formatRiskSetting(options.risk) : `medium=${bundle.thresholds.medium},high=${bundle.thresholds.high}`, ...bundle.thresholds, rows: alertRows(labels, risk, maxRisk, bundle.thresholds) },
+    alerts: [
+      { setting: options.risk ? formatRiskSetting(options.risk) : `medium=${bundle.thresholds.medium},high=${bundle.thresholds.high}`, ...bundle.thresholds, rows: alertRows(labels, risk, maxRisk, bundle.thresholds) },
+      ...(options.moreRisks ?? []).map((setting) => {
+        const t = resolveRiskSetting(setting, bundle.readoutOutOfFold?.sessionMaxRisk);
+        return { setting: formatRiskSetting(setting), ...t, rows: alertRows(labels, risk, maxRisk, t) };
+      }),
+    ],
     trainingOutOfFold: bundle.readoutOutOfFold,
     ari,
     clustersFound: new Set(finals.map((f) => f.assignment.clusterId)).size,
@@ -234,6 +250,18 @@ const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 /** "0.05→0.00 (3), …": mean predicted → observed churn rate (sessions) per bin of 0.1. */
 export function formatReliability(bins: readonly { meanPredicted: number; observedRate: number; count: number }[]): string {
   return bins.map((b) => `${b.meanPredicted.toFixed(2)}→${b.observedRate.toFixed(2)} (${b.count})`).join(', ');
+}
+
+/** One alert table: per band, on each session's highest state and on final states. */
+export function formatAlerts(a: AlertSet): string[] {
+  return [
+    '',
+    `Alerts at the risk setting "${a.setting}" (medium from ${f4(a.medium)}, high from ${f4(a.high)}); "highest state" is each session's highest risk over its scored states (prefixes and final), as a live session alerts when it first crosses:`,
+    '',
+    '| band reached | on | sessions | share | precision | lift over base rate | recall |',
+    '|---|---|---|---|---|---|---|',
+    ...a.rows.map((x) => `| ${x.band}${x.band === 'medium' ? ' or high' : ''} | ${x.on === 'max' ? 'highest state' : 'final state'} | ${x.alerted} | ${pct(x.share)} | ${f3(x.precision)} | ${Number.isNaN(x.lift) ? 'n/a' : x.lift.toFixed(2)} | ${f3(x.recall)} |`),
+  ];
 }
 
 /** The quality table (markdown), with the `ROC AUC: 0.xxx` line for churnRisk. */
@@ -262,12 +290,7 @@ export function formatEvalTable(r: EvalResult, title: string): string {
     `Reliability of churnRisk (bins of 0.1: mean predicted → observed churn rate (sessions)): ${formatReliability(r.churnRisk.reliability)}.`,
     `Reliability of the fair baseline: ${formatReliability(r.fairBaseline.reliability)}.`,
     ...(oof ? ['', `The readout on its own training sessions, out of fold (${oof.finals} sessions, churn rate ${pct(oof.churnRate)}): Brier ${f4(oof.brier)}; reliability ${formatReliability(oof.reliability)}.`] : []),
-    '',
-    `Alerts at the risk setting "${r.alerts.setting}" (medium from ${f4(r.alerts.medium)}, high from ${f4(r.alerts.high)}); "highest state" is each session's highest risk over its scored states (prefixes and final), as a live session alerts when it first crosses:`,
-    '',
-    '| band reached | on | sessions | share | precision | lift over base rate | recall |',
-    '|---|---|---|---|---|---|---|',
-    ...r.alerts.rows.map((a) => `| ${a.band}${a.band === 'medium' ? ' or high' : ''} | ${a.on === 'max' ? 'highest state' : 'final state'} | ${a.alerted} | ${pct(a.share)} | ${f3(a.precision)} | ${Number.isNaN(a.lift) ? 'n/a' : a.lift.toFixed(2)} | ${f3(a.recall)} |`),
+    ...r.alerts.flatMap(formatAlerts),
     '',
     `clusters used: ${r.clustersFound}; novel (beyond every radius): ${pct(r.noveltyShare)}` + (r.ari === null ? '' : `; ARI vs archetypes: ${f3(r.ari)}`),
     '',

@@ -268,9 +268,11 @@ export interface ChooseL2Options {
   featureNames?: string[];
   /** Groups (sessions) cross-validated at most: a seeded sample beyond, so large training sets stay quick. */
   maxGroups?: number;
+  /** 'one-se': the most penalised pair within one standard error of the best (default); 'min': the best. */
+  rule?: 'one-se' | 'min';
 }
 
-export const chooseL2Defaults = { candidates: [1, 3, 10, 30, 100, 300, 1000], multipliers: [1], folds: 3, seed: 42, maxGroups: 4000 } as const;
+export const chooseL2Defaults = { candidates: [1, 3, 10, 30, 100, 300, 1000], multipliers: [1], folds: 3, seed: 42, maxGroups: 4000, rule: 'one-se' } as const;
 
 /** The group penalised by the multipliers (the rest get the base penalty). */
 export const HEAVY_GROUP = 'embedding';
@@ -357,8 +359,9 @@ export function choosePenalty(x: readonly Vector[], y: ArrayLike<number>, groups
   }
   const best = scores.reduce((a, b) => (b.logLoss < a.logLoss ? b : a));
   let chosen = -1;
+  const tolerance = o.rule === 'min' ? 0 : best.standardError;
   scores.forEach((s, k) => {
-    if (s.logLoss > best.logLoss + best.standardError) return;
+    if (s.logLoss > best.logLoss + tolerance) return;
     const c = chosen < 0 ? undefined : scores[chosen]!;
     if (!c || s.l2 * s.multiplier > c.l2 * c.multiplier || (s.l2 * s.multiplier === c.l2 * c.multiplier && s.l2 > c.l2)) chosen = k;
   });

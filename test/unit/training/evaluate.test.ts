@@ -51,14 +51,14 @@ describe('evaluate', () => {
       expect(r.baseline.how).toMatch(/trained on the \d+ labelled training sessions/);
       expect(r.fairBaseline.how).toMatch(/trained on the \d+ labelled training sessions/);
       // Alerts at the default setting: a session's highest state reaches a band at least as often as its final state.
-      expect(r.alerts).toMatchObject({ setting: 'medium=0.4,high=0.7', medium: 0.4, high: 0.7 });
+      expect(r.alerts[0]).toMatchObject({ setting: 'medium=0.4,high=0.7', medium: 0.4, high: 0.7 });
       for (const band of ['medium', 'high'] as const) {
-        const max = r.alerts.rows.find((a) => a.band === band && a.on === 'max')!;
-        const fin = r.alerts.rows.find((a) => a.band === band && a.on === 'final')!;
+        const max = r.alerts[0]!.rows.find((a) => a.band === band && a.on === 'max')!;
+        const fin = r.alerts[0]!.rows.find((a) => a.band === band && a.on === 'final')!;
         expect(max.alerted).toBeGreaterThanOrEqual(fin.alerted);
         expect(max.share).toBeCloseTo(max.alerted / r.labelled, 10);
       }
-      const medium = r.alerts.rows.find((a) => a.band === 'medium' && a.on === 'final')!;
+      const medium = r.alerts[0]!.rows.find((a) => a.band === 'medium' && a.on === 'final')!;
       expect(medium.alerted).toBe(served.filter((s) => s.churnRisk >= 0.4).length);
       const table = formatEvalTable(r, 'held out');
       expect(table).toContain(`ROC AUC: ${r.churnRisk.rocAuc.toFixed(3)}`);
@@ -84,10 +84,19 @@ describe('evaluate', () => {
       expect(loaded.thresholds.high).toBeCloseTo(quantileAt(q, 0.9), 10);
       const test = await loadTrainingData({ events: join(dir, 'test', 'events.jsonl'), labels: join(dir, 'test', 'labels.csv') });
       const r = await evaluateBundle(loaded, test, { risk });
-      expect(r.alerts.setting).toBe('medium=top30%,high=top10%');
-      const share = (band: 'medium' | 'high') => r.alerts.rows.find((a) => a.band === band && a.on === 'max')!.share;
+      expect(r.alerts[0]!.setting).toBe('medium=top30%,high=top10%');
+      const share = (band: 'medium' | 'high') => r.alerts[0]!.rows.find((a) => a.band === band && a.on === 'max')!.share;
       expect(Math.abs(share('medium') - 0.3)).toBeLessThan(0.12);
       expect(Math.abs(share('high') - 0.1)).toBeLessThan(0.08);
+      // the same figures as one more setting beside the default one (how eval:kdd reports budgets)
+      const plain = await loadBundle(bundle, { encoder: 'inline' });
+      try {
+        const both = await evaluateBundle(plain, test, { moreRisks: [risk] });
+        expect(both.alerts.map((a) => a.setting)).toEqual(['medium=0.4,high=0.7', 'medium=top30%,high=top10%']);
+        expect(both.alerts[1]).toEqual(r.alerts[0]);
+      } finally {
+        await plain.scorer.close();
+      }
     } finally {
       await loaded.scorer.close();
     }

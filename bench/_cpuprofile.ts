@@ -46,20 +46,22 @@ export function shortUrl(url: string): string {
 }
 
 /**
- * Self time per function and per file over the last `lastMs` of the profile (all of it when
- * omitted). Shares are of the window's sampled time, idle included.
+ * Self time per function and per file over the last `lastMs` of the profile, or from `fromUs` to
+ * `toUs` (all of it when omitted). Shares are of the window's sampled time, idle included.
  */
-export function summariseProfile(path: string, options: { lastMs?: number; top?: number } = {}): ProfileSummary {
+export function summariseProfile(path: string, options: { lastMs?: number; top?: number; fromUs?: number; toUs?: number } = {}): ProfileSummary {
   const p = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  const fromUs = options.lastMs === undefined ? -Infinity : p.endTime - options.lastMs * 1000;
+  // fromUs/toUs: the monotonic clock V8 stamps profiles with (process.hrtime in µs)
+  const fromUs = options.fromUs ?? (options.lastMs === undefined ? -Infinity : p.endTime - options.lastMs * 1000);
+  const toUs = options.toUs ?? Infinity;
   const selfUs = new Map<number, number>();
   let t = p.startTime;
   let total = 0;
   for (let i = 0; i < p.samples.length; i++) {
     const dt = p.timeDeltas[i] ?? 0;
     t += dt;
-    if (t < fromUs) continue;
+    if (t < fromUs || t > toUs) continue;
     const id = p.samples[i]!;
     selfUs.set(id, (selfUs.get(id) ?? 0) + dt);
     total += dt;

@@ -337,13 +337,31 @@ export async function startProcessor(
 }
 
 /** Runs the processor until it has processed `expected` events; returns its rate. */
-export async function processorConsume(bootstrap: string, topic: string, expected: number, timeoutMs: number): Promise<RunFigures & { signals: number; late: number; dead: number; activeSessionsAtEnd: number }> {
-  const run = await startProcessor(bootstrap, { input: topic, signals: uniqueName('signals') });
+export async function processorConsume(
+  bootstrap: string,
+  topic: string,
+  expected: number,
+  timeoutMs: number,
+  extra: Record<string, string> = {},
+): Promise<RunFigures & { signals: number; late: number; dead: number; activeSessionsAtEnd: number; ticks: number; deliveries: number; mainThreadUtilisation: number }> {
+  const run = await startProcessor(bootstrap, { input: topic, signals: uniqueName('signals'), extra });
   try {
     const s = run.app.processor.stats;
+    await until(() => s.records > 0, timeoutMs, 'the first record', 2);
+    const elu0 = performance.eventLoopUtilization();
     await until(() => s.processed + s.dead + s.late + s.duplicates >= expected, timeoutMs, `the processor to process ${expected} events (${s.processed} so far)`, 2);
     const last = performance.now();
-    return { ...figures(expected, run.startedAt, run.firstRecordAt(), last), signals: s.signals, late: s.late, dead: s.dead, activeSessionsAtEnd: run.app.processor.activeSessions };
+    const elu = performance.eventLoopUtilization(elu0);
+    return {
+      ...figures(expected, run.startedAt, run.firstRecordAt(), last),
+      signals: s.signals,
+      late: s.late,
+      dead: s.dead,
+      activeSessionsAtEnd: run.app.processor.activeSessions,
+      ticks: s.ticks,
+      deliveries: s.deliveries,
+      mainThreadUtilisation: +elu.utilization.toFixed(3),
+    };
   } finally {
     await run.app.stop();
   }

@@ -32,8 +32,10 @@ const result = await withBroker(async (broker, kafka) => {
   const passPlatformatic = await passthroughConsume(broker.bootstrap, topic, events, timeoutMs, 'platformatic');
   log(`pipeline-throughput: platformatic-producer passthrough ${passPlatformatic.eventsPerSecond}/s; processor`);
   const processor = await processorConsume(broker.bootstrap, topic, events, timeoutMs);
-  log(`pipeline-throughput: processor ${processor.eventsPerSecond}/s`);
-  return { produced, kafkajs, platformatic, passKafkajs, passPlatformatic, processor };
+  log(`pipeline-throughput: processor ${processor.eventsPerSecond}/s; with 2 scoring workers`);
+  const twoWorkers = await processorConsume(broker.bootstrap, topic, events, timeoutMs, { scoringWorkers: '2' });
+  log(`pipeline-throughput: processor with 2 scoring workers ${twoWorkers.eventsPerSecond}/s`);
+  return { produced, kafkajs, platformatic, passKafkajs, passPlatformatic, processor, twoWorkers };
 });
 
 const ratio = (a: number, b: number) => +(a / b).toFixed(3);
@@ -46,6 +48,7 @@ process.stdout.write(
     partitions: 3,
     produce: { eventsPerSecond: Math.round(result.produced.records / result.produced.seconds) },
     processor: result.processor,
+    processorTwoScoringWorkers: result.twoWorkers,
     baselines: {
       kafkajsConsumeOnly: result.kafkajs,
       platformaticConsumeOnly: result.platformatic,
@@ -55,6 +58,7 @@ process.stdout.write(
     ratios: {
       processorToKafkajs: ratio(result.processor.eventsPerSecond, result.kafkajs.eventsPerSecond),
       processorToPassthrough: ratio(result.processor.eventsPerSecond, result.passKafkajs.eventsPerSecond),
+      twoWorkersToOne: ratio(result.twoWorkers.eventsPerSecond, result.processor.eventsPerSecond),
       passthroughToKafkajs: ratio(result.passKafkajs.eventsPerSecond, result.kafkajs.eventsPerSecond),
       platformaticProducerToKafkajsProducer: ratio(result.passPlatformatic.eventsPerSecond, result.passKafkajs.eventsPerSecond),
       processorToPlatformatic: ratio(result.processor.eventsPerSecond, result.platformatic.eventsPerSecond),

@@ -6,18 +6,21 @@
 import { join } from 'node:path';
 import { BUNDLE_FILES, type BundleCluster, type BundleManifest, type ClustersFile } from '../contracts/bundle-format.ts';
 import { type SessionScore, type SessionScorer } from '../contracts/scorer.ts';
-import { ErrorCodes, UserError } from '../errors.ts';
+import { ErrorCodes, JourneylensError, UserError } from '../errors.ts';
 import { imageSize } from '../journey/rasterize.ts';
 import { type SessionView } from '../journey/session-view.ts';
+import { RISK_BANDS } from '../contracts/records.ts';
 import { CentroidIndex, NeighbourIndex } from './assign.ts';
 import { type BackendName, initBackend, liveTensorCount } from './backend.ts';
 import { readBundleJson, verifyBundle } from './bundle-manifest.ts';
-import { type ClusterSpace, clusterPoints, clusterSpaceProblem } from './cluster-space.ts';
+import { type ClusterSpace, clusterSpaceProblem } from './cluster-space.ts';
 import { ChurnScorer, type ChurnScore } from './churn-scorer.ts';
-import { type BatchInfo, EncoderClient } from './encoder-client.ts';
 import { type AutoencoderModel } from './encoder-model.ts';
+import { type CoreEncoder, RISK_SOURCES, type ScoredBatch, ScoringCore, type StageTimes, noStageTimes } from './scoring-core.ts';
+import { ScoringPool } from './scoring-pool.ts';
+import { viewsInput } from './view-batch.ts';
 import { type ImageSpec, type SessionizationSpec, validateImageSpec, validateSessionizationSpec } from '../journey/image-spec.ts';
-import { parseRiskSetting, resolveRiskSetting, riskBand, RISK_SETTING_DEFAULT, type RiskSetting, type RiskThresholds } from '../contracts/risk.ts';
+import { parseRiskSetting, resolveRiskSetting, RISK_SETTING_DEFAULT, type RiskSetting, type RiskThresholds } from '../contracts/risk.ts';
 import { parseLogisticModel, readoutPredictor, type LogisticModel } from './readout.ts';
 import { type ReadoutInputs } from './readout-row.ts';
 import { ENCODER_JSON, ENCODER_WEIGHTS, loadEncoder, readEncoderWeights } from './weights-io.ts';
@@ -25,9 +28,11 @@ import { ENCODER_JSON, ENCODER_WEIGHTS, loadEncoder, readEncoderWeights } from '
 export interface LoadBundleOptions {
   /** The running pipeline's image spec; a bundle with another spec is refused. */
   expectSpec?: ImageSpec;
-  /** 'worker' (default): encode in a worker thread; 'inline': in this thread (tools, eval). */
+  /** 'worker' (default): score in worker threads; 'inline': in this thread (tools, eval). */
   encoder?: 'worker' | 'inline';
-  /** Largest batch sent to the encoder worker. */
+  /** Scoring worker threads (worker mode; default 1); sessions are sharded among them by key. */
+  workers?: number;
+  /** Largest batch the encoder takes at once. */
   maxBatch?: number;
   /**
    * The risk setting (contracts/risk.ts; default RISK_SETTING_DEFAULT): where the medium and high
@@ -40,8 +45,6 @@ export interface LoadBundleOptions {
    * the bundle's own (64). See docs/benchmarks.md for what it costs and what it changes.
    */
   neighbourEf?: number;
-  /** Called after every encoder batch (worker mode) for metrics. */
-  onBatch?: (info: BatchInfo) => void;
 }
 
 export interface LoadedBundle {
@@ -59,102 +62,116 @@ export interface LoadedBundle {
   scorer: BundleScorer;
 }
 
-interface Encoder {
-  encode(images: Float32Array, n: number): Promise<Float32Array>;
-  tensorCount(): number;
-  close(): Promise<void>;
-}
-
 function refuse(dir: string, message: string): never {
   throw new UserError(ErrorCodes.BUNDLE_INVALID, `model bundle ${dir} refused: ${message}`);
 }
 
-/** Scores micro-batches: rasterize into one buffer → encode → nearest centroid + churn readout. */
+/** Cumulative scoring work: views scored and milliseconds per stage (all workers together). */
+export interface ScoringCosts extends StageTimes {
+  views: number;
+}
+
+/**
+ * Scores micro-batches: rasterize → encode → nearest centroid → neighbours → readout
+ * (scoring-core.ts), in worker threads (scoring-pool.ts) or inline.
+ */
 export class BundleScorer implements SessionScorer {
-  /** Timing hooks for the processor's metrics. */
+  /** Timing hooks for the processor's metrics (per scored batch or shard). */
   onEncode?: (batchSize: number, seconds: number) => void;
   onAssign?: (seconds: number) => void;
+  private readonly totals: ScoringCosts = { views: 0, ...noStageTimes() };
 
   constructor(
     readonly modelVersion: string,
-    private readonly spec: ImageSpec,
-    private readonly encoder: Encoder,
-    /** Assignment and the kNN rate; the readout (when present) is applied here, see readout-row.ts. */
-    private readonly churn: ChurnScorer,
-    readonly dim: number,
-    private readonly readout: { predict: (x: ReadoutInputs) => number; thresholds: RiskThresholds; globalChurnRate: number } | undefined,
-    /** Where centroids live (cluster-space.json); absent in older bundles: the embedding itself. */
-    private readonly clusterSpace?: ClusterSpace,
+    readonly spec: ImageSpec,
+    private readonly engine: { core: ScoringCore } | { pool: ScoringPool },
+    private readonly labelOf: (clusterId: number) => string,
   ) {}
 
   async score(views: readonly SessionView[]): Promise<SessionScore[]> {
-    return (await this.scoreDetailed(views)).map((s) => ({
-      clusterId: s.assignment.clusterId,
-      clusterLabel: s.assignment.label,
-      distance: s.assignment.distance,
-      novel: s.assignment.novel,
-      churnRisk: s.churnRisk,
-      riskBand: s.riskBand,
-    }));
+    const b = await this.scoreBatch(views, false);
+    const out: SessionScore[] = new Array(b.n);
+    for (let i = 0; i < b.n; i++) {
+      const clusterId = b.clusterId[i]!;
+      out[i] = { clusterId, clusterLabel: this.labelOf(clusterId), distance: b.distance[i]!, novel: b.novel[i] === 1, churnRisk: b.churnRisk[i]!, riskBand: RISK_BANDS[b.band[i]!]! };
+    }
+    return out;
   }
 
   /** Like score(), with the embedding, the point assigned in the cluster space and the kNN rate (eval, explanations, parity tests). */
   async scoreDetailed(views: readonly SessionView[]): Promise<(ChurnScore & { embedding: Float32Array; point: Float32Array })[]> {
-    const n = views.length;
-    if (n === 0) return [];
-    const size = imageSize(this.spec);
-    // The worker takes ownership of what it is sent, so each batch gets its own buffer when
-    // the previous one may still be in flight.
-    const images = new Float32Array(n * size);
-    for (let i = 0; i < n; i++) views[i]!.rasterize(images.subarray(i * size, (i + 1) * size));
-    const t0 = performance.now();
-    const flat = await this.encoder.encode(images, n);
-    const t1 = performance.now();
-    this.onEncode?.(n, (t1 - t0) / 1000);
-    const out: (ChurnScore & { embedding: Float32Array; point: Float32Array })[] = [];
-    const rows = this.spec.rows;
-    const cols = size / rows;
-    const points = this.clusterSpace ? clusterPoints(this.clusterSpace, images, views.map((v) => v.eventCount), flat, rows, cols) : undefined;
-    for (let i = 0; i < n; i++) {
-      const embedding = flat.subarray(i * this.dim, (i + 1) * this.dim);
-      const image = images.subarray(i * size, (i + 1) * size);
-      const point = points ? points[i]! : embedding;
-      const s = this.churn.score(embedding, point);
-      if (this.readout) {
-        const { predict, thresholds, globalChurnRate } = this.readout;
-        s.churnRisk = predict({ embedding, clusterChurnRate: s.assignment.churnRate, knnChurnRate: s.knnChurnRate ?? globalChurnRate, image, timing: views[i]! });
-        s.riskBand = riskBand(s.churnRisk, thresholds);
-        s.source = 'readout';
-      }
-      out.push({ ...s, embedding, point });
-    }
-    this.onAssign?.((performance.now() - t1) / 1000);
-    return out;
+    const b = await this.scoreBatch(views, true);
+    const dim = b.embeddings!.length / Math.max(1, b.n);
+    const pointDim = b.points!.length / Math.max(1, b.n);
+    return Array.from({ length: b.n }, (_, i) => {
+      const clusterId = b.clusterId[i]!;
+      const knn = b.knnChurnRate[i]!;
+      return {
+        assignment: { clusterId, centroidId: b.centroidId[i]!, label: this.labelOf(clusterId), distance: b.distance[i]!, novel: b.novel[i] === 1, churnRate: b.clusterChurnRate[i]! },
+        knnChurnRate: Number.isNaN(knn) ? null : knn,
+        churnRisk: b.churnRisk[i]!,
+        riskBand: RISK_BANDS[b.band[i]!]!,
+        source: RISK_SOURCES[b.source[i]!]!,
+        embedding: b.embeddings!.subarray(i * dim, (i + 1) * dim),
+        point: b.points!.subarray(i * pointDim, (i + 1) * pointDim),
+      };
+    });
   }
 
-  /** Embeddings only, for images already rasterized ([n, H, W]). */
-  encodeImages(images: Float32Array, n: number): Promise<Float32Array> {
-    return this.encoder.encode(images, n);
+  /** Views scored and milliseconds per stage so far (bench/, metrics). */
+  costs(): ScoringCosts {
+    return { ...this.totals };
   }
 
-  /** Live tensors of the encoder (worker: as of its last reply). */
+  /** Scoring worker threads (0: inline). */
+  get workers(): number {
+    return 'pool' in this.engine ? this.engine.pool.size : 0;
+  }
+
+  /** The in-thread scoring core (inline mode only: what a scoring worker runs). */
+  inlineCore(): ScoringCore {
+    if (!('core' in this.engine)) throw new JourneylensError(ErrorCodes.INTERNAL, 'this scorer scores in worker threads: it has no inline core');
+    return this.engine.core;
+  }
+
+  /** Live tensors of the encoder(s) (workers: as of their last replies). */
   tensorCount(): number {
-    return this.encoder.tensorCount();
+    return 'core' in this.engine ? this.engine.core.tensorCount() : this.engine.pool.tensorCount;
   }
 
   async close(): Promise<void> {
-    await this.encoder.close();
+    if ('core' in this.engine) await this.engine.core.close();
+    else await this.engine.pool.close();
+  }
+
+  private async scoreBatch(views: readonly SessionView[], detailed: boolean): Promise<ScoredBatch> {
+    if ('pool' in this.engine) return this.engine.pool.score(views, detailed);
+    const times = noStageTimes();
+    const b = await this.engine.core.score(viewsInput(views), { detailed, times });
+    this.account(views.length, times);
+    return b;
+  }
+
+  /** Adds a scored batch or shard to the totals and the metrics hooks. */
+  account(n: number, times: StageTimes): void {
+    this.totals.views += n;
+    for (const k of Object.keys(times) as (keyof StageTimes)[]) this.totals[k] += times[k];
+    this.onEncode?.(n, times.encode / 1000);
+    this.onAssign?.((times.assign + times.neighbours + times.readout) / 1000);
   }
 }
 
-class InlineEncoder implements Encoder {
-  constructor(private readonly model: AutoencoderModel) {}
+class InlineEncoder implements CoreEncoder {
+  constructor(
+    private readonly model: AutoencoderModel,
+    private readonly maxBatch: number,
+  ) {}
   encode(images: Float32Array, n: number): Promise<Float32Array> {
     const size = this.model.config.rows * this.model.config.cols;
     const dim = this.model.config.embeddingDim;
     const out = new Float32Array(n * dim);
-    for (let from = 0; from < n; from += 512) {
-      const to = Math.min(n, from + 512);
+    for (let from = 0; from < n; from += this.maxBatch) {
+      const to = Math.min(n, from + this.maxBatch);
       out.set(this.model.encodeImages(images.subarray(from * size, to * size), to - from), from * dim);
     }
     return Promise.resolve(out);
@@ -165,19 +182,6 @@ class InlineEncoder implements Encoder {
   close(): Promise<void> {
     this.model.dispose();
     return Promise.resolve();
-  }
-}
-
-class WorkerEncoder implements Encoder {
-  constructor(private readonly client: EncoderClient) {}
-  encode(images: Float32Array, n: number): Promise<Float32Array> {
-    return this.client.encode(images, n);
-  }
-  tensorCount(): number {
-    return this.client.tensorCount;
-  }
-  close(): Promise<void> {
-    return this.client.close();
   }
 }
 
@@ -258,18 +262,27 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
   }
   const churn = new ChurnScorer({ centroids, ...(neighbours ? { neighbours } : {}), thresholds });
 
-  let encoder: Encoder;
+  const readoutParts = predict && readout ? { predict, features: readout.featureNames, thresholds, globalChurnRate: centroids.globalChurnRate } : undefined;
+  let engine: { core: ScoringCore } | { pool: ScoringPool };
   let backend: BackendName;
   if (options.encoder === 'inline') {
     backend = await initBackend();
-    encoder = new InlineEncoder(await loadEncoder(dir));
+    const encoder = new InlineEncoder(await loadEncoder(dir), options.maxBatch ?? 512);
+    engine = { core: new ScoringCore(imageSpec, encoder, churn, dim, readoutParts, clusterSpace) };
   } else {
-    const client = await EncoderClient.start(weights, {
+    const load = {
+      expectSpec: imageSpec,
+      ...(options.risk ? { risk: options.risk } : {}),
+      ...(options.neighbourEf !== undefined ? { neighbourEf: options.neighbourEf } : {}),
       ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
-      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
-    });
-    backend = client.backend;
-    encoder = new WorkerEncoder(client);
+    };
+    let account: (n: number, times: StageTimes) => void = () => undefined;
+    const pool = await ScoringPool.start({ dir, modelVersion: manifest.modelVersion, spec: imageSpec, workers: options.workers ?? 1, load, onShard: (n, times) => account(n, times) });
+    backend = pool.backend;
+    engine = { pool };
+    const scorer = new BundleScorer(manifest.modelVersion, imageSpec, engine, (id) => centroids.labelOf(id));
+    account = (n, times) => scorer.account(n, times);
+    return { dir, manifest, modelVersion: manifest.modelVersion, imageSpec, sessionization, clusters: clustersFile.clusters, backend, thresholds, readoutOutOfFold: readout?.outOfFold, scorer };
   }
   return {
     dir,
@@ -281,6 +294,6 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
     backend,
     thresholds,
     readoutOutOfFold: readout?.outOfFold,
-    scorer: new BundleScorer(manifest.modelVersion, imageSpec, encoder, churn, dim, predict ? { predict, thresholds, globalChurnRate: centroids.globalChurnRate } : undefined, clusterSpace),
+    scorer: new BundleScorer(manifest.modelVersion, imageSpec, engine, (id) => centroids.labelOf(id)),
   };
 }

@@ -2,14 +2,12 @@
 // queued and packed into batches of up to maxBatch images for one worker, so the event loop
 // never waits on the model. Two batches are in flight at a time, so the worker starts the
 // next one as soon as it finishes the current one (no round trip in between).
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { type Worker } from 'node:worker_threads';
 import { type BackendName } from './backend.ts';
 import { type AutoencoderModel, type EncoderConfig } from './encoder-model.ts';
 import { type FromWorker, type ToWorker, type WorkerModel } from './encoder-protocol.ts';
 import { ErrorCodes, JourneylensError } from '../errors.ts';
+import { startModelWorker } from './scoring-pool.ts';
 
 const MAX_IN_FLIGHT = 2;
 
@@ -50,20 +48,9 @@ interface Slice {
   count: number;
 }
 
-/**
- * Starts the worker script next to this file: the compiled .js when running from dist/, or the
- * .ts source under vitest/tsx. A worker does not inherit tsx's loader, and Node 20 ignores
- * `--import tsx` in a worker's execArgv, so a .ts worker is started by a tiny bootstrap that
- * registers tsx in the worker thread first (tsx is a dev dependency; dist/ never needs it).
- */
+/** Starts the encoder worker (see startModelWorker). */
 export function startEncoderWorker(): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  if (!fromSource) return new Worker(new URL('./encoder-worker.js', import.meta.url));
-  const target = new URL('./encoder-worker.ts', import.meta.url).href;
-  // The ESM build of tsx's API sits beside the CJS one that require.resolve finds.
-  const tsxApi = pathToFileURL(path.join(path.dirname(createRequire(import.meta.url).resolve('tsx/esm/api')), 'index.mjs')).href;
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(target)}); });`;
-  return new Worker(bootstrap, { eval: true });
+  return startModelWorker({ js: new URL('./encoder-worker.js', import.meta.url), ts: new URL('./encoder-worker.ts', import.meta.url) });
 }
 
 export function toWorkerModel(source: AutoencoderModel | { config: EncoderConfig; weights: Map<string, Float32Array> }): WorkerModel {

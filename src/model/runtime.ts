@@ -9,7 +9,7 @@ import { Counter, type Registry } from 'prom-client';
 import { type SessionScorer } from '../contracts/scorer.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { type Metrics, setClusterInfo, setModelInfo } from '../metrics.ts';
-import { type LoadedBundle, loadBundle } from './bundle.ts';
+import { type LoadBundleOptions, type LoadedBundle, loadBundle } from './bundle.ts';
 import { type ImageSpec } from '../journey/image-spec.ts';
 import { type RiskSetting } from '../contracts/risk.ts';
 
@@ -32,6 +32,10 @@ export interface ModelRuntimeOptions {
   /** Watch the directory for changes (besides SIGHUP). */
   watch?: boolean;
   maxBatch?: number;
+  /** Scoring worker threads (default 1). */
+  workers?: number;
+  /** Search breadth of the neighbours lookup (default the bundle's). */
+  neighbourEf?: number;
   /** The risk setting every loaded bundle resolves (contracts/risk.ts). */
   risk?: RiskSetting;
 }
@@ -72,9 +76,13 @@ export class ModelRuntime {
 
   /** Loads and verifies the bundle; a bad bundle is a UserError naming the file (exit 1). */
   static async start(options: ModelRuntimeOptions): Promise<ModelRuntime> {
-    const bundle = await loadBundle(options.dir, { ...(options.maxBatch ? { maxBatch: options.maxBatch } : {}), ...(options.risk ? { risk: options.risk } : {}) });
+    const bundle = await loadBundle(options.dir, ModelRuntime.loadOptions(options));
     options.log.info({ dir: options.dir, modelVersion: bundle.modelVersion, backend: bundle.backend, riskThresholds: bundle.thresholds }, 'model bundle loaded');
     return new ModelRuntime(bundle, options);
+  }
+
+  private static loadOptions(o: ModelRuntimeOptions): LoadBundleOptions {
+    return { ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}), ...(o.risk ? { risk: o.risk } : {}), ...(o.workers ? { workers: o.workers } : {}), ...(o.neighbourEf ? { neighbourEf: o.neighbourEf } : {}) };
   }
 
   get bundle(): LoadedBundle {
@@ -107,7 +115,7 @@ export class ModelRuntime {
       const { log, dir } = this.options;
       try {
         if (!existsSync(dir)) throw new UserError(ErrorCodes.BUNDLE_INVALID, `${dir} does not exist`);
-        const next = await loadBundle(dir, { expectSpec: this.current.imageSpec, ...(this.options.maxBatch ? { maxBatch: this.options.maxBatch } : {}), ...(this.options.risk ? { risk: this.options.risk } : {}) });
+        const next = await loadBundle(dir, { expectSpec: this.current.imageSpec, ...ModelRuntime.loadOptions(this.options) });
         const old = this.current;
         this.instrument(next);
         this.current = next;

@@ -97,7 +97,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
   const bundleDir = resolveBundleDir(config.bundle);
   if (!hooks.scorer && bundleDir) {
     try {
-      model = await ModelRuntime.start({ dir: bundleDir, log, metrics, registry, maxBatch: config.maxBatch, risk });
+      model = await ModelRuntime.start({ dir: bundleDir, log, metrics, registry, maxBatch: config.maxBatch, risk, workers: config.scoringWorkers, ...(config.neighbourEf !== undefined ? { neighbourEf: config.neighbourEf } : {}) });
     } catch (err) {
       await ops.stop();
       throw err;

@@ -51,13 +51,13 @@ describe('the npm package', () => {
   });
 
   it.runIf(existsSync(join(root, 'dist', 'src', 'cli.js')))('has every module reachable from bin/journeylens.js in the pack (needs a build)', () => {
-    // the compiled encoder client names its worker both ways; from dist/ it starts the .js one
+    // the compiled scoring pool names its worker both ways; from dist/ it starts the .js one
     const bin = reachable('bin/journeylens.js', (from, spec) => resolve(dirname(from), spec)).filter((f) => !f.endsWith('.ts'));
     const missing = bin.filter((f) => !packed.has(f));
     expect(missing).toEqual([]);
     expect(bin).toContain('dist/src/cli.js');
     expect(bin).toContain('dist/src/local-kafka/local-kafka.js');
-    expect(bin).toContain('dist/src/model/encoder-worker.js');
+    expect(bin).toContain('dist/src/model/scoring-worker.js');
     expect(bin.filter((f) => f.startsWith('dist/tools/') || f.startsWith('tools/'))).toEqual([]);
   });
 

@@ -22,6 +22,7 @@ try {
   const res = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, '--import', 'tsx', join(import.meta.dirname, '_profile-target.ts'), String(rate), String(seconds)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 600_000,
   });
   if (res.status !== 0) throw new Error(`the profiled run exited with ${res.status}`);
   const stats = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as Record<string, number>;

@@ -32,7 +32,7 @@ export function chunkRecords(records: OutRecord[], maxBytes = 512 * 1024, maxCou
   let cur: OutRecord[] = [];
   let bytes = 0;
   for (const r of records) {
-    const size = (r.value?.length ?? 0) + (typeof r.key === 'string' ? Buffer.byteLength(r.key) : (r.key?.length ?? 0)) + 64;
+    const size = recordBytes(r);
     if (cur.length > 0 && (bytes + size > maxBytes || cur.length >= maxCount)) {
       chunks.push(cur);
       cur = [];
@@ -43,6 +43,20 @@ export function chunkRecords(records: OutRecord[], maxBytes = 512 * 1024, maxCou
   }
   if (cur.length > 0) chunks.push(cur);
   return chunks;
+}
+
+function byteLength(v: string | Buffer | null | undefined): number {
+  return v == null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+}
+
+/** A record's size on the wire, roughly: key, value, every header (dead letters carry a dozen) and framing. */
+export function recordBytes(r: OutRecord): number {
+  let size = byteLength(r.key) + byteLength(r.value) + 64;
+  for (const [name, value] of Object.entries(r.headers ?? {})) {
+    const values = Array.isArray(value) ? value : [value];
+    for (const v of values) size += Buffer.byteLength(name) + byteLength(v as string | Buffer | undefined) + 8;
+  }
+  return size;
 }
 
 function byTopic(records: OutRecord[]): TopicMessages[] {

@@ -57,6 +57,8 @@ COPY --from=build /app/models ./models
 RUN ln -s /app/bin/journeylens.js /usr/local/bin/journeylens
 USER 10001:10001
 EXPOSE 9464
+# the web console, when turned on (JOURNEYLENS_UI_PORT; `journeylens ui` defaults to it)
+EXPOSE 9465
 # Docker's own health check; Kubernetes uses the chart's probes on the same endpoint instead.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=60s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.JOURNEYLENS_METRICS_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { UI_DEFAULT_PORT } from '../../src/commands/ui.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -43,6 +44,7 @@ const values = parse(readFileSync(join(root, 'helm', 'journeylens', 'values.yaml
   containerSecurityContext: { runAsUser: number };
   metrics: { port: number };
   model: { bundle: string };
+  console: { port: number };
 };
 const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 
@@ -92,6 +94,9 @@ describe('Dockerfile', () => {
     // dist/src/console/static-files.js resolves ../../../src/console/static/ from itself
     const from = '/app/dist/src/console/static-files.js';
     const want = new URL('../../../src/console/static/', `file://${from}`).pathname.replace(/\/$/, '');
+    // the console's port as the chart sets it, which is also `journeylens ui`'s default
+    expect(final.filter((i) => i.op === 'EXPOSE').map((i) => i.args)).toEqual([String(values.metrics.port), String(values.console.port)]);
+    expect(values.console.port).toBe(UI_DEFAULT_PORT);
     const copies = final.filter((i) => i.op === 'COPY' && i.args.startsWith('--from=build')).map((i) => i.args.split(/\s+/).slice(1));
     expect(copies).toContainEqual(['/app/src/console/static', './src/console/static']);
     expect(ins.find((i) => i.op === 'WORKDIR' && i.stage === lastStage)?.args).toBe('/app');

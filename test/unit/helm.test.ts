@@ -216,6 +216,37 @@ describe('helm template', () => {
     expect(e.JOURNEYLENS_SSL_KEY_FILE.value).toBe('/etc/journeylens/secrets/kafka-tls/tls.key');
   });
 
+  it('serves the web console only when enabled: its port, a Service port, the token as a file, and an Ingress only when asked', () => {
+    const off = render();
+    expect(container(off).ports.map((p: { name: string }) => p.name)).toEqual(['metrics']);
+    expect(one(off, 'Service').spec.ports.map((p: { name: string }) => p.name)).toEqual(['metrics']);
+    expect(byKind(off, 'Ingress')).toEqual([]);
+    expect(Object.keys(env(off)).filter((k) => k.startsWith('JOURNEYLENS_UI_'))).toEqual([]);
+
+    const on = render(['--set', 'console.enabled=true', '--set', 'console.existingSecret=jl-console']);
+    expect(container(on).ports).toContainEqual({ name: 'console', containerPort: 9465, protocol: 'TCP' });
+    expect(one(on, 'Service').spec.ports).toContainEqual({ name: 'console', port: 9465, targetPort: 'console', protocol: 'TCP' });
+    const e = env(on);
+    expect(e.JOURNEYLENS_UI_PORT.value).toBe('9465');
+    // beyond loopback (the Service must reach it), so with the token, from a mounted file
+    expect(e.JOURNEYLENS_UI_HOST.value).toBe('0.0.0.0');
+    expect(e.JOURNEYLENS_UI_TOKEN_FILE.value).toBe('/etc/journeylens/secrets/console/token');
+    expect(e.JOURNEYLENS_UI_TOKEN).toBeUndefined();
+    const pod = one(on, 'Deployment').spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: 'console-token', secret: { secretName: 'jl-console', defaultMode: 0o440, items: [{ key: 'token', path: 'token' }] } });
+    expect(container(on).volumeMounts).toContainEqual({ name: 'console-token', mountPath: '/etc/journeylens/secrets/console', readOnly: true });
+    expect(byKind(on, 'Ingress')).toEqual([]);
+    expect(env(render(['--set', 'console.enabled=true', '--set', 'console.existingSecret=jl-console', '--set', 'secretsMountMode=env'])).JOURNEYLENS_UI_TOKEN.valueFrom).toEqual({ secretKeyRef: { name: 'jl-console', key: 'token' } });
+
+    const ingress = one(
+      render(['--set', 'console.enabled=true', '--set', 'console.existingSecret=jl-console', '--set', 'console.ingress.enabled=true', '--set', 'console.ingress.className=nginx', '--set', 'console.ingress.host=churn.example.com', '--set', 'console.ingress.tls[0].secretName=churn-tls', '--set', 'console.ingress.tls[0].hosts[0]=churn.example.com']),
+      'Ingress',
+    );
+    expect(ingress.spec.ingressClassName).toBe('nginx');
+    expect(ingress.spec.tls).toEqual([{ secretName: 'churn-tls', hosts: ['churn.example.com'] }]);
+    expect(ingress.spec.rules).toEqual([{ host: 'churn.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'jl-journeylens', port: { name: 'console' } } } }] } }]);
+  });
+
   it('keeps names within 63 characters and honours name overrides', () => {
     const long = 'a'.repeat(70);
     expect(one(render(['--set', `fullnameOverride=${long.slice(0, 63)}`]), 'Deployment').metadata.name).toBe(long.slice(0, 63));
@@ -233,6 +264,10 @@ describe('helm template', () => {
     expect(renderError(['--set', 'kafka.sasl.mechanism=gssapi'])).toMatch(/kafka\/sasl\/mechanism.*one of/);
     expect(renderError(['--set', 'logLevel=verbose'])).toMatch(/logLevel/);
     expect(renderError(['--set', 'kafka.replicas=3'])).toMatch(/additional properties 'replicas' not allowed/);
+    expect(renderError(['--set', 'console.enabled=true'])).toContain('console.existingSecret is required when console.enabled=true');
+    expect(renderError(['--set', 'console.enabled=true', '--set', 'console.existingSecret=s', '--set', 'replicaCount=2'])).toContain('run `journeylens ui` (docs/console.md) as its own Deployment');
+    expect(renderError(['--set', 'console.ingress.enabled=true'])).toContain('console.ingress.enabled needs console.enabled=true');
+    expect(renderError(['--set', 'console.enabled=true', '--set', 'console.existingSecret=s', '--set', 'console.port=9464'])).toContain('console.port (9464) must differ from metrics.port');
   });
 });
 

@@ -83,6 +83,18 @@ sits idle, so replicas (and the autoscaler's maximum) must not exceed kafka.part
 {{- if hasKey .Values.config "fromBeginning" }}
 {{- fail "config.fromBeginning is set, but the chart sets JOURNEYLENS_FROM_BEGINNING from kafka.startFrom (env wins over the config file, and KEDA's offsetResetPolicy follows it): set kafka.startFrom to earliest or latest instead." }}
 {{- end }}
+{{- if and .Values.console.enabled (not .Values.console.existingSecret) }}
+{{- fail "console.existingSecret is required when console.enabled=true: the console listens beyond loopback in a pod, so it needs a bearer token of at least 16 characters; create a Secret holding it (key console.tokenKey) and name it here." }}
+{{- end }}
+{{- if and .Values.console.enabled (or .Values.autoscaling.enabled (gt (int .Values.replicaCount) 1)) }}
+{{- fail "console.enabled serves the console beside the processor, and each replica's console sees only the partitions that replica owns; with replicaCount > 1 or autoscaling, run `journeylens ui` (docs/console.md) as its own Deployment instead, which reads the output topics." }}
+{{- end }}
+{{- if and .Values.console.ingress.enabled (not .Values.console.enabled) }}
+{{- fail "console.ingress.enabled needs console.enabled=true: the Ingress routes to the console's Service port." }}
+{{- end }}
+{{- if and .Values.console.enabled (eq (int .Values.console.port) (int .Values.metrics.port)) }}
+{{- fail (printf "console.port (%d) must differ from metrics.port: they are two servers." (int .Values.console.port)) }}
+{{- end }}
 {{- if and .Values.webhook.url (not .Values.webhook.existingSecret) }}
 {{- fail "webhook.existingSecret is required when webhook.url is set: the CRM webhook signs every request with the HMAC secret from that Secret (key webhook.secretKey)." }}
 {{- end }}

@@ -85,13 +85,8 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
       else log.debug({ kafkajs: extra }, message);
     },
   });
-  try {
-    await assertBrokersReachable(config.brokers, config.connectTimeoutMs, security);
-  } catch (err) {
-    await ops.stop();
-    throw err;
-  }
-
+  // The bundle is verified before Kafka is contacted: a tampered or unreadable bundle is what
+  // the user hears about, even when the brokers are down too (it needs no broker to fix).
   const risk = parseRiskSetting(config.risk, '--risk (env JOURNEYLENS_RISK)');
   let model: ModelRuntime | undefined;
   const bundleDir = resolveBundleDir(config.bundle);
@@ -105,6 +100,13 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
   } else if (!hooks.scorer) {
     log.warn('no model bundle (models/default is missing and --bundle is not set): signals carry no cluster or churn risk');
     setClusterInfo(metrics, []);
+  }
+  try {
+    await assertBrokersReachable(config.brokers, config.connectTimeoutMs, security);
+  } catch (err) {
+    await model?.close();
+    await ops.stop();
+    throw err;
   }
   let session: SessionizationSpec;
   // The alert policy's bands are the serving bundle's (the one risk setting, resolved for it);

@@ -8,6 +8,7 @@ import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { defaultBundleDir } from '../../src/model/runtime.ts';
 import { runCli, startCli } from '../helpers/cli.ts';
 import { collect, createTopics, produce, testKafka, uniqueName } from '../helpers/kafka.ts';
+import { freePort } from '../../src/local-kafka/local-kafka.ts';
 
 const brokers = inject('kafkaBrokers');
 
@@ -39,6 +40,17 @@ describe('model bundle verification (real broker)', () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(`model bundle ${dir} refused: encoder.weights.bin does not match its checksum in manifest.json`);
     expect(res.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses a tampered bundle before it contacts Kafka: with the broker down the user hears about the bundle', async () => {
+    const dir = bundleCopy();
+    flipOneByte(join(dir, 'encoder.weights.bin'));
+    // nothing listens there: the broker is down
+    const down = `127.0.0.1:${await freePort()}`;
+    const res = await runCli(['run', '--brokers', down, '--input', uniqueName('clicks'), '--bundle', dir, '--metrics-port', '0', '--connect-timeout-ms', '60000']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`model bundle ${dir} refused: encoder.weights.bin does not match its checksum in manifest.json`);
+    expect(res.stderr).not.toContain('cannot reach Kafka');
   });
 
   it('keeps serving the old model when a tampered bundle arrives on hot reload, and logs and counts the refusal', async () => {

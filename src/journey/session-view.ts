@@ -4,7 +4,19 @@
 import { type ImageSpec } from './image-spec.ts';
 import { type PackedRows, rasterize } from './rasterize.ts';
 
-export type CloseReason = 'gap' | 'maxLength' | 'shutdown';
+/**
+ * Why a session closed (the final signal's `closeReason`, schemas/journey-signal.avsc enum
+ * journeylens.CloseReason, same symbols in the same order):
+ * - gap: its partition's watermark passed last event + gap (or a later event of the same key
+ *   came more than the gap after it);
+ * - maxLength: it reached the maximum session length;
+ * - idle: its partition received no event for the idle timeout and the wall clock is past its
+ *   deadline (the watermark did not move);
+ * - shutdown: the processor stopped (or the input ended);
+ * - evicted: the session cap was reached and it was the least recently active session.
+ */
+export const CLOSE_REASONS = ['gap', 'maxLength', 'idle', 'shutdown', 'evicted'] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 export interface SessionFacts {
   sessionId: string;

@@ -11,7 +11,10 @@ export interface JourneySessionsOptions {
   store: SessionStore;
   tickMs?: number;
   maxBatch?: number;
+  /** See SessionizeOptions.idleTimeoutMs. */
   idleTimeoutMs?: number;
+  /** See SessionizeOptions.idleAllowed. */
+  idleAllowed?: () => boolean;
   closeOnComplete?: boolean;
   scheduler?: SchedulerLike;
   /** Shared watermarks, so the caller can reset a partition it lost in a rebalance. */
@@ -29,7 +32,14 @@ export interface JourneySessionsOptions {
 export function journeySessions(options: JourneySessionsOptions): OperatorFunction<ClickEnvelope, SessionOutcome> {
   const { store, scheduler } = options;
   return pipe(
-    sessionize({ store, scheduler, idleTimeoutMs: options.idleTimeoutMs, closeOnComplete: options.closeOnComplete, ...(options.watermarks ? { watermarks: options.watermarks } : {}) }),
+    sessionize({
+      store,
+      scheduler,
+      idleTimeoutMs: options.idleTimeoutMs,
+      closeOnComplete: options.closeOnComplete,
+      ...(options.idleAllowed ? { idleAllowed: options.idleAllowed } : {}),
+      ...(options.watermarks ? { watermarks: options.watermarks } : {}),
+    }),
     microBatch({ store, scheduler, tickMs: options.tickMs, maxBatch: options.maxBatch, ...(options.flush ? { flush: options.flush } : {}) }),
   );
 }

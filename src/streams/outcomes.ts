@@ -31,6 +31,11 @@ export interface SessionChanged {
   readonly kind: 'changed';
   readonly slot: number;
   readonly generation: number;
+  /**
+   * Not an event of its own: the session was held (it waited for the earlier session of its key
+   * to close) and may emit now. Absent for the change an event made.
+   */
+  readonly released?: true;
 }
 
 /** Output of `sessionize` (input of `microBatch`); its updates are quiet re-scores (`asQuiet`). */

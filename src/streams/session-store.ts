@@ -14,6 +14,17 @@
 // eventId fingerprint is still in the session's window (steps mode: the last H steps; buckets
 // mode: the last DEDUPE_RING arrivals). A duplicate of an event that already fell out of the
 // window cannot change the image; it is only counted in eventCount.
+//
+// Sessions of one key (a session id, or a user) are split by the inactivity gap from the key's
+// own events, never from other sessions' traffic: an event joins the open session of its key
+// whose [first − gap, last + gap] holds it, and opens a new one otherwise. So a key may have
+// several open sessions at once (a short chain through #link); an out-of-order event within the
+// gap of two of them merges them. A session opened after an earlier open session of its key is
+// *held* (its updates wait) until the earlier one closes, so one key's sessions come out one
+// after another: the earlier one's final before the later one's first update.
+//
+// Session cap: beyond maxSessions open sessions, the least recently active one (a list in
+// arrival order of the last accepted event) closes early with reason 'evicted'.
 import { type ImageSpec, type SessionizationSpec, validateImageSpec, validateSessionizationSpec } from '../journey/image-spec.ts';
 import { type CloseReason, SessionView } from '../journey/session-view.ts';
 import { type ClickEvent } from '../contracts/records.ts';
@@ -25,10 +36,25 @@ import { SlotIndex } from './slot-index.ts';
 import { type SlotRows } from './slot-rows.ts';
 import { StepRows } from './step-rows.ts';
 import { ErrorCodes, JourneylensError } from '../errors.ts';
+import { z } from 'zod';
+import { componentOptions, gotValue, parseOptions } from '../options.ts';
 
 const USER_KEY_PREFIX = '\u0001u:';
 /** "No offset yet" in the minimum-offset column (the int64 maximum). */
 const NO_OFFSET = 0x7fff_ffff_ffff_ffffn;
+// per-slot flag bits
+/** A change is pending for the next tick (or the session is held: see the file comment). */
+const DIRTY = 1;
+/** Opened after an earlier open session of its key: no update until that one closes. */
+const HELD = 2;
+
+/**
+ * What a session is keyed by: 'session' (its sessionId; an event without one is keyed by its
+ * user), or 'user' (its userId, whatever its sessionId; an event without one is keyed by its
+ * sessionId). Either way the inactivity gap splits a key's events into sessions.
+ */
+export const SESSION_KEYS = ['session', 'user'] as const;
+export type SessionKey = (typeof SESSION_KEYS)[number];
 
 export type OfferResult = 'accepted' | 'duplicate' | 'late';
 
@@ -47,9 +73,21 @@ export interface QuietSession {
 }
 
 export interface SessionStoreOptions {
-  /** Slots allocated up front; the store grows by half when full. */
+  /** Slots allocated up front; the store grows by half when full (never beyond maxSessions). */
   initialCapacity?: number;
+  /** What sessions are keyed by (default 'session'). */
+  sessionKey?: SessionKey;
+  /** Most open sessions; beyond it the least recently active one is evicted (default: no cap). */
+  maxSessions?: number;
 }
+
+const capRule = gotValue('must be a positive integer (or left out for no cap)');
+const capacityRule = gotValue('must be a positive integer');
+const storeSchema = z.object({
+  initialCapacity: z.number({ error: capacityRule }).int({ error: capacityRule }).min(1, { error: capacityRule }).optional(),
+  sessionKey: z.enum(SESSION_KEYS, { error: gotValue(`must be one of ${SESSION_KEYS.join(', ')}`) }).optional(),
+  maxSessions: z.number({ error: capRule }).int({ error: capRule }).min(1, { error: capRule }).optional(),
+});
 
 export class SessionStore {
   readonly image: ImageSpec;
@@ -74,19 +112,66 @@ export class SessionStore {
   #partition = new Uint16Array(0);
   #link = new Int32Array(0);
   #generation = new Uint16Array(0);
-  #dirty = new Uint8Array(0);
+  /** DIRTY | HELD bits. */
+  #flags = new Uint8Array(0);
+  // least-recently-active list (by the arrival of each session's last accepted event)
+  #lruPrev = new Int32Array(0);
+  #lruNext = new Int32Array(0);
+  #lruHead = -1;
+  #lruTail = -1;
   #userIds: (string | null)[] = [];
   #lastEventIds: (string | undefined)[] = [];
+  readonly #byUser: boolean;
+  readonly #maxSessions: number;
+  #evictions = 0;
+  #lastSlot = -1;
+  /** Held sessions released since the last takeReleased(), with their generation. */
+  #released: number[] = [];
 
   constructor(image: ImageSpec, session: SessionizationSpec, options: SessionStoreOptions = {}) {
     this.image = validateImageSpec(image);
     this.session = validateSessionizationSpec(session);
+    const opts = parseOptions(storeSchema, options, componentOptions('session store'));
+    this.#byUser = opts.sessionKey === 'user';
+    this.#maxSessions = opts.maxSessions ?? Number.POSITIVE_INFINITY;
     this.image.eventTypes.forEach((t, i) => this.#typeIndex.set(t, i));
     const steps = this.image.rowMode === 'steps';
     this.#header = new SessionHeader(!steps);
     this.#rows = steps ? new StepRows(this.image, this.#header) : new BucketRows(this.image, this.#header);
     this.#index = new SlotIndex(0);
-    this.#grow(Math.max(16, options.initialCapacity ?? 1024));
+    this.#grow(Math.min(Math.max(16, opts.initialCapacity ?? 1024), Math.max(16, this.#maxSessions)));
+  }
+
+  /** What sessions are keyed by. */
+  get sessionKey(): SessionKey {
+    return this.#byUser ? 'user' : 'session';
+  }
+
+  /** The session cap (Infinity when none). */
+  get maxSessions(): number {
+    return this.#maxSessions;
+  }
+
+  /** Sessions closed early because the cap was reached, since the store was made. */
+  get evictions(): number {
+    return this.#evictions;
+  }
+
+  /** The slot the last accepted event went to (see offer). */
+  get lastSlot(): number {
+    return this.#lastSlot;
+  }
+
+  /**
+   * Held sessions that may now emit updates (the earlier session of their key closed) and are
+   * still open, as [slot, generation] pairs flattened; the list is emptied.
+   */
+  takeReleased(): number[] {
+    const r = this.#released;
+    this.#released = [];
+    const live: number[] = [];
+    for (let i = 0; i < r.length; i += 2) if (this.isOpen(r[i]!, r[i + 1]!)) live.push(r[i]!, r[i + 1]!);
+    return live;
   }
 
   /** Number of open sessions. */
@@ -120,11 +205,17 @@ export class SessionStore {
     return this.#heaps.nonEmpty();
   }
 
-  /** Session key for an event: its sessionId, or its user when the sessionId is empty. */
+  /**
+   * Session key for an event (see SESSION_KEYS): by session, its sessionId, or its user when the
+   * sessionId is empty; by user, its userId, or its sessionId when it has no user.
+   */
   keyOf(event: ClickEvent): string {
-    return event.sessionId !== '' ? event.sessionId : `${USER_KEY_PREFIX}${event.userId ?? ''}`;
+    const user = event.userId ?? '';
+    if (this.#byUser) return user !== '' || event.sessionId === '' ? `${USER_KEY_PREFIX}${user}` : event.sessionId;
+    return event.sessionId !== '' ? event.sessionId : `${USER_KEY_PREFIX}${user}`;
   }
 
+  /** The most recently opened open session of the event's key (a key may have several: see the file comment). */
   slotOf(event: ClickEvent): number | undefined {
     const slot = this.#index.get(this.keyOf(event));
     return slot === -1 ? undefined : slot;
@@ -134,19 +225,27 @@ export class SessionStore {
     return this.#generation[slot]!;
   }
 
-  /** Marks a slot changed since the last tick; false if it already was. */
+  /**
+   * Marks a slot changed since the last tick; false if it already was, or if it is held (a held
+   * session's changes wait until it is released: takeReleased).
+   */
   markDirty(slot: number): boolean {
-    if (this.#dirty[slot] === 1) return false;
-    this.#dirty[slot] = 1;
+    if ((this.#flags[slot]! & DIRTY) !== 0) return false;
+    this.#flags[slot]! |= DIRTY;
     return true;
   }
 
   isDirty(slot: number): boolean {
-    return this.#dirty[slot] === 1;
+    return (this.#flags[slot]! & DIRTY) !== 0;
   }
 
   clearDirty(slot: number): void {
-    this.#dirty[slot] = 0;
+    if ((this.#flags[slot]! & HELD) === 0) this.#flags[slot]! &= ~DIRTY;
+  }
+
+  /** Whether the session waits for an earlier session of its key to close before it emits updates. */
+  isHeld(slot: number): boolean {
+    return (this.#flags[slot]! & HELD) !== 0;
   }
 
   isOpen(slot: number, generation: number): boolean {
@@ -154,17 +253,17 @@ export class SessionStore {
   }
 
   /**
-   * Adds one event. `watermark` is the partition's event-time watermark before this event.
-   * A session the event ends (by stretching it to its maximum length) is pushed to `closed`
-   * first. Returns what happened to the event; the slot it went to is `slotOf(event)` when
-   * accepted.
+   * Adds one event. `watermark` is the partition's event-time watermark before this event (an
+   * event no open session of its key takes, and that the watermark has passed by more than the
+   * gap, is late). Sessions the event ends are pushed to `closed` first: one it would stretch to
+   * the maximum length, the least recently active one when a new session would exceed the cap.
+   * Returns what happened to the event; the session it went to is `lastSlot` when accepted.
    */
   offer(event: ClickEvent, partition: number, offset: bigint, watermark: number, closed: ClosedSession[]): OfferResult {
     const ts = Math.floor(event.timestamp);
     const key = this.keyOf(event);
-    const bySession = event.sessionId !== '';
     const { gapMs, maxSessionMs } = this.session;
-    let slot = bySession ? this.slotOf(event) : this.#userSessionFor(key, ts);
+    let slot = this.#sessionFor(key, ts);
     if (slot !== undefined) {
       const first = this.#header.base[slot]!;
       const last = this.#rows.lastTs(slot);
@@ -176,7 +275,7 @@ export class SessionStore {
     }
     if (slot === undefined) {
       if (watermark > ts + gapMs) return 'late';
-      slot = this.#open(key, bySession ? event.sessionId : `u:${event.userId ?? ''}:${ts}`, ts, partition);
+      slot = this.#open(key, ts, partition, closed);
     }
     const fp = fnv1a32(event.eventId);
     const type = this.#typeIndex.get(event.type) ?? this.image.eventTypes.length;
@@ -188,21 +287,25 @@ export class SessionStore {
     this.#lastEventIds[slot] = event.eventId;
     if (this.#userIds[slot] === null && event.userId !== null) this.#userIds[slot] = event.userId;
     this.#setDeadline(slot);
+    this.#touch(slot);
+    this.#lastSlot = slot;
     return 'accepted';
   }
 
   /**
    * Closes the sessions of `partition` whose deadline the watermark has passed: inactivity
    * (watermark > last event + gap) or maximum length (watermark > first event + maxSessionMs).
+   * With `idle`, `watermark` is the wall clock's stand-in on an idle partition (not the
+   * partition's own): the sessions it passes close with reason 'idle', at their own deadlines.
    */
-  closeExpired(partition: number, watermark: number, closed: ClosedSession[], quiet?: QuietSession[]): void {
+  closeExpired(partition: number, watermark: number, closed: ClosedSession[], quiet?: QuietSession[], idle = false): void {
     const every = quiet ? (this.session.quietEveryMs ?? 0) : 0;
     for (let slot = this.#heaps.top(partition); slot !== -1; slot = this.#heaps.top(partition)) {
       if (!(watermark > this.#heaps.deadline(slot))) break;
       const due = this.#due(slot);
       if (watermark > due) {
         const byGap = this.#rows.lastTs(slot) + this.session.gapMs <= this.#header.base[slot]! + this.session.maxSessionMs;
-        closed.push(this.#close(slot, byGap ? 'gap' : 'maxLength', due));
+        closed.push(this.#close(slot, idle ? 'idle' : byGap ? 'gap' : 'maxLength', due));
         continue;
       }
       // The deadline was a quiet checkpoint, or is stale (events moved the session on): the
@@ -215,7 +318,7 @@ export class SessionStore {
         if (m >= 1) {
           quiet!.push({ view: this.view(slot), asOf: last + m * every });
           // the re-score carries any change still pending for the next tick
-          this.#dirty[slot] = 0;
+          this.clearDirty(slot);
         }
         next = this.#checkpointOrDue(due, last, Math.max(1, m + 1));
       }
@@ -236,7 +339,7 @@ export class SessionStore {
     if (!this.#heaps.partitions().includes(partition)) return 0;
     let n = 0;
     for (let slot = this.#heaps.top(partition); slot !== -1; slot = this.#heaps.top(partition)) {
-      this.#release(slot);
+      this.#release(slot, false);
       n++;
     }
     this.#heaps.delete(partition);
@@ -265,13 +368,12 @@ export class SessionStore {
     );
   }
 
-  // ---- sessions keyed by user ------------------------------------------------------------
+  // ---- the sessions of one key ----------------------------------------------------------
 
-  // A user's events are split into sessions by the inactivity gap. Out-of-order arrival can
-  // open a second session before the event that bridges the two arrives, so a user key may
-  // have several open sessions (a short chain through #link); an event within the gap of two
-  // of them merges them. The watermark closes each one as usual.
-  #userSessionFor(key: string, ts: number): number | undefined {
+  // The open session of `key` whose [first − gap, last + gap] holds `ts`, if any. An event within
+  // the gap of several (it bridges them) merges them into the one opened first, so a session
+  // keeps the id and the updates it already has (the chain runs newest first).
+  #sessionFor(key: string, ts: number): number | undefined {
     const gap = this.session.gapMs;
     const { base } = this.#header;
     let matches: number[] | undefined;
@@ -279,11 +381,23 @@ export class SessionStore {
       if (ts >= base[s]! - gap && ts <= this.#rows.lastTs(s) + gap) (matches ??= []).push(s);
     }
     if (!matches) return undefined;
-    // the earliest session absorbs the others, so a session keeps the id it was opened with
-    let target = matches[0]!;
-    for (const m of matches) if (base[m]! < base[target]!) target = m;
+    const target = matches[matches.length - 1]!;
     for (const m of matches) if (m !== target) this.#merge(m, target);
     return target;
+  }
+
+  // After a session of `key` went away: a held session with no earlier open session left may
+  // emit again.
+  #settle(key: string): void {
+    const { base } = this.#header;
+    for (let h = this.#index.get(key); h !== -1; h = this.#link[h]!) {
+      if ((this.#flags[h]! & HELD) === 0) continue;
+      let earlier = false;
+      for (let s = this.#index.get(key); s !== -1 && !earlier; s = this.#link[s]!) earlier = s !== h && base[s]! < base[h]!;
+      if (earlier) continue;
+      this.#flags[h] = 0;
+      this.#released.push(h, this.#generation[h]!);
+    }
   }
 
   // Folds session `from` into `into` and frees `from`.
@@ -298,16 +412,49 @@ export class SessionStore {
     this.#setDeadline(into);
   }
 
+  // ---- least recently active ----------------------------------------------------------------
+
+  #lruAppend(slot: number): void {
+    this.#lruPrev[slot] = this.#lruTail;
+    this.#lruNext[slot] = -1;
+    if (this.#lruTail === -1) this.#lruHead = slot;
+    else this.#lruNext[this.#lruTail] = slot;
+    this.#lruTail = slot;
+  }
+
+  #lruUnlink(slot: number): void {
+    const p = this.#lruPrev[slot]!;
+    const n = this.#lruNext[slot]!;
+    if (p === -1) this.#lruHead = n;
+    else this.#lruNext[p] = n;
+    if (n === -1) this.#lruTail = p;
+    else this.#lruPrev[n] = p;
+  }
+
+  #touch(slot: number): void {
+    if (slot === this.#lruTail) return;
+    this.#lruUnlink(slot);
+    this.#lruAppend(slot);
+  }
+
   // ---- slots --------------------------------------------------------------------------------
 
-  #open(key: string, sessionId: string, ts: number, partition: number): number {
-    if (this.#free.length === 0 && this.#highWater === this.#capacity) this.#grow(Math.ceil(this.#capacity * 1.5));
-    const slot = this.#free.length > 0 ? this.#free.pop()! : this.#highWater++;
+  #open(key: string, ts: number, partition: number, closed: ClosedSession[]): number {
     if (partition < 0 || partition > 0xffff || !Number.isInteger(partition)) throw new JourneylensError(ErrorCodes.INPUT_INVALID, `partition must be an integer from 0 to 65535, got ${partition}`);
+    while (this.#openCount >= this.#maxSessions) {
+      const lru = this.#lruHead;
+      this.#evictions++;
+      closed.push(this.#close(lru, 'evicted', this.#rows.lastTs(lru)));
+    }
+    if (this.#free.length === 0 && this.#highWater === this.#capacity) this.#grow(Math.min(Math.ceil(this.#capacity * 1.5), Math.max(this.#maxSessions, this.#capacity + 1)));
+    const slot = this.#free.length > 0 ? this.#free.pop()! : this.#highWater++;
+    // held when an earlier session of the key is still open (one that could not take this event)
+    let held = false;
+    for (let s = this.#index.get(key); s !== -1 && !held; s = this.#link[s]!) held = this.#header.base[s]! < ts;
     this.#link[slot] = this.#index.get(key);
     this.#index.set(key, slot);
     this.#openCount++;
-    if (sessionId !== key) this.#userSessionIds.set(slot, sessionId);
+    if (key.startsWith(USER_KEY_PREFIX)) this.#userSessionIds.set(slot, `u:${key.slice(USER_KEY_PREFIX.length)}:${ts}`);
     this.#userIds[slot] = null;
     this.#lastEventIds[slot] = undefined;
     this.#header.eventCount[slot] = 0;
@@ -316,9 +463,10 @@ export class SessionStore {
     this.#minOffset[slot] = NO_OFFSET;
     this.#maxOffset[slot] = -1n;
     this.#partition[slot] = partition;
-    this.#dirty[slot] = 0;
+    this.#flags[slot] = held ? HELD | DIRTY : 0;
     this.#rows.open(slot);
     this.#heaps.push(partition, slot, this.#checkpointOrDue(ts + this.session.gapMs, ts, 1));
+    this.#lruAppend(slot);
     return slot;
   }
 
@@ -328,7 +476,8 @@ export class SessionStore {
     return { view, reason, at };
   }
 
-  #release(slot: number): void {
+  // Frees a slot; `settle`: let a held session of the same key emit if this was its predecessor.
+  #release(slot: number, settle = true): void {
     const key = this.#index.keyOf(slot)!;
     const head = this.#index.get(key);
     if (head === slot) {
@@ -340,14 +489,16 @@ export class SessionStore {
       this.#link[p] = this.#link[slot]!;
     }
     this.#heaps.remove(this.#partition[slot]!, slot);
+    this.#lruUnlink(slot);
     this.#index.forget(slot);
     this.#userSessionIds.delete(slot);
     this.#openCount--;
     this.#userIds[slot] = null;
     this.#lastEventIds[slot] = undefined;
-    this.#dirty[slot] = 0;
+    this.#flags[slot] = 0;
     this.#generation[slot] = (this.#generation[slot]! + 1) & 0xffff;
     this.#free.push(slot);
+    if (settle) this.#settle(key);
   }
 
   #grow(capacity: number): void {
@@ -359,7 +510,9 @@ export class SessionStore {
     this.#partition = grown(this.#partition, capacity);
     this.#link = grown(this.#link, capacity);
     this.#generation = grown(this.#generation, capacity);
-    this.#dirty = grown(this.#dirty, capacity);
+    this.#flags = grown(this.#flags, capacity);
+    this.#lruPrev = grown(this.#lruPrev, capacity);
+    this.#lruNext = grown(this.#lruNext, capacity);
     this.#index.grow(capacity);
     this.#userIds.length = capacity;
     this.#lastEventIds.length = capacity;

@@ -1,47 +1,50 @@
 // Per-partition event-time watermarks. A partition's watermark is the greatest event time seen
 // on it minus the allowed lateness; partitions are independent because Kafka orders events only
-// within a partition. An idle partition (no events for idleTimeoutMs of processing time) lets
-// its watermark move on with the clock, so its last sessions still close.
+// within a partition. The watermark moves only with events: an idle partition keeps it where it
+// is, so an event that arrives after a pause is never judged late because of the pause. What an
+// idle partition does to its open sessions is sessionize's business (idleFor).
 
 export interface WatermarkOptions {
   allowedLatenessMs: number;
-  /** Processing-time idleness after which a partition's watermark follows the clock; off when undefined. */
-  idleTimeoutMs?: number;
 }
 
 export class PartitionWatermarks {
   readonly #lateness: number;
-  readonly #idle: number | undefined;
   readonly #maxTs = new Map<number, number>();
+  /** Processing time of each partition's last event (or of the last `touch`). */
   readonly #lastArrival = new Map<number, number>();
 
   constructor(options: WatermarkOptions) {
     this.#lateness = options.allowedLatenessMs;
-    this.#idle = options.idleTimeoutMs;
+  }
+
+  get allowedLatenessMs(): number {
+    return this.#lateness;
   }
 
   /** Records an event; `now` is processing time (the scheduler's clock). Returns the new watermark. */
   observe(partition: number, ts: number, now: number): number {
     const max = this.#maxTs.get(partition);
-    // an idle advance already moved the watermark: never let it go back
-    const current = this.get(partition, now);
     if (max === undefined || ts > max) this.#maxTs.set(partition, ts);
     this.#lastArrival.set(partition, now);
-    const wm = this.#maxTs.get(partition)! - this.#lateness;
-    if (wm < current) this.#maxTs.set(partition, current + this.#lateness);
-    return Math.max(wm, current);
+    return this.#maxTs.get(partition)! - this.#lateness;
   }
 
-  /** The partition's watermark at processing time `now` (-Infinity before its first event). */
-  get(partition: number, now?: number): number {
+  /** The partition's watermark (-Infinity before its first event). */
+  get(partition: number): number {
     const max = this.#maxTs.get(partition);
-    if (max === undefined) return -Infinity;
-    let wm = max - this.#lateness;
-    if (this.#idle !== undefined && now !== undefined) {
-      const idleFor = now - this.#lastArrival.get(partition)! - this.#idle;
-      if (idleFor > 0) wm += idleFor;
-    }
-    return wm;
+    return max === undefined ? -Infinity : max - this.#lateness;
+  }
+
+  /** How long (processing time) the partition has had no event; 0 before its first. */
+  idleFor(partition: number, now: number): number {
+    const at = this.#lastArrival.get(partition);
+    return at === undefined ? 0 : Math.max(0, now - at);
+  }
+
+  /** Counts every partition as active at `now` (e.g. while the consumer is paused, which is not idleness). */
+  touchAll(now: number): void {
+    for (const p of this.#lastArrival.keys()) this.#lastArrival.set(p, now);
   }
 
   partitions(): number[] {
@@ -59,7 +62,6 @@ export class PartitionWatermarks {
 
   /** Forgets a revoked partition. */
   delete(partition: number): void {
-    this.#maxTs.delete(partition);
-    this.#lastArrival.delete(partition);
+    this.reset(partition);
   }
 }

@@ -157,7 +157,9 @@ export async function loadTrainingData(options: TrainingDataOptions): Promise<Tr
 
   const store = new SessionStore(spec.image, spec.sessionization);
   const open = new Map<number, OpenSession>();
-  const byId = new Map<string, OpenSession>();
+  // by the session's first offset, not its id: the gap splits a sessionId into several sessions,
+  // and a later one can be open (held) while the earlier one still is
+  const byStart = new Map<bigint, OpenSession>();
   const sessions: TrainingSession[] = [];
   let current: ClickEvent | undefined;
   let late = 0;
@@ -170,21 +172,23 @@ export async function loadTrainingData(options: TrainingDataOptions): Promise<Tr
     } else if (o.kind === 'duplicate') {
       duplicates++;
     } else if (o.kind === 'changed') {
+      // a held session let go: no event of its own
+      if (o.released) return;
       let s = open.get(o.slot);
       if (!s || s.generation !== o.generation) {
         const view = store.view(o.slot);
         s = { generation: o.generation, sessionId: view.sessionId, events: [], snapshots: [] };
         open.set(o.slot, s);
-        byId.set(s.sessionId, s);
+        byStart.set(view.firstOffset, s);
       }
       s.events.push(current!);
       if (isSnapshotPoint(s.events.length)) s.snapshots.push(store.view(o.slot));
     } else if (o.kind === 'update') {
       // a quiet re-score (spec.sessionization.quietEveryMs): the same events, later
-      byId.get(o.sessionId)?.snapshots.push(o);
+      byStart.get(o.firstOffset)?.snapshots.push(o);
     } else {
-      const s = byId.get(o.sessionId);
-      byId.delete(o.sessionId);
+      const s = byStart.get(o.firstOffset);
+      byStart.delete(o.firstOffset);
       const userLabel = o.userId !== null ? labels.get(o.userId) : undefined;
       const archetype = archetypes?.get(o.sessionId);
       sessions.push({

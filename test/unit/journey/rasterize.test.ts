@@ -10,7 +10,8 @@ import { type SessionView } from '../../../src/journey/session-view.ts';
 import { click, tinyImage } from '../streams/events.ts';
 
 function sessionOf(events: ClickEvent[], image: ImageSpec = tinyImage): SessionView {
-  const store = new SessionStore(image, { gapMs: 3_600_000, maxSessionMs: 86_400_000 * 40, allowedLatenessMs: 0 });
+  // one session however far apart its events are (the gap splits sessions: test/unit/streams)
+  const store = new SessionStore(image, { gapMs: 86_400_000 * 40, maxSessionMs: 86_400_000 * 40, allowedLatenessMs: 0 });
   const closed: ClosedSession[] = [];
   events.forEach((e, i) => store.offer(e, 0, BigInt(i), -Infinity, closed));
   store.closeAll('shutdown', closed);

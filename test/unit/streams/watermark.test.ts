@@ -13,13 +13,17 @@ describe('PartitionWatermarks', () => {
     expect(w.get(1)).toBe(-Infinity);
   });
 
-  it('follows the clock on an idle partition, and an event after that does not pull it back', () => {
-    const w = new PartitionWatermarks({ allowedLatenessMs: 10, idleTimeoutMs: 100 });
-    w.observe(0, 1000, 0);
-    expect(w.get(0, 100)).toBe(990);
-    expect(w.get(0, 350)).toBe(1240);
-    expect(w.observe(0, 1005, 350)).toBe(1240);
-    expect(w.get(0, 360)).toBe(1240);
+  it('stays where it is on an idle partition, and measures how long the partition has been idle', () => {
+    const w = new PartitionWatermarks({ allowedLatenessMs: 10 });
+    expect(w.idleFor(0, 500)).toBe(0); // no event yet: not idle
+    w.observe(0, 1000, 100);
+    expect(w.get(0)).toBe(990);
+    expect(w.idleFor(0, 350)).toBe(250);
+    expect(w.get(0)).toBe(990); // time alone never moves it
+    w.observe(0, 1005, 350);
+    expect(w.idleFor(0, 360)).toBe(10);
+    w.touchAll(400);
+    expect(w.idleFor(0, 410)).toBe(10);
   });
 });
 

@@ -27,6 +27,10 @@ export interface Metrics {
   readonly unknownTypeTotal: Counter<'topic'>;
   readonly sessionsActive: Gauge;
   readonly sessionsClosedTotal: Counter;
+  /** Sessions closed early by the session cap (a subset of sessionsClosedTotal). */
+  readonly sessionsEvictedTotal: Counter;
+  /** The session cap (--max-sessions). */
+  readonly sessionsMax: Gauge;
   /** Sessions per encoder batch (a count, so no unit suffix). */
   readonly encodeBatchSize: Histogram;
   readonly encodeDurationSeconds: Histogram;
@@ -85,7 +89,9 @@ export function createMetrics(registry: Registry): Metrics {
     eventsTotal: counter(registry, 'journeylens_events_total', 'Input events by source topic and outcome (processed, dlq, late, duplicate, tombstone, no_consent).', ['topic', 'outcome']),
     unknownTypeTotal: counter(registry, 'journeylens_events_unknown_type_total', 'Events whose type is not in the model’s event-type vocabulary (they share the image’s "other" column), by source topic.', ['topic']),
     sessionsActive: gauge(registry, 'journeylens_sessions_active', 'Sessions currently open in this process.', []),
-    sessionsClosedTotal: counter(registry, 'journeylens_sessions_closed_total', 'Sessions closed (inactivity gap or maximum length reached).', []),
+    sessionsClosedTotal: counter(registry, 'journeylens_sessions_closed_total', 'Sessions closed (inactivity gap, maximum length, idle partition, eviction or shutdown).', []),
+    sessionsEvictedTotal: counter(registry, 'journeylens_sessions_evicted_total', 'Sessions closed early because the session cap (--max-sessions) was reached: the least recently active ones.', []),
+    sessionsMax: gauge(registry, 'journeylens_sessions_max', 'The session cap (--max-sessions): open sessions beyond it evict the least recently active.', []),
     encodeBatchSize: histogram(registry, 'journeylens_encode_batch_size', 'Sessions per encoder batch.', [], BATCH_SIZE_BUCKETS),
     encodeDurationSeconds: histogram(registry, 'journeylens_encode_duration_seconds', 'Time to encode one batch of journey images with the CNN.', [], ENCODE_BUCKETS),
     assignDurationSeconds: histogram(registry, 'journeylens_assign_duration_seconds', 'Time to assign one embedding to its nearest cluster centroids (HNSW).', [], ASSIGN_BUCKETS),

@@ -1,6 +1,7 @@
 // The record shapes of schemas/*.avsc as TypeScript types. Each type has a field spec that the
 // compiler checks against the type (names, nullability, kind) and test/unit/contracts/records.test.ts
 // checks against the schema file, so the type and the schema cannot drift apart.
+import type { CloseReason } from '../journey/session-view.ts';
 
 export const RISK_BANDS = ['low', 'medium', 'high'] as const;
 /** schemas/journey-signal.avsc, enum journeylens.RiskBand */
@@ -44,6 +45,11 @@ export interface JourneySignal {
   emittedAt: number;
   /** The last signal of a session, emitted when it closes. */
   final: boolean;
+  /**
+   * Why the session closed (journey/session-view.ts CLOSE_REASONS): set when final, null
+   * otherwise. Optional because the schema gives it a default (records written before it read null).
+   */
+  closeReason?: CloseReason | null;
 }
 
 /** schemas/churn-alert.avsc */
@@ -105,6 +111,7 @@ export const journeySignalFieldSpec: FieldSpec<JourneySignal> = {
   modelVersion: { nullable: false, kind: 'string' },
   emittedAt: { nullable: false, kind: 'number' },
   final: { nullable: false, kind: 'boolean' },
+  closeReason: { nullable: true, kind: 'string' },
 };
 
 export const churnAlertFieldSpec: FieldSpec<ChurnAlert> = {

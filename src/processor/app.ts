@@ -25,7 +25,7 @@ import { parseRiskSetting, resolveRiskSetting, type RiskThresholds } from '../co
 import { KafkaSink, type OutRecord } from '../sinks/kafka-sink.ts';
 import { WebhookSink } from '../sinks/webhook.ts';
 import { webhookMetrics } from '../sinks/webhook-metrics.ts';
-import { SessionStore } from '../streams/session-store.ts';
+import { SessionStore, defaultMaxSessions } from '../streams/session-store.ts';
 import { quietMs } from '../journey/session-view.ts';
 
 export interface App {
@@ -139,7 +139,10 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     throw err;
   }
   ops.setReadinessCheck('modelLoaded', () => model !== undefined || hooks.scorer !== undefined || !bundleDir);
-  const store = new SessionStore(model ? model.bundle.imageSpec : defaultImageSpec, session);
+  const maxSessions = config.maxSessions ?? defaultMaxSessions();
+  const store = new SessionStore(model ? model.bundle.imageSpec : defaultImageSpec, session, { maxSessions });
+  metrics.sessionsMax.set(maxSessions);
+  log.info({ gapMs: session.gapMs, allowedLatenessMs: session.allowedLatenessMs, idleTimeoutMs: config.idleTimeoutMs, maxSessions }, 'sessionization');
   const scorer = hooks.scorer ?? (model ? () => (model as ModelRuntime).scorer() : () => unscoredScorer);
   const sink = new KafkaSink(kafka, config.exactlyOnce ? { transactionalId: config.transactionalId ?? `${config.group}-${config.clientId}` } : {});
   const alertHooks: TickHook[] = [];
@@ -185,6 +188,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     maxBatch: config.maxBatch,
     emit: config.emit as EmitMode,
     emitRiskStep: config.emitRiskStep,
+    ...(config.idleTimeoutMs > 0 ? { idleTimeoutMs: config.idleTimeoutMs } : {}),
     maxInFlight: config.maxInFlight,
     log,
     metrics,

@@ -33,7 +33,7 @@ import { journeySessions } from '../streams/journey-sessions.ts';
 import { PartitionWatermarks } from '../streams/watermark.ts';
 import { type SessionStore } from '../streams/session-store.ts';
 import { type ModelFit } from './model-fit.ts';
-import { isQuietRescore, type SessionView } from '../journey/session-view.ts';
+import { type CloseReason, isQuietRescore, type SessionView } from '../journey/session-view.ts';
 
 /** Everything a tick produced besides signals, e.g. alerts; returns extra output records. */
 export interface TickHook {
@@ -68,6 +68,8 @@ export interface ProcessorOptions {
   emit?: EmitMode;
   /** With emit 'change': the risk move that is news on its own (default 0.05). */
   emitRiskStep?: number;
+  /** A partition with no event for this long closes its open sessions (streams/sessionize.ts); off when undefined. */
+  idleTimeoutMs?: number;
   /** Records in flight above which partitions are paused. */
   maxInFlight: number;
   log: Logger;
@@ -106,6 +108,14 @@ export interface ProcessorStats {
   deliveries: number;
   commits: number;
 }
+
+/**
+ * The trigger of outputs no record's hand-in produced: closes by the idle timer, and evictions
+ * (the evicted session may be another partition's). They are never taken for replays of
+ * something published before a restart: publishing again is at-least-once (same signal ids),
+ * suppressing could lose a final.
+ */
+const NOT_A_RECORD = 0x7fff_ffff_ffff_ffffn;
 
 interface ProcEnvelope extends ClickEnvelope {
   record: SourceRecord;
@@ -156,7 +166,7 @@ export class Processor {
   private failed: Error | undefined;
   private stopping = false;
   /** Offset of the record being handed to the sessionizer (closes it triggers are tagged with it). */
-  private currentOffset = -1n;
+  private currentOffset = NOT_A_RECORD;
   /** Closes and quiet re-scores → the offset of the record whose watermark produced them. */
   private readonly trigger = new WeakMap<object, bigint>();
   private readonly watermarks: PartitionWatermarks;
@@ -187,7 +197,7 @@ export class Processor {
   /** Starts the stream stages, then the consumer. Resolves once the consumer runs. */
   async run(): Promise<void> {
     await this.sink.connect();
-    const { store, tickMs, maxBatch } = this.options;
+    const { store, tickMs, maxBatch, idleTimeoutMs } = this.options;
     this.drained = new Promise<void>((resolve, reject) => {
       this.settle = { resolve, reject };
     });
@@ -196,13 +206,14 @@ export class Processor {
     });
     this.subscription = this.input
       .pipe(
-        journeySessions({ store, tickMs, maxBatch, closeOnComplete: false, watermarks: this.watermarks, flush: this.flushRequests }),
+        // a partition paused for backpressure is not idle
+        journeySessions({ store, tickMs, maxBatch, idleTimeoutMs, idleAllowed: () => !this.checkpoint.isPaused, closeOnComplete: false, watermarks: this.watermarks, flush: this.flushRequests }),
         // closes and quiet re-scores are emitted while the record that moved the watermark is
         // handed in (a quiet update's own events are older)
         tap((o) => {
           if (o.kind === 'update' && isQuietRescore(o)) this.trigger.set(o, this.currentOffset);
           if (o.kind !== 'close') return;
-          this.trigger.set(o, this.currentOffset);
+          this.trigger.set(o, o.reason === 'evicted' ? NOT_A_RECORD : this.currentOffset);
           const tp = this.slotTopic[o.partition];
           if (tp !== undefined && o.firstOffset >= 0n && o.lastOffset >= 0n) this.checkpoint.closedSession(tp.topic, tp.partition, o.firstOffset, o.lastOffset);
         }),
@@ -328,6 +339,7 @@ export class Processor {
       this.currentOffset = r.offset;
       this.options.onEvent?.(res.event);
       this.input.next({ event: res.event, partition: slot, offset: r.offset, record: r });
+      this.currentOffset = NOT_A_RECORD;
     }
     this.checkpoint.admit(first.topic, first.partition, records.length);
     this.maybeCut();
@@ -397,6 +409,7 @@ export class Processor {
         const offset = this.trigger.get(o) ?? o.lastOffset;
         replays.push(tp !== undefined && this.checkpoint.isReplay(tp.topic, tp.partition, offset));
         if (o.kind === 'close') metrics?.sessionsClosedTotal.inc();
+        if (o.kind === 'close' && o.reason === 'evicted') metrics?.sessionsEvictedTotal.inc();
       } else {
         const r = (o.envelope as ProcEnvelope).record;
         // duplicates and late events were handed in as events: they are not "processed"
@@ -534,6 +547,7 @@ export class Processor {
         modelVersion: scorer.modelVersion,
         emittedAt,
         final,
+        closeReason: final ? ((view as SessionView & { reason?: CloseReason }).reason ?? null) : null,
       };
       return { view, score, signal, final, replay: tick.replays[i] as boolean };
     });

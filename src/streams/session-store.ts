@@ -15,7 +15,7 @@
 // mode: the last DEDUPE_RING arrivals). A duplicate of an event that already fell out of the
 // window cannot change the image; it is only counted in eventCount.
 //
-// Sessions of one key (a session id, or a user) are split by the inactivity gap from the key's
+// Sessions of one key (a session id, or a user for events without one) are split by the inactivity gap from the key's
 // own events, never from other sessions' traffic: an event joins the open session of its key
 // whose [first − gap, last + gap] holds it, and opens a new one otherwise. So a key may have
 // several open sessions at once (a short chain through #link); an out-of-order event within the
@@ -35,6 +35,7 @@ import { NONE, SessionHeader, grown } from './session-header.ts';
 import { SlotIndex } from './slot-index.ts';
 import { type SlotRows } from './slot-rows.ts';
 import { StepRows } from './step-rows.ts';
+import { getHeapStatistics } from 'node:v8';
 import { ErrorCodes, JourneylensError } from '../errors.ts';
 import { z } from 'zod';
 import { componentOptions, gotValue, parseOptions } from '../options.ts';
@@ -47,14 +48,6 @@ const NO_OFFSET = 0x7fff_ffff_ffff_ffffn;
 const DIRTY = 1;
 /** Opened after an earlier open session of its key: no update until that one closes. */
 const HELD = 2;
-
-/**
- * What a session is keyed by: 'session' (its sessionId; an event without one is keyed by its
- * user), or 'user' (its userId, whatever its sessionId; an event without one is keyed by its
- * sessionId). Either way the inactivity gap splits a key's events into sessions.
- */
-export const SESSION_KEYS = ['session', 'user'] as const;
-export type SessionKey = (typeof SESSION_KEYS)[number];
 
 export type OfferResult = 'accepted' | 'duplicate' | 'late';
 
@@ -75,17 +68,29 @@ export interface QuietSession {
 export interface SessionStoreOptions {
   /** Slots allocated up front; the store grows by half when full (never beyond maxSessions). */
   initialCapacity?: number;
-  /** What sessions are keyed by (default 'session'). */
-  sessionKey?: SessionKey;
   /** Most open sessions; beyond it the least recently active one is evicted (default: no cap). */
   maxSessions?: number;
+}
+
+/** The per-session budget: bench/session-memory.ts measures the store against it (H = 32 steps). */
+export const SESSION_BYTES_BUDGET = 512;
+
+/**
+ * The default session cap: a quarter of the memory the process may use (the smaller of V8's heap
+ * limit and the container's memory limit) at SESSION_BYTES_BUDGET per session, at least 1000.
+ * The other three quarters are for the model (weights, wasm memory, the HNSW index), Kafka
+ * fetch buffers, batches in flight and the garbage collector's headroom. With Node's default
+ * 4 GiB heap limit: 2,097,152 sessions (1 GiB of session state).
+ */
+export function defaultMaxSessions(heapLimit: number = getHeapStatistics().heap_size_limit, memoryLimit: number | undefined = process.constrainedMemory?.()): number {
+  const budget = Math.min(heapLimit, memoryLimit !== undefined && memoryLimit > 0 ? memoryLimit : Number.POSITIVE_INFINITY);
+  return Math.max(1000, Math.floor(budget / 4 / SESSION_BYTES_BUDGET));
 }
 
 const capRule = gotValue('must be a positive integer (or left out for no cap)');
 const capacityRule = gotValue('must be a positive integer');
 const storeSchema = z.object({
   initialCapacity: z.number({ error: capacityRule }).int({ error: capacityRule }).min(1, { error: capacityRule }).optional(),
-  sessionKey: z.enum(SESSION_KEYS, { error: gotValue(`must be one of ${SESSION_KEYS.join(', ')}`) }).optional(),
   maxSessions: z.number({ error: capRule }).int({ error: capRule }).min(1, { error: capRule }).optional(),
 });
 
@@ -121,7 +126,6 @@ export class SessionStore {
   #lruTail = -1;
   #userIds: (string | null)[] = [];
   #lastEventIds: (string | undefined)[] = [];
-  readonly #byUser: boolean;
   readonly #maxSessions: number;
   #evictions = 0;
   #lastSlot = -1;
@@ -132,7 +136,6 @@ export class SessionStore {
     this.image = validateImageSpec(image);
     this.session = validateSessionizationSpec(session);
     const opts = parseOptions(storeSchema, options, componentOptions('session store'));
-    this.#byUser = opts.sessionKey === 'user';
     this.#maxSessions = opts.maxSessions ?? Number.POSITIVE_INFINITY;
     this.image.eventTypes.forEach((t, i) => this.#typeIndex.set(t, i));
     const steps = this.image.rowMode === 'steps';
@@ -140,11 +143,6 @@ export class SessionStore {
     this.#rows = steps ? new StepRows(this.image, this.#header) : new BucketRows(this.image, this.#header);
     this.#index = new SlotIndex(0);
     this.#grow(Math.min(Math.max(16, opts.initialCapacity ?? 1024), Math.max(16, this.#maxSessions)));
-  }
-
-  /** What sessions are keyed by. */
-  get sessionKey(): SessionKey {
-    return this.#byUser ? 'user' : 'session';
   }
 
   /** The session cap (Infinity when none). */
@@ -206,13 +204,11 @@ export class SessionStore {
   }
 
   /**
-   * Session key for an event (see SESSION_KEYS): by session, its sessionId, or its user when the
-   * sessionId is empty; by user, its userId, or its sessionId when it has no user.
+   * Session key for an event: its sessionId, or its user when the sessionId is empty (what
+   * ingestion gives with ingestion.sessionKey userId: docs/ingestion.md).
    */
   keyOf(event: ClickEvent): string {
-    const user = event.userId ?? '';
-    if (this.#byUser) return user !== '' || event.sessionId === '' ? `${USER_KEY_PREFIX}${user}` : event.sessionId;
-    return event.sessionId !== '' ? event.sessionId : `${USER_KEY_PREFIX}${user}`;
+    return event.sessionId !== '' ? event.sessionId : `${USER_KEY_PREFIX}${event.userId ?? ''}`;
   }
 
   /** The most recently opened open session of the event's key (a key may have several: see the file comment). */

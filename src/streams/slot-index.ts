@@ -1,6 +1,8 @@
 // A string → slot map for the session store: open addressing with linear probing over an
-// Int32Array, plus each slot's key and key hash. A JS Map entry costs ~40 B per session; this
-// costs 4 B of hash per slot and 4–8 B of table, which matters at a million open sessions.
+// Int32Array, plus each slot's key. A JS Map entry costs ~40 B per session; this costs 4–8 B of
+// table, which matters at a million open sessions. Key hashes are not stored (4 B per session):
+// a probe compares keys (V8 compares lengths first), and the rare moves (a deletion's backward
+// shift, growth) hash the keys they move again.
 import { fnv1a32 } from '../util/hash.ts';
 
 const EMPTY = -1;
@@ -8,7 +10,6 @@ const EMPTY = -1;
 export class SlotIndex {
   #table = new Int32Array(0);
   #mask = 0;
-  #hash = new Uint32Array(0);
   #keys: (string | undefined)[] = [];
   #size = 0;
 
@@ -23,9 +24,6 @@ export class SlotIndex {
 
   /** Makes room for slots [0, capacity). */
   grow(capacity: number): void {
-    const hash = new Uint32Array(capacity);
-    hash.set(this.#hash.subarray(0, Math.min(this.#hash.length, capacity)));
-    this.#hash = hash;
     this.#keys.length = capacity;
     // load factor ≤ 2/3
     let size = 16;
@@ -49,10 +47,8 @@ export class SlotIndex {
 
   /** Points `key` at `slot` (replacing the key's previous slot, if any) and records the slot's key. */
   set(key: string, slot: number): void {
-    const h = fnv1a32(key);
     this.#keys[slot] = key;
-    this.#hash[slot] = h;
-    const i = this.#find(key, h);
+    const i = this.#find(key, fnv1a32(key));
     if (i !== EMPTY) {
       this.#table[i] = slot;
       return;
@@ -74,7 +70,7 @@ export class SlotIndex {
       j = (j + 1) & mask;
       const s = t[j]!;
       if (s === EMPTY) break;
-      const home = this.#hash[s]! & mask;
+      const home = fnv1a32(this.#keys[s]!) & mask;
       const between = i <= j ? home > i && home <= j : home > i || home <= j;
       if (!between) {
         t[i] = s;
@@ -94,14 +90,14 @@ export class SlotIndex {
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const s = t[i]!;
       if (s === EMPTY) return EMPTY;
-      if (this.#hash[s] === h && this.#keys[s] === key) return i;
+      if (this.#keys[s] === key) return i;
     }
   }
 
   #place(slot: number): void {
     const t = this.#table;
     const mask = this.#mask;
-    let i = this.#hash[slot]! & mask;
+    let i = fnv1a32(this.#keys[slot]!) & mask;
     while (t[i] !== EMPTY) i = (i + 1) & mask;
     t[i] = slot;
   }

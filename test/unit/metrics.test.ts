@@ -11,6 +11,8 @@ const EXPECTED = [
   'journeylens_events_total',
   'journeylens_sessions_active',
   'journeylens_sessions_closed_total',
+  'journeylens_sessions_evicted_total',
+  'journeylens_sessions_max',
   'journeylens_encode_batch_size',
   'journeylens_encode_duration_seconds',
   'journeylens_assign_duration_seconds',
@@ -68,6 +70,8 @@ function exercised(): { registry: Registry; metrics: ReturnType<typeof createMet
   metrics.eventsTotal.inc({ topic: 'clicks', outcome: EventOutcomes.dlq });
   metrics.sessionsActive.set(12);
   metrics.sessionsClosedTotal.inc();
+  metrics.sessionsEvictedTotal.inc();
+  metrics.sessionsMax.set(2_097_152);
   metrics.encodeBatchSize.observe(16);
   metrics.encodeDurationSeconds.observe(0.02);
   metrics.assignDurationSeconds.observe(0.0003);

@@ -50,6 +50,11 @@ export class Checkpoint {
     );
   }
 
+  /** True while flow control holds partitions paused (their silence is not idleness). */
+  get isPaused(): boolean {
+    return this.flow.isPaused;
+  }
+
   /** Resolves once the replay marks of the current assignment were read (batches wait for it). */
   get ready(): Promise<void> {
     return this.replayReady;

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type Type } from 'avsc';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import avro, { type Type } from 'avsc';
+import { CLOSE_REASONS } from '../../../src/journey/session-view.ts';
 import {
   type ChurnAlert,
   type ClickEvent,
@@ -66,6 +69,7 @@ const sampleSignal: JourneySignal = {
   modelVersion: '2026.11.1',
   emittedAt: 1_700_000_061_000,
   final: false,
+  closeReason: null,
 };
 
 const sampleAlert: ChurnAlert = {
@@ -124,6 +128,24 @@ describe('contracts: TypeScript types match schemas/*.avsc', () => {
     expect(clickEventType().isValid({ ...sampleEvent, sessionId: null })).toBe(false);
     expect(journeySignalType().isValid({ ...sampleSignal, riskBand: 'extreme' })).toBe(false);
     expect(churnAlertType().isValid({ ...sampleAlert, eventCount: 1.5 })).toBe(false);
+  });
+
+  it('CloseReason symbols equal CLOSE_REASONS, and a final signal carries one', () => {
+    const f = fieldsOf(journeySignalType()).find((x) => x.name === 'closeReason')!;
+    const symbols = (f.type.types!.find((b) => b.typeName === 'enum') as unknown as { symbols: string[] }).symbols;
+    expect(symbols).toEqual([...CLOSE_REASONS]);
+    const final = { ...sampleSignal, final: true, closeReason: 'evicted' as const };
+    expect({ ...journeySignalType().fromBuffer(journeySignalType().toBuffer(final)) }).toEqual(final);
+    expect(journeySignalType().isValid({ ...sampleSignal, closeReason: 'crashed' })).toBe(false);
+  });
+
+  it('reads JourneySignal records written before closeReason existed (closeReason null), and older readers skip it', () => {
+    const type = journeySignalType();
+    const schema = JSON.parse(readFileSync(join(schemasDir(), 'journey-signal.avsc'), 'utf8')) as { fields: { name: string }[] };
+    const before = avro.Type.forSchema({ ...schema, fields: schema.fields.filter((x) => x.name !== 'closeReason') } as avro.Schema);
+    const { closeReason: _none, ...old } = sampleSignal;
+    expect({ ...type.fromBuffer(before.toBuffer(old), type.createResolver(before)) }).toEqual({ ...old, closeReason: null });
+    expect({ ...before.fromBuffer(type.toBuffer({ ...sampleSignal, final: true, closeReason: 'idle' }), before.createResolver(type)) }).toEqual({ ...old, final: true });
   });
 
   it('RiskBand symbols equal RISK_BANDS in both output schemas', () => {

@@ -7,7 +7,7 @@ import { type ImageSpec, type SessionizationSpec, defaultImageSpec, defaultSessi
 import { type SessionClose } from '../../../src/journey/session-view.ts';
 import { journeySessions } from '../../../src/streams/journey-sessions.ts';
 import { type ClickEnvelope, type SessionEvent, type SessionOutcome } from '../../../src/streams/outcomes.ts';
-import { type SessionKey, SessionStore } from '../../../src/streams/session-store.ts';
+import { SessionStore } from '../../../src/streams/session-store.ts';
 import { sessionize } from '../../../src/streams/sessionize.ts';
 import { click, env, tinyImage, tinySession } from './events.ts';
 
@@ -15,8 +15,8 @@ const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 5, 8);
 
 /** Runs envelopes through the sessionizer (closing what is open at the end) and returns every close. */
-function closesOf(envelopes: ClickEnvelope[], image: ImageSpec = defaultImageSpec, session: SessionizationSpec = defaultSessionizationSpec, sessionKey?: SessionKey): SessionClose[] {
-  const store = new SessionStore(image, session, sessionKey ? { sessionKey } : {});
+function closesOf(envelopes: ClickEnvelope[], image: ImageSpec = defaultImageSpec, session: SessionizationSpec = defaultSessionizationSpec): SessionClose[] {
+  const store = new SessionStore(image, session);
   const closes: SessionClose[] = [];
   from(envelopes)
     .pipe(sessionize({ store }))
@@ -144,38 +144,25 @@ describe('the gap splits a session by its own events', () => {
 });
 
 describe('session key', () => {
-  const events = [
-    click('e1', 'tab-1', T0, { userId: 'ann' }),
-    click('e2', 'tab-2', T0 + 5 * MIN, { userId: 'ann' }),
-    click('e3', 'tab-3', T0 + 50 * MIN, { userId: 'ann' }),
-    click('e4', 'tab-3', T0 + 51 * MIN, { userId: null }),
-  ];
-
-  it('by session (default): one session per sessionId', () => {
-    const closes = closesOf(events.map((e, i) => env(e, 0, i)));
-    expect(closes.map((c) => [c.sessionId, c.eventCount])).toEqual([
-      ['tab-1', 1],
-      ['tab-2', 1],
-      ['tab-3', 2],
+  it('by session: one session per sessionId, split by the gap', () => {
+    const events = [click('e1', 'tab-1', T0, { userId: 'ann' }), click('e2', 'tab-2', T0 + 5 * MIN, { userId: 'ann' }), click('e3', 'tab-2', T0 + 50 * MIN, { userId: 'ann' })];
+    expect(closesOf(events.map((e, i) => env(e, 0, i))).map((c) => [c.sessionId, c.eventCount, c.sessionStart])).toEqual([
+      ['tab-1', 1, T0],
+      ['tab-2', 1, T0 + 5 * MIN],
+      ['tab-2', 1, T0 + 50 * MIN],
     ]);
   });
 
-  it('by user: a user’s events split by the gap, whatever their sessionId; an event without a user keeps its sessionId', () => {
-    const closes = closesOf(
-      events.map((e, i) => env(e, 0, i)),
-      defaultImageSpec,
-      defaultSessionizationSpec,
-      'user',
-    );
-    expect(closes.map((c) => [c.sessionId, c.eventCount, c.userId])).toEqual([
+  it('by user (events without a sessionId, as ingestion.sessionKey userId gives them): a user’s events split by the gap', () => {
+    const events = [click('e1', '', T0, { userId: 'ann' }), click('e2', '', T0 + 5 * MIN, { userId: 'ann' }), click('e3', '', T0 + 50 * MIN, { userId: 'ann' }), click('e4', '', T0 + 6 * MIN, { userId: 'bob' })];
+    expect(closesOf(events.map((e, i) => env(e, 0, i))).map((c) => [c.sessionId, c.eventCount, c.userId])).toEqual([
       [`u:ann:${T0}`, 2, 'ann'],
+      [`u:bob:${T0 + 6 * MIN}`, 1, 'bob'],
       [`u:ann:${T0 + 50 * MIN}`, 1, 'ann'],
-      ['tab-3', 1, null],
     ]);
   });
 
-  it('refuses an unknown session key and a bad cap, naming the option and the choices', () => {
-    expect(() => new SessionStore(tinyImage, tinySession, { sessionKey: 'device' as SessionKey })).toThrow('session store: sessionKey must be one of session, user, got device');
+  it('refuses a cap below 1, naming the option', () => {
     expect(() => new SessionStore(tinyImage, tinySession, { maxSessions: 0 })).toThrow('session store: maxSessions must be a positive integer (or left out for no cap), got 0');
   });
 });

@@ -5,7 +5,7 @@ import { type JourneySignal } from '../../../src/contracts/records.ts';
 import { churnAlertType, journeySignalType } from '../../../src/contracts/schemas.ts';
 import { decodeOutput } from '../../../src/console/topic-reader.ts';
 
-const signal: JourneySignal = { signalId: 'a'.repeat(32), sessionId: 's-1', userId: null, eventCount: 3, windowStart: 1, windowEnd: 2, clusterId: -1, clusterLabel: 'novel', distance: 9.5, novel: true, churnRisk: 0.25, riskBand: 'low', modelVersion: 'm', emittedAt: 3, final: false };
+const signal: JourneySignal = { signalId: 'a'.repeat(32), sessionId: 's-1', userId: null, eventCount: 3, windowStart: 1, windowEnd: 2, clusterId: -1, clusterLabel: 'novel', distance: 9.5, novel: true, churnRisk: 0.25, riskBand: 'low', modelVersion: 'm', emittedAt: 3, final: false, closeReason: null };
 
 describe('decoding the output topics', () => {
   it('reads a signal written as JSON or as Avro to the same object', () => {

@@ -154,7 +154,8 @@ describe('session key', () => {
   });
 
   it('by user (events without a sessionId, as ingestion.sessionKey userId gives them): a user’s events split by the gap', () => {
-    const events = [click('e1', '', T0, { userId: 'ann' }), click('e2', '', T0 + 5 * MIN, { userId: 'ann' }), click('e3', '', T0 + 50 * MIN, { userId: 'ann' }), click('e4', '', T0 + 6 * MIN, { userId: 'bob' })];
+    // (bob's event comes before ann's at 50 min: after it, the watermark would make bob's late)
+    const events = [click('e1', '', T0, { userId: 'ann' }), click('e2', '', T0 + 5 * MIN, { userId: 'ann' }), click('e4', '', T0 + 6 * MIN, { userId: 'bob' }), click('e3', '', T0 + 50 * MIN, { userId: 'ann' })];
     expect(closesOf(events.map((e, i) => env(e, 0, i))).map((c) => [c.sessionId, c.eventCount, c.userId])).toEqual([
       [`u:ann:${T0}`, 2, 'ann'],
       [`u:bob:${T0 + 6 * MIN}`, 1, 'bob'],

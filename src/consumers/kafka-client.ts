@@ -82,14 +82,7 @@ export function createKafka(options: KafkaClientOptions): Kafka {
  * retry loop and stack trace. Uses its own quiet client so the probe's failures are not logged.
  */
 export async function assertBrokersReachable(brokers: string[], timeoutMs: number, security: KafkaSecurityOptions = {}): Promise<void> {
-  const probe = new Kafka({
-    clientId: 'journeylens-probe',
-    brokers,
-    ...securityConfig(security),
-    connectionTimeout: Math.min(timeoutMs, 3_000),
-    retry: { retries: 0 },
-    logLevel: logLevel.NOTHING,
-  });
+  const probe = probeClient(brokers, Math.min(timeoutMs, 3_000), security);
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -116,6 +109,76 @@ export async function assertBrokersReachable(brokers: string[], timeoutMs: numbe
     ErrorCodes.BROKER_UNREACHABLE,
     `cannot reach Kafka at ${brokers.join(',')} within ${Math.round(timeoutMs / 1000)}s (${reason}). Check --brokers (env JOURNEYLENS_BROKERS) and that the brokers are up; for a local broker run \`journeylens kafka start\`.`,
   );
+}
+
+/** A client that never retries and never logs: its failures are the answer, not noise. */
+function probeClient(brokers: string[], connectionTimeout: number, security: KafkaSecurityOptions): Kafka {
+  return new Kafka({ clientId: 'journeylens-probe', brokers, ...securityConfig(security), connectionTimeout, requestTimeout: connectionTimeout, retry: { retries: 0 }, logLevel: logLevel.NOTHING });
+}
+
+export interface BrokerWatch {
+  /** As of the last probe (true until the first one fails). */
+  reachable(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Asks the cluster for its metadata every `intervalMs` over a connection of its own, each probe
+ * bounded by `timeoutMs`, so /readyz follows a broker loss within about intervalMs + timeoutMs.
+ * The consumer alone notices much later: kafkajs spends its connection retries first (~10 s).
+ * A failed probe drops its connection, so the next one connects again from scratch.
+ */
+export function watchBrokers(brokers: string[], security: KafkaSecurityOptions = {}, options: { intervalMs?: number; timeoutMs?: number; onChange?: (reachable: boolean, err?: Error) => void } = {}): BrokerWatch {
+  const intervalMs = options.intervalMs ?? 1000;
+  const timeoutMs = options.timeoutMs ?? 1500;
+  const client = probeClient(brokers, timeoutMs, security);
+  let admin: Admin | undefined;
+  let ok = true;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let wake: (() => void) | undefined;
+  const probe = async (): Promise<void> => {
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      const a = (admin ??= client.admin({ retry: { retries: 0 } }));
+      const timedOut = new Promise<never>((_, reject) => {
+        deadline = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      await Promise.race([a.connect().then(() => a.describeCluster()), timedOut]);
+      if (!ok) options.onChange?.(true);
+      ok = true;
+    } catch (err) {
+      const dropped = admin;
+      admin = undefined;
+      void dropped?.disconnect().catch(() => undefined);
+      if (ok) options.onChange?.(false, err as Error);
+      ok = false;
+    } finally {
+      clearTimeout(deadline);
+    }
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      const started = Date.now();
+      await probe();
+      if (stopped) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, Math.max(0, intervalMs - (Date.now() - started)));
+        timer.unref();
+      });
+    }
+  })();
+  return {
+    reachable: () => ok,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      wake?.();
+      await loop;
+      await admin?.disconnect().catch(() => undefined);
+    },
+  };
 }
 
 function isAuthError(err: unknown): boolean {

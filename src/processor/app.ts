@@ -6,7 +6,7 @@ import { type RunConfig, checkRunConfig, configSection, inputTopics } from '../c
 import { type ChurnAlert, type ClickEvent, type JourneySignal } from '../contracts/records.ts';
 import { type SessionScorer, unscoredScorer } from '../contracts/scorer.ts';
 import { compileIngestion } from '../consumers/ingest.ts';
-import { assertBrokersReachable, assertTopicsExist, createKafka, ensureTopics } from '../consumers/kafka-client.ts';
+import { assertBrokersReachable, assertTopicsExist, createKafka, ensureTopics, watchBrokers } from '../consumers/kafka-client.ts';
 import { parseIngestionOptions } from '../consumers/options.ts';
 import { KafkajsSource } from '../consumers/source.ts';
 import { startConsumerLagPoller } from './consumer-lag.ts';
@@ -62,9 +62,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
   const metrics = createMetrics(registry);
   const ops = await startOpsServer({ registry, host: config.metricsHost, port: config.metricsPort });
   let joined = false;
-  let brokerOk = true;
   ops.setReadinessCheck('consumerJoined', () => joined);
-  ops.setReadinessCheck('brokerReachable', () => brokerOk);
 
   const security = {
     ssl: config.ssl,
@@ -148,6 +146,14 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
   const alertHooks: TickHook[] = [];
   if (config.alertsTopic) alertHooks.push(alertsHook(config, metrics, registry, log, sink, thresholds, hooks.onAlert));
 
+  const brokers = watchBrokers(config.brokers, security, {
+    onChange: (reachable, err) => {
+      if (reachable) log.info({ brokers: config.brokers }, 'the brokers answer again');
+      else log.warn({ brokers: config.brokers, err: err?.message }, 'lost the brokers: /readyz is false until they answer');
+    },
+  });
+  ops.setReadinessCheck('brokerReachable', () => brokers.reachable());
+
   let assignment: { topic: string; partitions: number[] }[] = [];
   let processor: Processor | undefined = undefined;
   const source = new KafkajsSource(kafka, {
@@ -158,7 +164,6 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     onJoin: (next) => {
       joined = true;
       metrics.rebalancesTotal.inc();
-      brokerOk = true;
       // kafkajs restarts every assigned partition from its committed offset after a rebalance,
       // so all session state is rebuilt from there (replay marks keep it from publishing twice)
       const lost = assignment.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })));
@@ -170,7 +175,6 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     onPausedChange: (paused) => metrics.partitionsPaused.set(paused),
     onCrash: (error, restart) => {
       joined = false;
-      brokerOk = !/connect|broker/i.test(error.message);
       log.error({ err: error, restart }, restart ? 'consumer crashed; restarting' : 'consumer crashed too often; giving up');
     },
   });
@@ -197,7 +201,12 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     ...(hooks.onSignal ? { onSignal: hooks.onSignal } : {}),
     ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
   });
-  await processor.run();
+  try {
+    await processor.run();
+  } catch (err) {
+    await brokers.stop();
+    throw err;
+  }
   const lagAdmin = kafka.admin();
   const lag = startConsumerLagPoller(metrics, lagAdmin, () => ({ groupId: config.group, topics: assignment.map((a) => a.topic), assignment: Object.fromEntries(assignment.map((a) => [a.topic, a.partitions])) }), {
     connect: () => lagAdmin.connect(),
@@ -218,6 +227,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
       stopping ??= (async () => {
         lag.stop();
         await proc.stop();
+        await brokers.stop();
         await lagAdmin.disconnect().catch(() => undefined);
         for (const h of alertHooks) await h.close?.();
         await model?.close();

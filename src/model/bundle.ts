@@ -80,6 +80,9 @@ export class BundleScorer implements SessionScorer {
   onEncode?: (batchSize: number, seconds: number) => void;
   onAssign?: (seconds: number) => void;
   private readonly totals: ScoringCosts = { views: 0, ...noStageTimes() };
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
+  private retiring: Promise<void> | undefined;
 
   constructor(
     readonly modelVersion: string,
@@ -144,7 +147,34 @@ export class BundleScorer implements SessionScorer {
     else await this.engine.pool.close();
   }
 
+  /** Batches handed to this scorer and not answered yet. */
+  get batchesInFlight(): number {
+    return this.inFlight;
+  }
+
+  /**
+   * Closes once every batch already handed to this scorer has been answered (a hot reload's old
+   * scorer: pipelined ticks cut before the swap are still being scored on it). The caller hands
+   * it no new batches.
+   */
+  retire(): Promise<void> {
+    this.retiring ??= (async () => {
+      if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+      await this.close();
+    })();
+    return this.retiring;
+  }
+
   private async scoreBatch(views: readonly SessionView[], detailed: boolean): Promise<ScoredBatch> {
+    this.inFlight++;
+    try {
+      return await this.scoreNow(views, detailed);
+    } finally {
+      if (--this.inFlight === 0) this.idle?.();
+    }
+  }
+
+  private async scoreNow(views: readonly SessionView[], detailed: boolean): Promise<ScoredBatch> {
     if ('pool' in this.engine) return this.engine.pool.score(views, detailed);
     const times = noStageTimes();
     const b = await this.engine.core.score(viewsInput(views), { detailed, times });

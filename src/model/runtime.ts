@@ -1,7 +1,8 @@
 // The model the processor serves: a verified bundle, its metrics, and hot reload. A reload
 // (SIGHUP, or a change in the bundle directory) loads and verifies the new bundle beside the
 // old one; only a bundle that passed every check replaces it, so a refused bundle leaves the
-// old model serving. New micro-batches use the new scorer; open sessions are kept.
+// old model serving. New micro-batches use the new scorer; open sessions are kept; the old
+// scorer (its worker threads) closes once the batches already handed to it are answered.
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Logger } from 'pino';
@@ -29,7 +30,7 @@ export interface ModelRuntimeOptions {
   log: Logger;
   metrics: Metrics;
   registry: Registry;
-  /** Watch the directory for changes (besides SIGHUP). */
+  /** Watch the directory for changes (besides SIGHUP; default true). */
   watch?: boolean;
   maxBatch?: number;
   /** Scoring worker threads (default 1). */
@@ -45,6 +46,8 @@ export class ModelRuntime {
   private watcher: FSWatcher | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private reloading: Promise<void> | undefined;
+  /** Old scorers waiting for their last batch (awaited by close()). */
+  private readonly retiring = new Set<Promise<void>>();
   private readonly tensorTimer: NodeJS.Timeout;
   private readonly reloads: Counter<'outcome'>;
   private readonly onHup = () => void this.reload('SIGHUP');
@@ -61,16 +64,26 @@ export class ModelRuntime {
     this.tensorTimer = setInterval(() => options.metrics.tensors.set(this.current.scorer.tensorCount()), 2000);
     this.tensorTimer.unref();
     process.on('SIGHUP', this.onHup);
-    if (options.watch ?? true) {
-      try {
-        this.watcher = watch(options.dir, () => {
-          clearTimeout(this.debounce);
-          // a copy of a bundle is many file events: wait until it has settled
-          this.debounce = setTimeout(() => void this.reload('directory changed'), 1500);
-        });
-      } catch (err) {
-        options.log.warn({ err, dir: options.dir }, 'cannot watch the bundle directory; hot reload only on SIGHUP');
-      }
+    this.watchDir();
+  }
+
+  /**
+   * Watches the directory --bundle names as it resolves now: after a symlink was pointed at a
+   * new bundle (and SIGHUP reloaded it), the watch moves to the new target.
+   */
+  private watchDir(): void {
+    const { options } = this;
+    if (!(options.watch ?? true)) return;
+    this.watcher?.close();
+    this.watcher = undefined;
+    try {
+      this.watcher = watch(options.dir, () => {
+        clearTimeout(this.debounce);
+        // a copy of a bundle is many file events: wait until it has settled
+        this.debounce = setTimeout(() => void this.reload('directory changed'), 1500);
+      });
+    } catch (err) {
+      options.log.warn({ err, dir: options.dir }, 'cannot watch the bundle directory; hot reload only on SIGHUP');
     }
   }
 
@@ -120,9 +133,16 @@ export class ModelRuntime {
         this.instrument(next);
         this.current = next;
         this.reloads.inc({ outcome: 'loaded' });
-        log.info({ why, dir, modelVersion: next.modelVersion, previous: old.modelVersion, riskThresholds: next.thresholds }, 'model bundle reloaded');
-        // batches already handed to the old scorer finish on it
-        setTimeout(() => void old.scorer.close(), 5000).unref();
+        const inFlight = old.scorer.batchesInFlight;
+        log.info({ why, dir, modelVersion: next.modelVersion, previous: old.modelVersion, riskThresholds: next.thresholds, previousBatchesInFlight: inFlight }, 'model bundle reloaded');
+        this.watchDir();
+        // batches already handed to the old scorer finish on it; then its workers stop
+        const retired = old.scorer.retire().then(
+          () => log.info({ modelVersion: old.modelVersion, batchesAnswered: inFlight }, 'previous model closed after its last batch'),
+          (err: unknown) => log.warn({ err, modelVersion: old.modelVersion }, 'previous model did not close cleanly'),
+        );
+        this.retiring.add(retired);
+        void retired.finally(() => this.retiring.delete(retired));
       } catch (err) {
         this.reloads.inc({ outcome: 'refused' });
         log.error({ why, dir, err: (err as Error).message, modelVersion: this.current.modelVersion }, 'model bundle refused; the previous model keeps serving');
@@ -139,6 +159,7 @@ export class ModelRuntime {
     clearTimeout(this.debounce);
     clearInterval(this.tensorTimer);
     await this.reloading;
+    await Promise.all(this.retiring);
     await this.current.scorer.close();
   }
 }

@@ -74,6 +74,21 @@ describe('scoring in worker threads (ScoringPool)', () => {
     expect(after.neighbours).toBeGreaterThan(before.neighbours);
   });
 
+  it('a retired scorer (hot reload) answers every batch already handed to it, then closes its workers', async () => {
+    const old = await loadBundle(dir, { workers: 2 });
+    const batches = [views(60, 21), views(60, 22), views(60, 23)];
+    const pending = batches.map((vs) => old.scorer.score(vs));
+    expect(old.scorer.batchesInFlight).toBe(3);
+    let closed = false;
+    const retired = old.scorer.retire().then(() => (closed = true));
+    const results = await Promise.all(pending);
+    results.forEach((r, i) => expect(r.length).toBe(batches[i]!.length));
+    await retired;
+    expect(closed).toBe(true);
+    expect(old.scorer.batchesInFlight).toBe(0);
+    await expect(old.scorer.score(views(5, 24))).rejects.toThrow(/closed/);
+  }, 60_000);
+
   it('refuses a worker count below 1, naming the option', async () => {
     await expect(loadBundle(dir, { workers: 0 })).rejects.toThrow(/--scoring-workers must be a positive integer/);
   });

@@ -134,8 +134,10 @@ function toClickEvent(f: MappedFields, rules: ValidationRules, context: Validati
   let durationMs = toOptionalNumber('durationMs', f.durationMs, rules);
   if (durationMs !== null) {
     if (durationMs < 0) throw new Invalid('invalid_value', `${labels.durationMs} must not be negative, got ${durationMs}.`);
-    // The schema says long: a fractional duration from JSON is rounded, not rejected.
+    // The schema says long: a fractional duration from JSON is rounded, not rejected; one beyond
+    // 2^53 (1e308, 9007199254740993) has no exact long (found by the ingestion fuzz).
     durationMs = Math.round(durationMs);
+    if (!Number.isSafeInteger(durationMs)) throw new Invalid('invalid_value', `${labels.durationMs} ${durationMs} is beyond 2^53 ms.`);
   }
   const value = toOptionalNumber('value', f.value, rules);
   const properties = toProperties(f.properties, rules.limits, labels.properties);

@@ -11,6 +11,7 @@ import { DLQ_REASONS } from '../../../src/contracts/dead-letters.ts';
 import { type IngestResult } from '../../../src/consumers/types.ts';
 import { clickEventType } from '../../../src/contracts/schemas.ts';
 import { FIXTURE_SCHEMAS, NOW, ingestion, record } from './fixtures.ts';
+import { hostileRecord } from '../../helpers/hostile-records.ts';
 
 const CLICK_EVENT_AVSC = '../../../schemas/click-event.avsc';
 const pipelines = {
@@ -27,7 +28,7 @@ const pipelines = {
 
 /** The one property every input must satisfy. */
 function assertWellFormed(r: IngestResult): void {
-  expect(['event', 'tombstone', 'dead']).toContain(r.kind);
+  expect(['event', 'tombstone', 'dead', 'no_consent']).toContain(r.kind);
   if (r.kind === 'dead') {
     expect(DLQ_REASONS).toContain(r.reason);
     expect(r.reason, r.message).not.toBe('internal_error');
@@ -137,5 +138,18 @@ describe('ingest never throws and always classifies (fuzz)', () => {
     fc.assert(fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (ops) => assertWellFormed(ingest(record(mutate(value, ops)), pipelines.foreign))), {
       numRuns: 400,
     });
+  });
+  it('hostile records (huge strings, deep nesting, NaN/Infinity/1e308/-0, Avro of another schema, tombstones) in every format, with and without a consent field', () => {
+    const consent = ingestion({ consent: 'consent' });
+    const seen = new Map<string, number>();
+    fc.assert(
+      fc.property(hostileRecord({ t0: NOW - 3_600_000, maxBytes: 1_100_000 }), (h) => {
+        seen.set(h.kind, (seen.get(h.kind) ?? 0) + 1);
+        for (const pipeline of [pipelines.json, pipelines.avro, pipelines.confluent, pipelines.jsonMapped, consent]) assertWellFormed(ingest(record(h.value, { key: h.key === null ? null : Buffer.from(h.key) }), pipeline));
+      }),
+      { numRuns: 600 },
+    );
+    // every family of hostile input was drawn
+    expect([...seen.keys()].map((k) => k.replace(/-(json|avro|raw|confluent-\d+)$/, '')).sort()).toEqual(expect.arrayContaining(['avro-special-number', 'bytes', 'deep-nesting', 'huge-string', 'json', 'shaped', 'special-number', 'tombstone', 'valid', 'wrong-avro']));
   });
 });

@@ -24,6 +24,7 @@ import { AlertPolicy } from '../sinks/alert-policy.ts';
 import { parseRiskSetting, resolveRiskSetting, type RiskThresholds } from '../contracts/risk.ts';
 import { KafkaSink, type OutRecord } from '../sinks/kafka-sink.ts';
 import { WebhookSink } from '../sinks/webhook.ts';
+import { parseDenyFields, pseudonymizer, readPseudonymKey } from '../sinks/privacy.ts';
 import { webhookMetrics } from '../sinks/webhook-metrics.ts';
 import { SessionStore, defaultMaxSessions } from '../streams/session-store.ts';
 import { quietMs } from '../journey/session-view.ts';
@@ -57,6 +58,8 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
   const flags = hooks.flags ?? {};
   const section = configSection('ingestion', flags);
   const ingestion = compileIngestion(parseIngestionOptions(section.value, 'ingestion'), { baseDir: section.baseDir, root: 'ingestion' });
+  const pseudonym = config.pseudonymizeKeyFile ? pseudonymizer(readPseudonymKey(config.pseudonymizeKeyFile)) : undefined;
+  const dlqDenyFields = parseDenyFields(config.dlqDenyFields);
 
   const registry = new Registry();
   const metrics = createMetrics(registry);
@@ -144,7 +147,14 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
   const scorer = hooks.scorer ?? (model ? () => (model as ModelRuntime).scorer() : () => unscoredScorer);
   const sink = new KafkaSink(kafka, config.exactlyOnce ? { transactionalId: config.transactionalId ?? `${config.group}-${config.clientId}` } : {});
   const alertHooks: TickHook[] = [];
-  if (config.alertsTopic) alertHooks.push(alertsHook(config, metrics, registry, log, sink, thresholds, hooks.onAlert));
+  try {
+    if (config.alertsTopic) alertHooks.push(alertsHook(config, metrics, registry, log, sink, thresholds, hooks.onAlert));
+  } catch (err) {
+    // e.g. bands the alert policy refuses: stop what started, or the process never exits
+    await model?.close();
+    await ops.stop();
+    throw err;
+  }
 
   const brokers = watchBrokers(config.brokers, security, {
     onChange: (reachable, err) => {
@@ -198,6 +208,8 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     metrics,
     hooks: [...alertHooks, ...(hooks.tickHooks ?? [])],
     fit: new ModelFit({ eventTypes: store.image.eventTypes, log, metrics }),
+    ...(pseudonym ? { pseudonym } : {}),
+    ...(dlqDenyFields.length > 0 ? { dlqDenyFields } : {}),
     ...(hooks.onSignal ? { onSignal: hooks.onSignal } : {}),
     ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
   });

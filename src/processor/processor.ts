@@ -27,6 +27,7 @@ import { type BatchContext, type RecordSource, type SourceRecord } from '../cons
 import { EventOutcomes, type Metrics } from '../metrics.ts';
 import { journeySignalType } from '../contracts/schemas.ts';
 import { buildDeadLetter } from '../sinks/dead-letter.ts';
+import { DLQ_REDACTED_HEADER, denyFields, pseudonymousSignal } from '../sinks/privacy.ts';
 import { type KafkaSink, type OutRecord } from '../sinks/kafka-sink.ts';
 import { type ClickEnvelope, type SessionOutcome } from '../streams/outcomes.ts';
 import { journeySessions } from '../streams/journey-sessions.ts';
@@ -77,6 +78,10 @@ export interface ProcessorOptions {
   hooks?: TickHook[];
   /** Counts unknown event types and novel signals, and says when the model does not fit the data. */
   fit?: ModelFit;
+  /** Pseudonymous ids on the signals topic (sinks/privacy.ts); hooks and onSignal see the real ones. */
+  pseudonym?: (id: string) => string;
+  /** Dotted paths removed from dead-letter copies (sinks/privacy.ts). */
+  dlqDenyFields?: string[][];
   /** Called for every signal after it was acknowledged (demo console, tests). */
   onSignal?: (signal: JourneySignal) => void;
   /** Called for every event handed to the sessionizer (the web console shows the last one's type and page). */
@@ -357,10 +362,14 @@ export class Processor {
   private toDeadLetter(record: IngestRecord, reason: DlqReason, message: string, topic: string | undefined): OutRecord | undefined {
     this.options.metrics?.dlqTotal.inc({ reason });
     if (!topic) {
-      this.options.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason, message }, 'unusable record (no --dlq-topic configured, so it is only logged)');
+      // the reason's message can quote the record's values: personal data stays out of info+ logs
+      this.options.log.warn({ topic: record.topic, partition: record.partition, offset: record.offset, reason }, 'unusable record (no --dlq-topic configured, so it is only logged)');
+      this.options.log.debug({ topic: record.topic, partition: record.partition, offset: record.offset, reason, message }, 'unusable record: detail');
       return undefined;
     }
     const m = buildDeadLetter(record, reason, message);
+    const denied = denyFields(record.value, this.options.dlqDenyFields ?? []);
+    if (denied) return { topic, key: m.key ?? null, value: denied.value, headers: { ...m.headers, [DLQ_REDACTED_HEADER]: denied.removed } };
     return { topic, key: m.key ?? null, value: m.value ?? null, ...(m.headers ? { headers: m.headers } : {}) };
   }
 
@@ -490,7 +499,8 @@ export class Processor {
         if (it.replay) this.stats.suppressed++;
         else if (!emit) this.stats.unchanged++;
         else {
-          out.push({ topic: this.options.signalsTopic, key: it.signal.userId ?? it.signal.sessionId, value: this.encodeSignal(it.signal) });
+          const pub = this.options.pseudonym ? pseudonymousSignal(it.signal, this.options.pseudonym) : it.signal;
+          out.push({ topic: this.options.signalsTopic, key: pub.userId ?? pub.sessionId, value: this.encodeSignal(pub) });
           published.push(it);
         }
       }

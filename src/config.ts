@@ -83,6 +83,11 @@ export const runOptions = [
 ] as const satisfies readonly OptionSpec[];
 
 type Specs = typeof runOptions;
+
+/** The Kafka connection options of `run`, for commands that read or write Kafka too (same flags, env and config file). */
+const CONNECTION_KEYS = ['brokers', 'clientId', 'connectTimeoutMs', 'ssl', 'sslCaFile', 'sslCertFile', 'sslKeyFile', 'saslMechanism', 'saslUsername', 'saslPassword', 'logLevel'] as const;
+type ConnectionKey = (typeof CONNECTION_KEYS)[number];
+export const connectionOptions = runOptions.filter((o): o is Extract<(typeof runOptions)[number], { key: ConnectionKey }> => (CONNECTION_KEYS as readonly string[]).includes(o.key));
 type ValueOf<S> = S extends { kind: 'list' } ? string[] : S extends { kind: 'int' | 'number' } ? number : S extends { kind: 'boolean' } ? boolean : string;
 type Resolved<T extends readonly OptionSpec[]> = {
   [S in T[number] as S extends { default: unknown } | { required: true } ? S['key'] : never]: ValueOf<S>;

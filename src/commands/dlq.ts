@@ -1,14 +1,9 @@
 import { type Command } from 'commander';
-import { addConfigOptions, type OptionSpec, resolveConfig, runOptions } from '../config.ts';
+import { addConfigOptions, connectionOptions, type OptionSpec, resolveConfig, runOptions } from '../config.ts';
 import { DLQ_REASONS, type DlqReason } from '../contracts/dead-letters.ts';
 import { assertBrokersReachable, assertTopicsExist, createKafka } from '../consumers/kafka-client.ts';
 import { createLogger } from '../log.ts';
 import { replayDeadLetters } from '../sinks/dead-letter-replay.ts';
-
-/** The Kafka connection options of `run`, read from the same flags, env and config file. */
-const CONNECTION_KEYS = ['brokers', 'clientId', 'connectTimeoutMs', 'ssl', 'sslCaFile', 'sslCertFile', 'sslKeyFile', 'saslMechanism', 'saslUsername', 'saslPassword', 'logLevel'] as const;
-type ConnectionKey = (typeof CONNECTION_KEYS)[number];
-const connectionOptions = runOptions.filter((o): o is Extract<(typeof runOptions)[number], { key: ConnectionKey }> => (CONNECTION_KEYS as readonly string[]).includes(o.key));
 
 export const dlqReplayOptions = [
   ...connectionOptions,

@@ -1,10 +1,37 @@
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
 import { type Command, Option } from 'commander';
+import { emptyCounts, readHistory, summarizeCounts } from '../history/history-source.ts';
+import { type HistoryFlags, addHistoryOptions, openHistory } from './history-options.ts';
 import { importKddCup2015 } from '../sim/kdd.ts';
 import { parseIntOption } from './parse.ts';
 
 /** `journeylens import <dataset>`: real data into the events/labels/spec layout the trainer reads. */
 export function registerImportCommand(program: Command): void {
-  const imp = program.command('import').description('convert a public data set into events.jsonl + labels.csv (+ spec.json) for train/eval');
+  const imp = program.command('import').description('convert your own records (import events) or a public data set (import kddcup2015) into the events.jsonl layout for train/eval/render');
+
+  const events = imp
+    .command('events')
+    .description(
+      'read your own records (a JSON Lines or Avro file, or a Kafka topic between --from and --until) through the ingestion config of --config, exactly as `run` reads them, ' +
+        'and write them as ClickEvents to DIR/events.jsonl; records without consent and unusable ones are left out and counted on stderr',
+    )
+    .requiredOption('--out <dir>', 'output directory (events.jsonl is written there)');
+  addHistoryOptions(events, 'the records to import');
+  events.action(async (opts: HistoryFlags & { out: string }) => {
+    const history = await openHistory(opts);
+    mkdirSync(opts.out, { recursive: true });
+    const file = join(opts.out, 'events.jsonl');
+    const out = createWriteStream(file);
+    const counts = emptyCounts();
+    for await (const { event } of readHistory(history.source, history.ingestion, counts)) {
+      if (!out.write(`${JSON.stringify(event)}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+    }
+    out.end();
+    await finished(out);
+    process.stdout.write(`${history.label}: ${summarizeCounts(counts)}\nwrote ${file}\n`);
+  });
 
   imp
     .command('kddcup2015')

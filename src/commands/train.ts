@@ -1,15 +1,17 @@
-// `journeylens train`: history (events + labels) → a verified model bundle directory. The
+// `journeylens train`: history (a file or a topic, read through the user's ingestion config) and
+// labels (a file, or derived with --churn-after) → a verified model bundle directory. The
 // training code is loaded when the command runs, so other commands (`run`) never load it.
 import cliProgress from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { ENCODER_KINDS, type EncoderKind } from '../model/encoder-model.ts';
 import { trainerDefaults } from '../training/options.ts';
 import type { TrainReport } from '../training/trainer.ts';
+import { type HistoryFlags, addHistoryOptions, churnAfterOption, openHistory } from './history-options.ts';
 import { parseIntOption } from './parse.ts';
 
-export interface TrainCommandOptions {
-  events: string;
-  labels: string;
+export interface TrainCommandOptions extends HistoryFlags {
+  labels?: string;
+  churnAfter?: number;
   out: string;
   spec?: string;
   seed: number;
@@ -23,11 +25,11 @@ export interface TrainCommandOptions {
 }
 
 export function registerTrainCommand(program: Command): void {
-  program
+  const cmd = program
     .command('train')
     .description('train a model bundle (encoder, clusters, HNSW indexes, churn readout, manifest) from click events and churn labels')
-    .requiredOption('--events <file>', 'click events, one JSON object per line, in event-time order (as written by simulate / import)')
-    .requiredOption('--labels <file>', 'labels.csv with the header "userId,churned" (1 = churned)')
+    .option('--labels <file>', 'labels.csv with the header "userId,churned" (1 = churned); or --churn-after')
+    .addOption(churnAfterOption())
     .requiredOption('--out <dir>', 'bundle directory to write (its previous files are replaced)')
     .option('--spec <file>', 'spec.json with the image and sessionization spec (default: spec.json beside --events, else the built-in defaults)')
     .addOption(new Option('--seed <n>', 'seed for every random choice: same data + seed give the same bundle').argParser(parseIntOption('--seed', 0, 0xffffffff)).default(trainerDefaults.seed))
@@ -37,8 +39,9 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--clusterer <name>', 'clustering of the sessions (in the cluster space: image shares, length, optionally the embedding; see docs/quality.md)').choices(['hdbscan', 'kmeans']).default(trainerDefaults.clusterer))
     .addOption(new Option('--k <n>', 'clusters for --clusterer kmeans (default: the k among 4–10 with the best silhouette)').argParser(parseIntOption('--k', 1, 10_000)))
     .addOption(new Option('--min-cluster-size <n>', 'HDBSCAN smallest cluster (default: 1% of the sessions HDBSCAN samples, at most 5,000; at least 10)').argParser(parseIntOption('--min-cluster-size', 2, 1_000_000)))
-    .option('--no-progress', 'no progress bar')
-    .action(async (opts: TrainCommandOptions) => {
+    .option('--no-progress', 'no progress bar');
+  addHistoryOptions(cmd, 'the history to train on (event-time order within a partition)');
+  cmd.action(async (opts: TrainCommandOptions) => {
       const report = await runTrain(opts);
       const t = report.manifest.training;
       const m = report.manifest.metrics;
@@ -49,6 +52,8 @@ export function registerTrainCommand(program: Command): void {
           `${m.ari === null ? '' : `, ARI vs archetypes ${Number(m.ari).toFixed(3)}`}\n`,
       );
       for (const c of report.clusters) process.stderr.write(`  cluster ${c.id}: ${c.label} (${c.size} sessions, churn ${(c.churnRate * 100).toFixed(1)}%)\n`);
+      const { clusterWarnings } = await import('../training/index.ts');
+      for (const w of clusterWarnings(report.clusters, Number(report.manifest.training.labelRate))) process.stderr.write(`warning: ${w}\n`);
     });
 }
 
@@ -57,9 +62,18 @@ export async function runTrain(opts: TrainCommandOptions): Promise<TrainReport> 
     process.stderr.write(`${m}\n`);
   };
   const showBar = opts.progress !== false && process.stderr.isTTY;
-  const { loadTrainingData, trainBundle } = await import('../training/index.ts');
-  log(`reading ${opts.events}`);
-  const data = await loadTrainingData({ events: opts.events, labels: opts.labels, ...(opts.spec !== undefined ? { spec: opts.spec } : {}) });
+  const { loadTrainingData, trainBundle, dataWarnings, describeTrainingData } = await import('../training/index.ts');
+  const history = await openHistory(opts);
+  log(`reading ${history.label}`);
+  const data = await loadTrainingData({
+    source: history.source,
+    ingestion: history.ingestion,
+    ...(opts.labels !== undefined ? { labels: opts.labels } : {}),
+    ...(opts.churnAfter !== undefined ? { churnAfterMs: opts.churnAfter } : {}),
+    ...(opts.spec !== undefined ? { spec: opts.spec } : {}),
+  });
+  for (const line of describeTrainingData(data)) log(line);
+  for (const w of dataWarnings(data)) log(`warning: ${w}`);
   const bar = new cliProgress.SingleBar(
     { format: 'epoch {epoch}/{epochs} [{bar}] {percentage}% | loss {loss} | val {val} | {ips} images/s', stream: process.stderr, hideCursor: true },
     cliProgress.Presets.shades_classic,

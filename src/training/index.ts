@@ -19,3 +19,4 @@ export * from './readout-fit.ts';
 export * from './bundle-writer.ts';
 export * from './evaluate.ts';
 export * from './metrics-quality.ts';
+export * from './data-warnings.ts';

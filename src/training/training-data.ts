@@ -23,8 +23,10 @@ import { dirname, join } from 'node:path';
 import { Subject } from 'rxjs';
 import { type ClickEvent } from '../contracts/records.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
-import { loadDataSpec } from '../history/data-spec.ts';
-import { clickEventLines } from '../history/events-jsonl.ts';
+import { loadPartialDataSpec } from '../history/data-spec.ts';
+import { type HistoryCounts, type HistorySource, defaultIngestion, describeSource, emptyCounts, readHistory, summarizeCounts } from '../history/history-source.ts';
+import { type LearnedVocabulary, VocabularyCounter, chooseVocabulary } from '../history/vocabulary.ts';
+import { type Ingestion } from '../consumers/ingest.ts';
 import { type ClickEnvelope, type SessionEvent } from '../streams/outcomes.ts';
 import { SessionStore } from '../streams/session-store.ts';
 import { type SessionView } from '../journey/session-view.ts';
@@ -51,8 +53,14 @@ export interface TrainingSession {
 export interface TrainingData {
   spec: DataSpec;
   sessions: TrainingSession[];
-  /** Events read from the file (after the horizon filter). */
+  /** Events read (after the horizon filter). */
   events: number;
+  /** What the history held: events, records without consent, unusable records by reason. */
+  input: HistoryCounts;
+  /** Where the labels came from, and for derived labels (churnAfterMs) their counts. */
+  labels: LabelSummary;
+  /** Set when the spec named no event types: the vocabulary chosen for the data (vocabulary.ts). */
+  vocabulary?: LearnedVocabulary;
   late: number;
   duplicates: number;
   /** Sessions with a label / all sessions. */
@@ -64,10 +72,40 @@ export interface TrainingData {
   hasArchetypes: boolean;
 }
 
+/** How sessions got their labels. */
+export type LabelSummary =
+  | { source: 'file'; path: string }
+  | { source: 'none' }
+  | {
+      source: 'churnAfter';
+      churnAfterMs: number;
+      churned: number;
+      retained: number;
+      /** Sessions whose last event is closer than churnAfterMs to the end of the history, with no later session of their user: left unlabelled. */
+      tooRecent: number;
+      /** Users with only too-recent sessions (counted once). */
+      tooRecentUsers: number;
+      /** Sessions without a userId: nothing can follow them, so they are left unlabelled. */
+      noUser: number;
+      /** Event time of the newest event (the end of the history). */
+      historyEnd: number;
+    };
+
 export interface TrainingDataOptions {
-  events: string;
+  /** The events file (JSON Lines or Avro container); `source` replaces it (e.g. a topic). */
+  events?: string;
+  source?: HistorySource;
+  /** The user's ingestion config (mapping, consent, …); default: ClickEvent JSON as written. */
+  ingestion?: Ingestion;
+  /**
+   * Derive labels from the history itself: a session's user churned when no session of that
+   * user starts within this long (event time) after the session's last event.
+   */
+  churnAfterMs?: number;
   /** labels.csv (`userId,churned`); without it every session is unlabelled. */
   labels?: string;
+  /** The spec itself (e.g. a bundle's, for evaluation); replaces `spec`. */
+  dataSpec?: DataSpec;
   /** spec.json; default: spec.json beside the events file, else the built-in defaults. */
   spec?: string;
   /** archetypes.csv; default: beside the events file when present. */
@@ -78,6 +116,53 @@ export interface TrainingDataOptions {
   /** Keep only these users' events (e.g. a train/test split); applied before sessionizing. */
   users?: ReadonlySet<string>;
   onProgress?: (events: number) => void;
+}
+
+/**
+ * Labels from the history itself (train --churn-after): a session is churned when its user has
+ * no later session starting within `afterMs` of its last event, retained when one does; when
+ * the history ends sooner than that after it and nothing followed, it is too recent to tell.
+ */
+export function deriveChurnLabels(sessions: TrainingSession[], afterMs: number, historyEnd: number): Extract<LabelSummary, { source: 'churnAfter' }> {
+  const starts = new Map<string, number[]>();
+  for (const s of sessions) if (s.userId !== null) (starts.get(s.userId) ?? starts.set(s.userId, []).get(s.userId)!).push(s.final.sessionStart);
+  for (const list of starts.values()) list.sort((a, b) => a - b);
+  const out = { source: 'churnAfter' as const, churnAfterMs: afterMs, churned: 0, retained: 0, tooRecent: 0, tooRecentUsers: 0, noUser: 0, historyEnd };
+  const recentUsers = new Set<string>();
+  const labelledUsers = new Set<string>();
+  for (const s of sessions) {
+    if (s.userId === null) {
+      s.label = Number.NaN;
+      out.noUser++;
+      continue;
+    }
+    const end = s.final.windowEnd;
+    const list = starts.get(s.userId)!;
+    // the first start after this session's last event (binary search)
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]! > end) hi = mid;
+      else lo = mid + 1;
+    }
+    const next = list[lo];
+    if (next !== undefined && next - end <= afterMs) {
+      s.label = 0;
+      out.retained++;
+    } else if (end + afterMs <= historyEnd) {
+      s.label = 1;
+      out.churned++;
+    } else {
+      s.label = Number.NaN;
+      out.tooRecent++;
+      recentUsers.add(s.userId);
+      continue;
+    }
+    labelledUsers.add(s.userId);
+  }
+  for (const u of recentUsers) if (!labelledUsers.has(u)) out.tooRecentUsers++;
+  return out;
 }
 
 export const defaultPrefixFractions = [0.25, 0.5, 0.75] as const;
@@ -146,14 +231,38 @@ function choosePrefixes(snapshots: readonly SessionView[], final: SessionView, f
 
 /** Streams the events file through the live sessionizer; see the file comment. */
 export async function loadTrainingData(options: TrainingDataOptions): Promise<TrainingData> {
-  const spec = loadDataSpec(options.spec, options.events);
+  const source: HistorySource | undefined = options.source ?? (options.events !== undefined ? { kind: 'file', path: options.events } : undefined);
+  if (source === undefined) throw new UserError(ErrorCodes.CONFIG_INVALID, 'training data needs --events FILE, or --brokers and --topic.', { exitCode: 2 });
+  if (options.labels !== undefined && options.churnAfterMs !== undefined) {
+    throw new UserError(ErrorCodes.CONFIG_INVALID, '--labels and --churn-after both say who churned: give one of them.', { exitCode: 2 });
+  }
+  const ingestion = options.ingestion ?? defaultIngestion();
+  const eventsFile = source.kind === 'file' ? source.path : undefined;
+  const loaded = options.dataSpec !== undefined ? { spec: options.dataSpec, eventTypesGiven: true, pageBucketsGiven: true } : loadPartialDataSpec(options.spec, eventsFile);
+  let spec = loaded.spec;
+  let vocabulary: LearnedVocabulary | undefined;
+  const keep = (event: ClickEvent, firstTime: number): boolean =>
+    (options.horizonMs === undefined || event.timestamp < firstTime + options.horizonMs) && (!options.users || options.users.has(event.userId ?? ''));
+  if (!loaded.eventTypesGiven) {
+    // a first pass counts the types (a topic's second read sees the same offsets: `until` is
+    // resolved to offsets per read, so pass the same explicit bounds for a topic being written to)
+    const counter = new VocabularyCounter();
+    let first = Number.NaN;
+    for await (const { event } of readHistory(source, ingestion)) {
+      if (Number.isNaN(first)) first = event.timestamp;
+      if (keep(event, first)) counter.add(event);
+    }
+    vocabulary = chooseVocabulary(counter, spec.image.pageBuckets, loaded.pageBucketsGiven);
+    spec = { ...spec, image: { ...spec.image, eventTypes: vocabulary.eventTypes, pageBuckets: vocabulary.pageBuckets } };
+  }
   const fractions = options.prefixFractions ?? defaultPrefixFractions;
   const hash = createHash('sha256');
   hash.update(JSON.stringify(spec));
   const labels = options.labels !== undefined ? readLabels(options.labels) : new Map<string, number>();
   if (options.labels !== undefined) hash.update(readFileSync(options.labels));
-  const archetypePath = options.archetypes ?? join(dirname(options.events), 'archetypes.csv');
-  const archetypes = existsSync(archetypePath) ? readCsvPairs(archetypePath, 'sessionId,archetype', '--archetypes') : undefined;
+  if (options.churnAfterMs !== undefined) hash.update(`churnAfterMs=${options.churnAfterMs}`);
+  const archetypePath = options.archetypes ?? (eventsFile !== undefined ? join(dirname(eventsFile), 'archetypes.csv') : undefined);
+  const archetypes = archetypePath !== undefined && existsSync(archetypePath) ? readCsvPairs(archetypePath, 'sessionId,archetype', '--archetypes') : undefined;
 
   const store = new SessionStore(spec.image, spec.sessionization);
   const open = new Map<number, OpenSession>();
@@ -210,26 +319,41 @@ export async function loadTrainingData(options: TrainingDataOptions): Promise<Tr
 
   let events = 0;
   let firstEventTime = Number.NaN;
-  if (!existsSync(options.events)) throw new UserError(ErrorCodes.INPUT_INVALID, `--events ${options.events}: no such file.`, { exitCode: 2 });
-  for await (const { event, line } of clickEventLines(options.events)) {
+  let historyEnd = Number.NEGATIVE_INFINITY;
+  const counts = emptyCounts();
+  // Partitions are hashed apart (a topic's partitions interleave differently on every read) and
+  // combined in partition order; a file is one partition, hashed line by line as it always was.
+  const partitionHashes = new Map<number, ReturnType<typeof createHash>>();
+  for await (const { event, partition, value } of readHistory(source, ingestion, counts)) {
     if (Number.isNaN(firstEventTime)) firstEventTime = event.timestamp;
-    if (options.horizonMs !== undefined && event.timestamp >= firstEventTime + options.horizonMs) continue;
-    if (options.users && !options.users.has(event.userId ?? '')) continue;
-    hash.update(line);
+    if (!keep(event, firstEventTime)) continue;
+    let ph = partitionHashes.get(partition);
+    if (ph === undefined) partitionHashes.set(partition, (ph = partition === 0 && source.kind === 'file' ? hash : createHash('sha256')));
+    ph.update(value);
     events++;
+    if (event.timestamp > historyEnd) historyEnd = event.timestamp;
     current = event;
-    input.next({ event, partition: 0, offset: BigInt(events) });
+    // a running offset: unique over partitions (training keys nothing by offset per partition)
+    input.next({ event, partition, offset: BigInt(events) });
     if (failure !== undefined) throw failure;
     if (options.onProgress && events % 10_000 === 0) options.onProgress(events);
   }
   input.complete();
   if (failure !== undefined) throw failure;
-  if (sessions.length === 0) throw new UserError(ErrorCodes.INPUT_INVALID, `--events ${options.events}: no sessions (the file holds no usable events).`, { exitCode: 2 });
+  for (const [p, ph] of [...partitionHashes].sort((a, b) => a[0] - b[0])) if (ph !== hash) hash.update(`${p}:${ph.digest('hex')}`);
+  if (sessions.length === 0) {
+    throw new UserError(ErrorCodes.INPUT_INVALID, `${describeSource(source)}: no sessions: ${summarizeCounts(counts)}. Check the ingestion config (docs/ingestion.md); journeylens inspect proposes one.`, { exitCode: 2 });
+  }
+  let labelSummary: LabelSummary = options.labels !== undefined ? { source: 'file', path: options.labels } : { source: 'none' };
+  if (options.churnAfterMs !== undefined) labelSummary = deriveChurnLabels(sessions, options.churnAfterMs, historyEnd);
   const labelled = sessions.filter((s) => !Number.isNaN(s.label)).length;
   return {
     spec,
     sessions,
     events,
+    input: counts,
+    labels: labelSummary,
+    ...(vocabulary !== undefined ? { vocabulary } : {}),
     late,
     duplicates,
     labelRate: labelled / sessions.length,

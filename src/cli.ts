@@ -10,6 +10,7 @@ import { registerRenderCommand } from './commands/render.ts';
 import { registerConfigCommand } from './commands/config.ts';
 import { registerTrainCommand } from './commands/train.ts';
 import { registerEvalCommand } from './commands/eval.ts';
+import { registerInspectCommand } from './commands/inspect.ts';
 import { registerDlqCommands } from './commands/dlq.ts';
 import { registerUiCommand } from './commands/ui.ts';
 import { JourneylensError, UserError } from './errors.ts';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerConfigCommand(program);
   registerTrainCommand(program);
   registerEvalCommand(program);
+  registerInspectCommand(program);
   registerDlqCommands(program);
   registerUiCommand(program);
   return program;

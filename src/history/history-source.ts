@@ -33,6 +33,8 @@ export type HistorySource =
       from?: TopicPosition;
       /** Exclusive; default: the end of each partition when the read starts. */
       until?: TopicPosition;
+      /** At most this many records of each partition (from `from`). */
+      maxPerPartition?: number;
     };
 
 /** One event of the history, with where it sits (partition, offset) for the sessionizer. */
@@ -121,8 +123,9 @@ const AVRO_MAGIC = Buffer.from('Obj\x01', 'latin1');
 
 /**
  * The first `limit` records of a source, decoded but not mapped (for `inspect`): JSON Lines
- * parsed, an Avro container file's records as written, a topic's values by the ingestion
- * format of that topic (JSON unless configured). Undecodable records are counted in `bad`.
+ * parsed, an Avro container file's records as written, a topic's values (the first
+ * limit / partitions of each partition) by the ingestion format of that topic (JSON unless
+ * configured). Undecodable records are counted in `bad`.
  */
 export async function sampleRecords(source: HistorySource, ingestion: Ingestion, limit: number): Promise<{ records: object[]; bad: number; read: number }> {
   const records: object[] = [];
@@ -135,8 +138,21 @@ export async function sampleRecords(source: HistorySource, ingestion: Ingestion,
     return read >= limit;
   };
   if (source.kind === 'topic') {
+    // An even share of every partition, in partition and offset order: the same sample however
+    // the partitions' batches interleave, and every partition represented.
+    const admin = source.kafka.admin();
+    await admin.connect();
+    let partitions: number;
+    try {
+      partitions = Math.max(1, (await admin.fetchTopicOffsets(source.topic).catch(() => [])).length);
+    } finally {
+      await admin.disconnect();
+    }
     const decoder = ingestion.forTopic(source.topic).decoder;
-    for await (const r of readTopicRecords(source)) {
+    const all: IngestRecord[] = [];
+    for await (const r of readTopicRecords({ ...source, maxPerPartition: Math.ceil(limit / partitions) })) all.push(r);
+    all.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+    for (const r of all) {
       const d = r.value === null ? undefined : decoder.decode(r.value);
       if (take(d?.ok ? d.value : undefined)) break;
     }
@@ -296,6 +312,8 @@ export async function* readTopicRecords(source: Extract<HistorySource, { kind: '
   try {
     if (!(await admin.listTopics()).includes(topic)) throw new UserError(ErrorCodes.CONFIG_INVALID, `--topic ${topic}: no such topic on the cluster.`, { exitCode: 2 });
     ranges = await resolveRanges(admin, topic, source.from ?? { kind: 'earliest' }, source.until ?? { kind: 'latest' });
+    const max = source.maxPerPartition;
+    if (max !== undefined) ranges = ranges.map((r) => ({ ...r, until: r.until - r.from > BigInt(max) ? r.from + BigInt(max) : r.until }));
   } finally {
     await admin.disconnect();
   }
@@ -309,6 +327,8 @@ export async function* readTopicRecords(source: Extract<HistorySource, { kind: '
   // the batch, so a large topic is never held in memory.
   let slot: { records: IngestRecord[]; taken: () => void } | undefined;
   let wake: (() => void) | undefined;
+  let release: (() => void) | undefined;
+  let stopped = false;
   let failure: unknown;
   let finished = false;
   const signal = (): void => {
@@ -323,7 +343,7 @@ export async function* readTopicRecords(source: Extract<HistorySource, { kind: '
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
         const range = pending.get(batch.partition);
-        if (range === undefined) return;
+        if (range === undefined || stopped) return;
         const out: IngestRecord[] = [];
         for (const m of batch.messages) {
           const offset = BigInt(m.offset);
@@ -337,7 +357,7 @@ export async function* readTopicRecords(source: Extract<HistorySource, { kind: '
           pending.delete(batch.partition);
           consumer.pause([{ topic, partitions: [batch.partition] }]);
         }
-        if (out.length > 0) {
+        if (out.length > 0 && !stopped) {
           await new Promise<void>((taken) => {
             slot = { records: out, taken };
             signal();
@@ -361,7 +381,9 @@ export async function* readTopicRecords(source: Extract<HistorySource, { kind: '
       if (slot !== undefined) {
         const { records, taken } = slot;
         slot = undefined;
+        release = taken;
         for (const e of records) yield e;
+        release = undefined;
         taken();
         continue;
       }
@@ -370,9 +392,11 @@ export async function* readTopicRecords(source: Extract<HistorySource, { kind: '
       await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {
-    // a batch handler still waiting for its slot must not hold the disconnect up
-    const s = slot as { taken: () => void } | undefined;
-    s?.taken();
+    // a batch handler still waiting (its batch offered, or being read when the reader stopped
+    // early, e.g. inspect's sample) must not hold the disconnect up
+    stopped = true;
+    (slot as { taken: () => void } | undefined)?.taken();
+    (release as (() => void) | undefined)?.();
     await consumer.disconnect().catch(() => undefined);
     const cleanup = kafka.admin();
     await cleanup

@@ -101,3 +101,20 @@ export function referenceSessions(sessions: readonly ForeignSession[], gapMs: nu
   }
   return out;
 }
+
+/** The shape of docs/quickstart.md (as issue 17's public data set): session, user, page id, ms time, type. */
+export interface QuickstartRecord {
+  session: number;
+  user: number;
+  aid: number;
+  ts: number;
+  type: string;
+}
+
+/** The quickstart's own type names for the generator's kinds of event. */
+export const QUICKSTART_TYPES: Record<(typeof FOREIGN_TYPES)[number], string> = { clicks: 'clicks', carts: 'carts', orders: 'orders', search_q: 'searches', help_req: 'help', wish: 'wishlist' };
+
+/** A record generated with `time: 's'` in the quickstart's shape. */
+export function quickstartRecord(r: ForeignRecord): QuickstartRecord {
+  return { session: r.visit, user: r.shopper, aid: r.aid, ts: Number(r.when) * 1000, type: QUICKSTART_TYPES[r.action as (typeof FOREIGN_TYPES)[number]] };
+}

@@ -25,7 +25,8 @@ describe('docs/journey-image.md sessionization settings', () => {
   });
 
   it('gives a config file whose idle timeout, session cap and session key journeylens takes', async () => {
-    const [file] = codeBlocks(DOC, 'json');
+    // the config file, not the spec.json the doc also shows
+    const file = codeBlocks(DOC, 'json').find((b) => b.includes('"ingestion"'));
     const path = join(tempDir(), 'journeylens.json');
     writeFileSync(path, file!);
     const r = await runCli('config', 'print', '--brokers', 'localhost:9092', '--input', 'clicks', '--config', path);

@@ -6,7 +6,7 @@ import { codeBlocks } from '../../helpers/docs.ts';
 
 describe('docs/journey-image.md: spec.json', () => {
   it('the complete example is valid and every value in it is the default', () => {
-    const [example] = codeBlocks('docs/journey-image.md', 'json');
+    const example = codeBlocks('docs/journey-image.md', 'json').find((b) => b.includes('"image"'));
     expect(parseDataSpec(example!, 'docs/journey-image.md')).toEqual({ image: defaultImageSpec, sessionization: defaultSessionizationSpec });
   });
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { resolveConfig, runOptions } from '../../src/config.ts';
+import { codeBlocks } from '../helpers/docs.ts';
 import { ensureTool } from '../helpers/tools.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -245,6 +246,18 @@ describe('helm template', () => {
     expect(ingress.spec.ingressClassName).toBe('nginx');
     expect(ingress.spec.tls).toEqual([{ secretName: 'churn-tls', hosts: ['churn.example.com'] }]);
     expect(ingress.spec.rules).toEqual([{ host: 'churn.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'jl-journeylens', port: { name: 'console' } } } }] } }]);
+  });
+
+  it("renders the console with docs/console.md's helm line: the Secret the doc creates, one replica", () => {
+    const lines = codeBlocks('docs/console.md', 'sh').flatMap((b) => b.split('\n'));
+    const secret = /^kubectl create secret generic (\S+) --from-literal=token=/.exec(lines.find((l) => l.startsWith('kubectl create secret')) ?? '');
+    const install = lines.find((l) => l.startsWith('helm install '))?.split(/\s+/);
+    expect(install?.slice(0, 4)).toEqual(['helm', 'install', 'jl', 'helm/journeylens']);
+    const ms = render(install!.slice(4));
+    expect(env(ms).JOURNEYLENS_UI_TOKEN_FILE.value).toBe('/etc/journeylens/secrets/console/token');
+    expect(one(ms, 'Deployment').spec.template.spec.volumes).toContainEqual(expect.objectContaining({ secret: expect.objectContaining({ secretName: secret?.[1] }) }));
+    expect(one(ms, 'Service').spec.ports).toContainEqual({ name: 'console', port: 9465, targetPort: 'console', protocol: 'TCP' });
+    expect(one(ms, 'Deployment').spec.replicas).toBe(1);
   });
 
   it('keeps names within 63 characters and honours name overrides', () => {

@@ -101,16 +101,20 @@ describe('web console (real broker, real processor, headless Chromium)', () => {
     expect(trouble).toEqual({ dialogs: [], errors: [], consoleErrors: [] });
   });
 
-  it('puts an alert raised during the test in the feed within 2 s of its publication, and looks its session up with its journey image', async () => {
+  it('puts an alert raised during the test in the feed within 2 s of its publication, and looks its session up with its journey image', async ({ annotate }) => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const trouble = recordTrouble(page);
     await page.goto(`${url}/`);
     await page.waitForSelector('#conn[data-state="live"]', { timeout: 20_000 });
     const sessionId = uniqueName('s-churn');
+    const produced = Date.now();
     await produce(kafka, input, journey(sessionId, 'u-churn', ALERTING_TYPES));
     const alert = await alertOf(alertsTopic, sessionId);
+    const onTopic = Date.now();
     // the test sees the alert on the topic; the page must have it (or get it) within 2 s
     const item = await page.waitForSelector(`#feed > li[data-alert-id="${alert.alertId}"]`, { timeout: 2_000 });
+    // the figures for the record (vitest --reporter=verbose prints them), not a timed assertion
+    await annotate(`alert in the feed ${Date.now() - onTopic} ms after the test read it from the topic, ${Date.now() - produced} ms after the journey was produced`);
     expect(await item.getAttribute('data-band')).toBe(alert.riskBand);
     expect(await item.textContent()).toContain(alert.reason);
 

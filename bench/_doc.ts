@@ -10,7 +10,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 const root = join(import.meta.dirname, '..');
 const file = process.argv[2] ?? join(root, 'bench', 'results', 'latest.json');
-const run = JSON.parse(readFileSync(file, 'utf8')) as { at: string; quick: boolean; node?: string; seconds?: number; results: Record<string, Json> };
+const run = JSON.parse(readFileSync(file, 'utf8')) as { at: string; quick: boolean; node?: string; seconds?: number; machine?: Json; results: Record<string, Json> };
 const r = run.results;
 
 const n = (x: unknown, digits = 0): string => (typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 }) : '—');
@@ -39,6 +39,16 @@ p('`node --expose-gc --import tsx bench/<name>.ts [--quick]`.');
 p();
 p(`Run: **${run.quick ? 'quick form (--quick)' : 'full form'}**, ${run.at.replace('T', ' ').slice(0, 16)} UTC${run.node ? `, Node ${run.node}` : ''}${run.seconds ? `, ${n(run.seconds / 60, 1)} min in all` : ''}. Benchmarks that failed: ${Object.entries(r).filter(([, v]) => !ok(v)).map(([k, v]) => `${k} (${v.error})`).join(', ') || 'none'}.`);
 p();
+const machine = run.machine;
+if (machine && machine.load?.samples > 0) {
+  const busiest = Object.entries(machine.perBenchmark as Record<string, Json>).filter(([, t]) => t.load.samples > 0).sort((a, b) => b[1].load.mean1 - a[1].load.mean1)[0];
+  p(`Machine: ${machine.cpus} cores, shared. The 1-minute load average, sampled every 5 s through the run, was ${n(machine.load.mean1, 2)} on average (${n(machine.load.mean1 / machine.cpus, 1)} per core) and at most ${n(machine.load.max1, 2)}${busiest ? `; highest during \`${busiest[0]}\` (mean ${n(busiest[1].load.mean1, 2)})` : ''}. ${machine.load.mean1 > machine.cpus ? 'The box was oversubscribed for this run, so absolute figures are low; the ratios to the in-run baselines are what to compare.' : 'The box was not oversubscribed on average for this run.'}`);
+  p();
+  p('| Benchmark | minutes | load average (mean, max) |');
+  p('|---|---|---|');
+  for (const [name, t] of Object.entries(machine.perBenchmark as Record<string, Json>)) p(`| \`${name}\` | ${n(t.seconds / 60, 1)} | ${t.load.samples > 0 ? `${n(t.load.mean1, 2)}, ${n(t.load.max1, 2)}` : '—'} |`);
+  p();
+}
 
 // ---- summary against issue 18's targets
 const lat = r.latency as Json;

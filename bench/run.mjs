@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: runs every benchmark in bench/*.ts (each prints one JSON object) and writes
 // bench/results/latest.json. Pass --quick for the short forms.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { clearInterval, setInterval } from 'node:timers';
 import { performance } from 'node:perf_hooks';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,15 +29,49 @@ function lastJson(stdout) {
   return undefined;
 }
 
+// The box is shared: the load average is sampled through the run (every 5 s) and kept with the
+// figures, so the doc can say how loaded the machine was while each benchmark ran.
+const loadSamples = [];
+const sampleLoad = () => loadSamples.push({ t: performance.now(), load1: loadavg()[0] });
+sampleLoad();
+const sampler = setInterval(sampleLoad, 5_000);
+const loadBetween = (from, to) => {
+  const xs = loadSamples.filter((x) => x.t >= from && x.t <= to).map((x) => x.load1);
+  if (xs.length === 0) return { samples: 0, mean1: null, max1: null };
+  return { samples: xs.length, mean1: +(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2), max1: +Math.max(...xs).toFixed(2) };
+};
+
+function runOne(f) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(here, f), ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => (stdout += d));
+    child.on('error', (err) => resolve({ status: null, stdout: `${stdout}\n${err.message}` }));
+    child.on('close', (status) => resolve({ status, stdout }));
+  });
+}
+
 const results = {};
+const timings = {};
 const started = performance.now();
 for (const f of files) {
   process.stderr.write(`bench: ${f} ${flags.join(' ')}\n`);
-  const res = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', join(here, f), ...flags], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
-  results[f.replace(/\.ts$/, '')] = lastJson(res.stdout) ?? { error: `exit ${res.status}`, output: res.stdout.slice(-2000) };
+  const t0 = performance.now();
+  const res = await runOne(f);
+  const t1 = performance.now();
+  sampleLoad();
+  const name = f.replace(/\.ts$/, '');
+  results[name] = lastJson(res.stdout) ?? { error: `exit ${res.status}`, output: res.stdout.slice(-2000) };
+  timings[name] = { seconds: Math.round((t1 - t0) / 1000), load: loadBetween(t0, t1) };
+  // what finished so far, in case a long run is cut off
+  mkdirSync(join(here, 'results'), { recursive: true });
+  writeFileSync(join(here, 'results', 'partial.json'), JSON.stringify({ quick: flags.includes('--quick'), results, timings }, null, 2));
 }
+clearInterval(sampler);
+const machine = { cpus: cpus().length, load: loadBetween(started, performance.now()), perBenchmark: timings };
 mkdirSync(join(here, 'results'), { recursive: true });
-const out = { at: new Date().toISOString(), quick: flags.includes('--quick'), node: process.version, seconds: Math.round((performance.now() - started) / 1000), results };
+const out = { at: new Date().toISOString(), quick: flags.includes('--quick'), node: process.version, seconds: Math.round((performance.now() - started) / 1000), machine, results };
 writeFileSync(join(here, 'results', 'latest.json'), JSON.stringify(out, null, 2));
 process.stdout.write(`${JSON.stringify(out)}\n`);
 // every benchmark must have produced its figures: a failed one fails the run

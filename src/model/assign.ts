@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import { ErrorCodes, JourneylensError, UserError } from '../errors.ts';
 import { type Centroid, type CentroidModel } from './centroid-model.ts';
-import { cosineDistance, distanceFor, squaredL2, type DistanceSpace, type Vector } from './vectors.ts';
+import { distanceFor, type DistanceSpace, type Vector } from './vectors.ts';
 
 const { HierarchicalNSW } = hnswlib;
 type Hnsw = InstanceType<typeof HierarchicalNSW>;
@@ -125,6 +125,32 @@ interface CentroidSidecar {
  */
 const EXACT_SCAN_VALUES = 16_384;
 
+/** squaredL2(q, rows[at, at + dim)): the same sum in the same order. */
+function squaredL2At(q: Vector, rows: Float64Array, at: number, dim: number): number {
+  let s = 0;
+  for (let i = 0; i < dim; i++) {
+    const d = q[i]! - rows[at + i]!;
+    s += d * d;
+  }
+  return s;
+}
+
+/** cosineDistance(q, rows[at, at + dim)): the same sums in the same order. */
+function cosineDistanceAt(q: Vector, rows: Float64Array, at: number, dim: number): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < dim; i++) {
+    const a = q[i]!;
+    const b = rows[at + i]!;
+    dot += a * b;
+    na += a * a;
+    nb += b * b;
+  }
+  if (na === 0 || nb === 0) return 1;
+  return 1 - dot / Math.sqrt(na * nb);
+}
+
 /** Nearest-centroid assignment through HNSW (an exact scan when there are few centroids). */
 export class CentroidIndex {
   readonly params: HnswParams;
@@ -222,8 +248,8 @@ export class CentroidIndex {
     const ds: number[] = [];
     const cos = this.params.space === 'cosine';
     for (let c = 0; c < this.centroids.length; c++) {
-      const row = flat.subarray(c * dim, (c + 1) * dim);
-      const d = cos ? cosineDistance(q, row) : squaredL2(q, row);
+      // by offset, not a subarray per centroid: this runs per scored view
+      const d = cos ? cosineDistanceAt(q, flat, c * dim, dim) : squaredL2At(q, flat, c * dim, dim);
       if (ids.length === kk && d >= ds[kk - 1]!) continue;
       // the slot to fill: the next free one, or the farthest one, which drops out
       let at = ids.length === kk ? kk - 1 : ids.length;

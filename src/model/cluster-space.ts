@@ -60,11 +60,39 @@ export function rawClusterFeatures(x: ClusterInputs, withEmbedding: boolean): nu
 
 /** The point clustered at training time and assigned at serving time. */
 export function clusterVector(space: ClusterSpace, x: ClusterInputs): Float32Array {
-  const raw = rawClusterFeatures(x, space.featureNames.some((n) => n.startsWith('emb')));
-  if (raw.length !== space.featureNames.length) {
-    throw new JourneylensError(ErrorCodes.BUNDLE_INVALID, `cluster space has ${space.featureNames.length} features but the image and embedding give ${raw.length}; retrain the bundle`);
+  return clusterVectorWith(space, x, space.featureNames.some((n) => n.startsWith('emb')), new Float64Array(x.cols));
+}
+
+/**
+ * rawClusterFeatures standardised, written straight into the point: the same arithmetic (float64
+ * sums and shares, one rounding to float32 at the end), without its arrays — it runs per scored
+ * view (profiled at ~30 µs a view through the arrays, ~1 µs without). `sums`: scratch, cols long.
+ */
+function clusterVectorWith(space: ClusterSpace, x: ClusterInputs, withEmbedding: boolean, sums: Float64Array): Float32Array {
+  const length = x.cols + 1 + (withEmbedding ? x.embedding.length : 0);
+  if (length !== space.featureNames.length) {
+    throw new JourneylensError(ErrorCodes.BUNDLE_INVALID, `cluster space has ${space.featureNames.length} features but the image and embedding give ${length}; retrain the bundle`);
   }
-  return Float32Array.from(raw, (v, j) => (v - space.mean[j]!) * space.factor[j]!);
+  const { image, rows, cols } = x;
+  sums.fill(0);
+  let occupied = 0;
+  for (let r = 0; r < rows; r++) {
+    let any = false;
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) {
+      const v = image[base + c]!;
+      sums[c]! += v;
+      if (v !== 0) any = true;
+    }
+    if (any) occupied++;
+  }
+  const { mean, factor } = space;
+  const out = new Float32Array(length);
+  const per = Math.max(1, occupied);
+  for (let c = 0; c < cols; c++) out[c] = (sums[c]! / per - mean[c]!) * factor[c]!;
+  out[cols] = (Math.log1p(x.eventCount) - mean[cols]!) * factor[cols]!;
+  if (withEmbedding) for (let j = 0, at = cols + 1; j < x.embedding.length; j++, at++) out[at] = (x.embedding[j]! - mean[at]!) * factor[at]!;
+  return out;
 }
 
 /** Checks a parsed cluster-space.json against the image spec and embedding size; returns a message or null. */
@@ -92,7 +120,9 @@ export function clusterPoints(space: ClusterSpace, images: Float32Array, eventCo
   const n = eventCounts.length;
   const size = rows * cols;
   const dim = embeddings.length / Math.max(1, n);
+  const withEmbedding = space.featureNames.some((name) => name.startsWith('emb'));
+  const sums = new Float64Array(cols);
   return Array.from({ length: n }, (_, i) =>
-    clusterVector(space, { image: images.subarray(i * size, (i + 1) * size), rows, cols, eventCount: eventCounts[i]!, embedding: embeddings.subarray(i * dim, (i + 1) * dim) }),
+    clusterVectorWith(space, { image: images.subarray(i * size, (i + 1) * size), rows, cols, eventCount: eventCounts[i]!, embedding: embeddings.subarray(i * dim, (i + 1) * dim) }, withEmbedding, sums),
   );
 }

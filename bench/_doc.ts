@@ -10,7 +10,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 const root = join(import.meta.dirname, '..');
 const file = process.argv[2] ?? join(root, 'bench', 'results', 'latest.json');
-const run = JSON.parse(readFileSync(file, 'utf8')) as { at: string; quick: boolean; node?: string; seconds?: number; machine?: Json; results: Record<string, Json> };
+const run = JSON.parse(readFileSync(file, 'utf8')) as { at: string; quick: boolean; node?: string; seconds?: number; command?: string; skipped?: string[]; machine?: Json; results: Record<string, Json> };
 const r = run.results;
 
 const n = (x: unknown, digits = 0): string => (typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 }) : '—');
@@ -37,7 +37,7 @@ p('run**: the dev box has 2 cores shared by several people, so compare ratios, n
 p('and stop their own local KRaft broker (`src/local-kafka/local-kafka.ts`). One benchmark alone:');
 p('`node --expose-gc --import tsx bench/<name>.ts [--quick]`.');
 p();
-p(`Run: **${run.quick ? 'quick form (--quick)' : 'full form'}**, ${run.at.replace('T', ' ').slice(0, 16)} UTC${run.node ? `, Node ${run.node}` : ''}${run.seconds ? `, ${n(run.seconds / 60, 1)} min in all` : ''}. Benchmarks that failed: ${Object.entries(r).filter(([, v]) => !ok(v)).map(([k, v]) => `${k} (${v.error})`).join(', ') || 'none'}.`);
+p(`Run: **${run.quick ? 'quick form (--quick)' : 'full form'}**${run.command ? ` (\`${run.command}\`)` : ''}, ${run.at.replace('T', ' ').slice(0, 16)} UTC${run.node ? `, Node ${run.node}` : ''}${run.seconds ? `, ${n(run.seconds / 60, 1)} min in all` : ''}. Benchmarks that failed: ${Object.entries(r).filter(([, v]) => !ok(v)).map(([k, v]) => `${k} (${v.error})`).join(', ') || 'none'}.${run.skipped && run.skipped.length > 0 ? ` Left out of this run (\`--skip\`): ${run.skipped.map((x) => `\`${x}\``).join(', ')}.` : ''}`);
 p();
 const machine = run.machine;
 if (machine && machine.load?.samples > 0) {

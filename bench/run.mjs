@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: runs every benchmark in bench/*.ts (each prints one JSON object) and writes
-// bench/results/latest.json. Pass --quick for the short forms.
+// bench/results/latest.json. Pass --quick for the short forms; --skip=NAME[,NAME] leaves benchmarks out
+// (named in latest.json and the doc).
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { clearInterval, setInterval } from 'node:timers';
@@ -11,9 +12,17 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
+// --skip=NAME[,NAME]: benchmarks (file names without .ts) left out of this run, named in latest.json
+const skip = args.filter((a) => a.startsWith('--skip=')).flatMap((a) => a.slice('--skip='.length).split(',')).filter((x) => x !== '');
 const only = args.filter((a) => !a.startsWith('--'));
-const flags = args.filter((a) => a.startsWith('--'));
-const files = readdirSync(here).filter((f) => f.endsWith('.ts') && !f.startsWith('_') && (only.length === 0 || only.some((o) => f.includes(o))));
+const flags = args.filter((a) => a.startsWith('--') && !a.startsWith('--skip='));
+const all = readdirSync(here).filter((f) => f.endsWith('.ts') && !f.startsWith('_'));
+const unknown = skip.filter((x) => !all.includes(`${x}.ts`));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: --skip names no benchmark: ${unknown.join(', ')} (benchmarks: ${all.map((f) => f.replace(/\.ts$/, '')).join(', ')})\n`);
+  process.exit(2);
+}
+const files = all.filter((f) => !skip.includes(f.replace(/\.ts$/, '')) && (only.length === 0 || only.some((o) => f.includes(o))));
 /** The benchmark's figures: its last stdout line, or a pretty-printed object ending the output. */
 function lastJson(stdout) {
   const text = stdout.trim();
@@ -71,7 +80,7 @@ for (const f of files) {
 clearInterval(sampler);
 const machine = { cpus: cpus().length, load: loadBetween(started, performance.now()), perBenchmark: timings };
 mkdirSync(join(here, 'results'), { recursive: true });
-const out = { at: new Date().toISOString(), quick: flags.includes('--quick'), node: process.version, seconds: Math.round((performance.now() - started) / 1000), machine, results };
+const out = { at: new Date().toISOString(), quick: flags.includes('--quick'), node: process.version, command: ['npm run bench --', ...args].join(' '), seconds: Math.round((performance.now() - started) / 1000), skipped: skip, machine, results };
 writeFileSync(join(here, 'results', 'latest.json'), JSON.stringify(out, null, 2));
 process.stdout.write(`${JSON.stringify(out)}\n`);
 // every benchmark must have produced its figures: a failed one fails the run

@@ -3,14 +3,36 @@
 // so the page cannot say more than the run measured.
 //
 //   npm run bench:doc [-- results.json]
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const root = join(import.meta.dirname, '..');
 const file = process.argv[2] ?? join(root, 'bench', 'results', 'latest.json');
-const run = JSON.parse(readFileSync(file, 'utf8')) as { at: string; quick: boolean; node?: string; seconds?: number; command?: string; skipped?: string[]; machine?: Json; results: Record<string, Json> };
+type Run = { at: string; quick: boolean; node?: string; seconds?: number; command?: string; skipped?: string[]; machine?: Json; results: Record<string, Json>; notReached?: string[] };
+const parsed = JSON.parse(readFileSync(file, 'utf8')) as Run & { timings?: Record<string, Json> };
+/**
+ * bench/results/partial.json (what a run that was cut off had finished: results and per-benchmark
+ * timings) reads as a run whose remaining benchmarks were not reached; the page says which.
+ */
+function fromPartial(x: Run & { timings: Record<string, Json> }): Run {
+  const timings = Object.values(x.timings);
+  const samples = timings.reduce((a, t) => a + t.load.samples, 0);
+  const mean1 = samples > 0 ? timings.reduce((a, t) => a + (t.load.mean1 ?? 0) * t.load.samples, 0) / samples : null;
+  const max1 = samples > 0 ? Math.max(...timings.filter((t) => t.load.samples > 0).map((t) => t.load.max1 as number)) : null;
+  const all = readdirSync(join(root, 'bench')).filter((f) => f.endsWith('.ts') && !f.startsWith('_')).map((f) => f.replace(/\.ts$/, ''));
+  return {
+    ...x,
+    at: statSync(file).mtime.toISOString(),
+    node: process.version,
+    seconds: timings.reduce((a, t) => a + t.seconds, 0),
+    machine: { cpus: cpus().length, load: { samples, mean1, max1 }, perBenchmark: x.timings },
+    notReached: all.filter((b) => !(b in x.results) && !(x.skipped ?? []).includes(b)),
+  };
+}
+const run: Run = parsed.at === undefined && parsed.timings ? fromPartial(parsed as Run & { timings: Record<string, Json> }) : parsed;
 const r = run.results;
 
 const n = (x: unknown, digits = 0): string => (typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 }) : '—');
@@ -48,7 +70,7 @@ p('run**: the dev box has 2 cores shared by several people, so compare ratios, n
 p('and stop their own local KRaft broker (`src/local-kafka/local-kafka.ts`). One benchmark alone:');
 p('`node --expose-gc --import tsx bench/<name>.ts [--quick]`.');
 p();
-p(`Run: **${run.quick ? 'quick form (--quick)' : 'full form'}**${run.command ? ` (\`${run.command}\`)` : ''}, ${run.at.replace('T', ' ').slice(0, 16)} UTC${run.node ? `, Node ${run.node}` : ''}${run.seconds ? `, ${n(run.seconds / 60, 1)} min in all` : ''}. Benchmarks that failed: ${Object.entries(r).filter(([, v]) => !ok(v)).map(([k, v]) => `${k} (${v.error})`).join(', ') || 'none'}.${run.skipped && run.skipped.length > 0 ? ` Left out of this run (\`--skip\`): ${run.skipped.map((x) => `\`${x}\``).join(', ')}.` : ''}`);
+p(`Run: **${run.quick ? 'quick form (--quick)' : 'full form'}**${run.command ? ` (\`${run.command}\`)` : ''}, ${run.at.replace('T', ' ').slice(0, 16)} UTC${run.node ? `, Node ${run.node}` : ''}${run.seconds ? `, ${n(run.seconds / 60, 1)} min in all` : ''}. Benchmarks that failed: ${Object.entries(r).filter(([, v]) => !ok(v)).map(([k, v]) => `${k} (${v.error})`).join(', ') || 'none'}.${run.skipped && run.skipped.length > 0 ? ` Left out of this run (\`--skip\`): ${run.skipped.map((x) => `\`${x}\``).join(', ')}.` : ''}${run.notReached && run.notReached.length > 0 ? ` **The run was cut off** (this page is from its \`bench/results/partial.json\`, written after each benchmark); not reached: ${run.notReached.map((x) => `\`${x}\``).join(', ')}.` : ''}`);
 p();
 const machine = run.machine;
 if (machine && machine.load?.samples > 0) {

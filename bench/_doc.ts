@@ -2,7 +2,9 @@
 // sentence about a figure and every "met / missed by how much" is computed here from the JSON,
 // so the page cannot say more than the run measured.
 //
-//   npm run bench:doc [-- results.json]
+//   npm run bench:doc [-- results.json] [--fill-from other-run.json]
+// --fill-from: benchmarks the run did not reach (cut off) are taken from another run's file,
+// each marked on the page with that run's form, time and load.
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +12,10 @@ import { join } from 'node:path';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const root = join(import.meta.dirname, '..');
-const file = process.argv[2] ?? join(root, 'bench', 'results', 'latest.json');
+const argv = process.argv.slice(2);
+const fillAt = argv.indexOf('--fill-from');
+const fillFile = fillAt >= 0 ? argv[fillAt + 1] : undefined;
+const file = argv.find((a, i) => !a.startsWith('--') && !(fillAt >= 0 && i === fillAt + 1)) ?? join(root, 'bench', 'results', 'latest.json');
 type Run = { at: string; quick: boolean; node?: string; seconds?: number; command?: string; skipped?: string[]; machine?: Json; results: Record<string, Json>; notReached?: string[] };
 const parsed = JSON.parse(readFileSync(file, 'utf8')) as Run & { timings?: Record<string, Json> };
 /**
@@ -33,11 +38,27 @@ function fromPartial(x: Run & { timings: Record<string, Json> }): Run {
   };
 }
 const run: Run = parsed.at === undefined && parsed.timings ? fromPartial(parsed as Run & { timings: Record<string, Json> }) : parsed;
-const r = run.results;
-
 const n = (x: unknown, digits = 0): string => (typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 }) : '—');
 const pct = (x: number): string => `${Math.round(x * 100)}%`;
 const ok = (x: Json | undefined): boolean => x !== undefined && x.error === undefined;
+const r = run.results;
+const filled: string[] = [];
+const fillRun = fillFile ? (JSON.parse(readFileSync(fillFile, 'utf8')) as Run) : undefined;
+if (fillRun) {
+  for (const [k, v] of Object.entries(fillRun.results)) {
+    if (!ok(r[k]) && ok(v) && !(run.skipped ?? []).includes(k)) {
+      r[k] = v;
+      filled.push(k);
+    }
+  }
+}
+const fillLabel = fillRun ? `the ${fillRun.quick ? 'quick' : 'full'} run of ${fillRun.at.replace('T', ' ').slice(0, 16)} UTC` : '';
+const fillDetails = fillRun
+  ? [fillRun.command ? `\`${fillRun.command}\`` : '', fillRun.machine?.load?.samples > 0 ? `load average ${n(fillRun.machine?.load.mean1, 2)} on average on ${fillRun.machine?.cpus} cores` : ''].filter((x) => x !== '').join(', ')
+  : '';
+/** Marks a benchmark's figures that come from the --fill-from run. */
+const from = (name: string): string => (filled.includes(name) ? ` (from ${fillLabel})` : '');
+
 
 /** "met (x vs target y)" or "missed: … short / over", for an at-least or at-most target. */
 function verdict(value: number | null | undefined, target: number, kind: 'atLeast' | 'atMost', unit = ''): string {
@@ -70,7 +91,7 @@ p('run**: the dev box has 2 cores shared by several people, so compare ratios, n
 p('and stop their own local KRaft broker (`src/local-kafka/local-kafka.ts`). One benchmark alone:');
 p('`node --expose-gc --import tsx bench/<name>.ts [--quick]`.');
 p();
-p(`Run: **${run.quick ? 'quick form (--quick)' : 'full form'}**${run.command ? ` (\`${run.command}\`)` : ''}, ${run.at.replace('T', ' ').slice(0, 16)} UTC${run.node ? `, Node ${run.node}` : ''}${run.seconds ? `, ${n(run.seconds / 60, 1)} min in all` : ''}. Benchmarks that failed: ${Object.entries(r).filter(([, v]) => !ok(v)).map(([k, v]) => `${k} (${v.error})`).join(', ') || 'none'}.${run.skipped && run.skipped.length > 0 ? ` Left out of this run (\`--skip\`): ${run.skipped.map((x) => `\`${x}\``).join(', ')}.` : ''}${run.notReached && run.notReached.length > 0 ? ` **The run was cut off** (this page is from its \`bench/results/partial.json\`, written after each benchmark); not reached: ${run.notReached.map((x) => `\`${x}\``).join(', ')}.` : ''}`);
+p(`Run: **${run.quick ? 'quick form (--quick)' : 'full form'}**${run.command ? ` (\`${run.command}\`)` : ''}, ${run.at.replace('T', ' ').slice(0, 16)} UTC${run.node ? `, Node ${run.node}` : ''}${run.seconds ? `, ${n(run.seconds / 60, 1)} min in all` : ''}. Benchmarks that failed: ${Object.entries(r).filter(([, v]) => !ok(v)).map(([k, v]) => `${k} (${v.error})`).join(', ') || 'none'}.${run.skipped && run.skipped.length > 0 ? ` Left out of this run (\`--skip\`): ${run.skipped.map((x) => `\`${x}\``).join(', ')}.` : ''}${run.notReached && run.notReached.length > 0 ? ` **The run was cut off** (this page is from its \`bench/results/partial.json\`, written after each benchmark); not reached: ${run.notReached.map((x) => `\`${x}\``).join(', ')}.` : ''}${fillRun && filled.length > 0 ? ` So that every section has figures, ${filled.map((x) => `\`${x}\``).join(', ')} come from ${fillLabel}${fillDetails ? ` (${fillDetails})` : ''}, marked where they are used; their ratios are to baselines of that run.` : ''}`);
 p();
 const machine = run.machine;
 if (machine && machine.load?.samples > 0) {
@@ -95,29 +116,29 @@ if (ok(lat)) {
   const t = lat.target;
   const live = lat.maxLiveRate;
   const at = (load: number): Json | undefined => lat.phases.find((x: Json) => x.load === load);
-  p(`| Max live rate ≥ ${t.maxLiveToPassthroughAtLeast} of the passthrough's | ${n(live.processor.eventsPerSecond)} events/s${failedAbove(live.processor)} | kafkajs passthrough ${n(live.kafkajsPassthrough.eventsPerSecond)} events/s${failedAbove(live.kafkajsPassthrough)} | ${verdict(live.ratioToPassthrough, t.maxLiveToPassthroughAtLeast, 'atLeast')} |`);
-  p(`| Max live rate ≥ ${n(t.maxLiveEventsPerSecondAtLeast)} events/s | ${n(live.processor.eventsPerSecond)} events/s${failedAbove(live.processor)} | — | ${verdict(live.processor.eventsPerSecond, t.maxLiveEventsPerSecondAtLeast, 'atLeast', ' events/s')} |`);
+  p(`| Max live rate ≥ ${t.maxLiveToPassthroughAtLeast} of the passthrough's | ${n(live.processor.eventsPerSecond)} events/s${failedAbove(live.processor)}${from('latency')} | kafkajs passthrough ${n(live.kafkajsPassthrough.eventsPerSecond)} events/s${failedAbove(live.kafkajsPassthrough)} | ${verdict(live.ratioToPassthrough, t.maxLiveToPassthroughAtLeast, 'atLeast')} |`);
+  p(`| Max live rate ≥ ${n(t.maxLiveEventsPerSecondAtLeast)} events/s | ${n(live.processor.eventsPerSecond)} events/s${failedAbove(live.processor)}${from('latency')} | — | ${verdict(live.processor.eventsPerSecond, t.maxLiveEventsPerSecondAtLeast, 'atLeast', ' events/s')} |`);
   const half = at(0.5);
   const quarter = at(0.25);
   const base = lat.baselines.kafkajsPassthroughAt50;
   if (half) {
-    p(`| p99 at 50% (${n(half.rate)}/s) ≤ ${t.p99MsAt50AtMost} ms | ${n(half.latency.p99Ms)} ms${half.caughtUp ? '' : ' (never caught up)'} | passthrough p99 ${n(base.latency.p99Ms)} ms | ${half.caughtUp ? verdict(half.latency.p99Ms, t.p99MsAt50AtMost, 'atMost', ' ms') : '**missed** (lag unbounded)'} |`);
-    p(`| p50 at 50% ≤ ${t.p50MsAt50AtMost} ms | ${n(half.latency.p50Ms)} ms | passthrough p50 ${n(base.latency.p50Ms)} ms | ${half.caughtUp ? verdict(half.latency.p50Ms, t.p50MsAt50AtMost, 'atMost', ' ms') : '**missed** (lag unbounded)'} |`);
+    p(`| p99 at 50% (${n(half.rate)}/s) ≤ ${t.p99MsAt50AtMost} ms | ${n(half.latency.p99Ms)} ms${half.caughtUp ? '' : ' (never caught up)'}${from('latency')} | passthrough p99 ${n(base.latency.p99Ms)} ms | ${half.caughtUp ? verdict(half.latency.p99Ms, t.p99MsAt50AtMost, 'atMost', ' ms') : '**missed** (lag unbounded)'} |`);
+    p(`| p50 at 50% ≤ ${t.p50MsAt50AtMost} ms | ${n(half.latency.p50Ms)} ms${from('latency')} | passthrough p50 ${n(base.latency.p50Ms)} ms | ${half.caughtUp ? verdict(half.latency.p50Ms, t.p50MsAt50AtMost, 'atMost', ' ms') : '**missed** (lag unbounded)'} |`);
   }
-  if (quarter) p(`| p99 at 25% (${n(quarter.rate)}/s) ≤ ${t.p99MsAt25AtMost} ms | ${n(quarter.latency.p99Ms)} ms | — | ${quarter.caughtUp ? verdict(quarter.latency.p99Ms, t.p99MsAt25AtMost, 'atMost', ' ms') : '**missed** (lag unbounded)'} |`);
+  if (quarter) p(`| p99 at 25% (${n(quarter.rate)}/s) ≤ ${t.p99MsAt25AtMost} ms | ${n(quarter.latency.p99Ms)} ms${from('latency')} | — | ${quarter.caughtUp ? verdict(quarter.latency.p99Ms, t.p99MsAt25AtMost, 'atMost', ' ms') : '**missed** (lag unbounded)'} |`);
 }
 if (ok(tp)) {
-  p(`| Backlog throughput ≥ ${tp.target.processorToKafkajsAtLeast} of kafkajs consume-only | ${n(tp.processor.eventsPerSecond)} events/s | kafkajs consume-only ${n(tp.baselines.kafkajsConsumeOnly.eventsPerSecond)} events/s | ${verdict(tp.ratios.processorToKafkajs, tp.target.processorToKafkajsAtLeast, 'atLeast')} |`);
+  p(`| Backlog throughput ≥ ${tp.target.processorToKafkajsAtLeast} of kafkajs consume-only | ${n(tp.processor.eventsPerSecond)} events/s${from('pipeline-throughput')} | kafkajs consume-only ${n(tp.baselines.kafkajsConsumeOnly.eventsPerSecond)} events/s | ${verdict(tp.ratios.processorToKafkajs, tp.target.processorToKafkajsAtLeast, 'atLeast')} |`);
 }
 if (ok(mem)) {
-  for (const row of mem.storeBySize as Json[]) p(`| ≤ ${mem.targetBytesPerSession} B per open session (${n(row.sessions)} sessions) | ${n(row.bytesPerSession)} B | Map of records ${n(mem.baselines.mapOfRecords.bytesPerSession)} B | ${verdict(row.bytesPerSession, mem.targetBytesPerSession, 'atMost', ' B')} |`);
+  for (const row of mem.storeBySize as Json[]) p(`| ≤ ${mem.targetBytesPerSession} B per open session (${n(row.sessions)} sessions) | ${n(row.bytesPerSession)} B${from('session-memory')} | Map of records ${n(mem.baselines.mapOfRecords.bytesPerSession)} B | ${verdict(row.bytesPerSession, mem.targetBytesPerSession, 'atMost', ' B')} |`);
 }
 p();
 
 // ---- live rate and latency
 if (ok(lat)) {
   const live = lat.maxLiveRate;
-  p('## 1. Max live rate and latency — `bench/latency.ts`');
+  p(`## 1. Max live rate and latency — \`bench/latency.ts\`${from('latency')}`);
   p();
   p(`Open-loop load on a fresh topic per phase (3 partitions, ${n(lat.sessions)} sessions in turn, so nearly every event is its own scoring), sent from a worker thread; each event is stamped with the wall-clock time it was handed to the producer. A phase passes when the producer kept ≥ 97% of the rate, the lag (sent − handled) over its second half stayed under 2 s of events, and everything was handled within a grace period after it. The search grows the rate by half until a phase fails, then bisects. Latency = the processor's \`onSignal\` (the signal acknowledged by the broker) − the event's stamp; the first ${lat.warmupSeconds} s of a phase are not counted.`);
   p();
@@ -168,7 +189,7 @@ if (ok(lat)) {
 
 // ---- backlog throughput
 if (ok(tp)) {
-  p('## 2. Backlog throughput — `bench/pipeline-throughput.ts`');
+  p(`## 2. Backlog throughput — \`bench/pipeline-throughput.ts\`${from('pipeline-throughput')}`);
   p();
   p(`A topic (3 partitions) pre-filled with ${n(tp.events)} events in event-time order (${tp.eventsPerSession} per session), read from the earliest offset by fresh consumer groups. Rates are steady-state (first record to last).`);
   p();
@@ -190,7 +211,7 @@ if (ok(tp)) {
 
 // ---- memory
 if (ok(mem)) {
-  p('## 3. Memory per open session — `bench/session-memory.ts`');
+  p(`## 3. Memory per open session — \`bench/session-memory.ts\`${from('session-memory')}`);
   p();
   p('| State | sessions | bytes/session |');
   p('|---|---|---|');
@@ -203,7 +224,7 @@ if (ok(mem)) {
 // ---- recovery
 const rec = r.recovery as Json;
 if (ok(rec)) {
-  p('## 4. Recovery — `bench/recovery.ts`');
+  p(`## 4. Recovery — \`bench/recovery.ts\`${from('recovery')}`);
   p();
   p(`${n(rec.openSessions)} open sessions (${n(rec.events)} events); the processor stops gracefully, ${n(rec.freshEventsBeforeRestart)} new events are produced, and a new processor in the same group starts. Replayed records rebuild the sessions without publishing again (replay marks), so the first signal after a restart is a new event's.`);
   p();
@@ -217,7 +238,7 @@ if (ok(rec)) {
 // ---- profile
 const prof = r.profile as Json;
 if (ok(prof)) {
-  p('## 5. Where the time goes — `bench/profile.ts`');
+  p(`## 5. Where the time goes — \`bench/profile.ts\`${from('profile')}`);
   p();
   p(`The processor under ${n(prof.rate)} events/s of open-loop load in a child process run with \`node --cpu-prof\`; self time over ${n(prof.windowSeconds, 1)} s after start-up.`);
   p();
@@ -246,7 +267,7 @@ if (rest.length > 0) {
   p('Their figures as the run printed them (numbers at the top two levels of each JSON).');
   p();
   for (const [name, v] of rest) {
-    p(`### \`bench/${name}.ts\``);
+    p(`### \`bench/${name}.ts\`${from(name)}`);
     p();
     if (!ok(v)) {
       p(`Failed: ${v.error}.`);

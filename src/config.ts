@@ -41,7 +41,11 @@ export const runOptions = [
   { key: 'webhookTimeoutMs', flag: '--webhook-timeout-ms <ms>', env: 'JOURNEYLENS_WEBHOOK_TIMEOUT_MS', kind: 'int', min: 100, max: 300_000, default: 10_000, description: 'give up on a webhook request after this long (then retry)' },
   { key: 'webhookMaxAttempts', flag: '--webhook-max-attempts <n>', env: 'JOURNEYLENS_WEBHOOK_MAX_ATTEMPTS', kind: 'int', min: 1, max: 100, default: 8, description: 'attempts per alert before it is parked on --parked-topic' },
   { key: 'webhookConcurrency', flag: '--webhook-concurrency <n>', env: 'JOURNEYLENS_WEBHOOK_CONCURRENCY', kind: 'int', min: 1, max: 256, default: 8, description: 'webhook requests in flight at once (alerts of one session stay in order)' },
-  { key: 'outputFormat', flag: '--output-format <format>', env: 'JOURNEYLENS_OUTPUT_FORMAT', kind: 'enum', choices: ['avro', 'json'], default: 'avro', description: 'encoding of signals and alerts: avro (schemas/*.avsc) or json' },
+  { key: 'outputFormat', flag: '--output-format <format>', env: 'JOURNEYLENS_OUTPUT_FORMAT', kind: 'enum', choices: ['avro', 'json', 'confluent'], default: 'avro', description: 'encoding of signals and alerts: avro (schemas/*.avsc), json, or confluent (wire format, schemas registered under <topic>-value; needs --schema-registry-url)' },
+  { key: 'schemaRegistryUrl', flag: '--schema-registry-url <url>', env: 'JOURNEYLENS_SCHEMA_REGISTRY_URL', kind: 'string', description: 'Confluent-compatible schema registry (Confluent, or Apicurio at <url>/apis/ccompat/v7): input writer schemas by id, and where --output-format confluent registers its schemas' },
+  { key: 'schemaRegistryUser', flag: '--schema-registry-user <user>', env: 'JOURNEYLENS_SCHEMA_REGISTRY_USER', kind: 'string', description: 'schema registry basic-auth user' },
+  { key: 'schemaRegistryPassword', flag: '--schema-registry-password <password>', env: 'JOURNEYLENS_SCHEMA_REGISTRY_PASSWORD', kind: 'string', secret: true, description: 'schema registry basic-auth password (prefer JOURNEYLENS_SCHEMA_REGISTRY_PASSWORD or JOURNEYLENS_SCHEMA_REGISTRY_PASSWORD_FILE: flags show up in process lists)' },
+  { key: 'schemaRegistryCaFile', flag: '--schema-registry-ca-file <path>', env: 'JOURNEYLENS_SCHEMA_REGISTRY_CA_FILE', kind: 'string', description: "PEM file with the CA certificate(s) that signed an https registry's certificate (default: the system's CAs)" },
   { key: 'createTopics', flag: '--create-topics', env: 'JOURNEYLENS_CREATE_TOPICS', kind: 'boolean', default: false, description: 'create missing output topics (signals, alerts, DLQ, late, parked) at start, with --topic-partitions and --topic-replication' },
   { key: 'topicPartitions', flag: '--topic-partitions <n>', env: 'JOURNEYLENS_TOPIC_PARTITIONS', kind: 'int', min: 1, max: 10_000, description: "partitions of topics made by --create-topics (default: the broker's num.partitions)" },
   { key: 'topicReplication', flag: '--topic-replication <n>', env: 'JOURNEYLENS_TOPIC_REPLICATION', kind: 'int', min: 1, max: 32, description: "replication factor of topics made by --create-topics (default: the broker's default.replication.factor)" },
@@ -320,9 +324,37 @@ export function checkRunConfig(config: RunConfig): RunConfig {
   if (!config.createTopics && (config.topicPartitions !== undefined || config.topicReplication !== undefined)) {
     fail2('--topic-partitions and --topic-replication (env JOURNEYLENS_TOPIC_PARTITIONS / JOURNEYLENS_TOPIC_REPLICATION) shape the topics --create-topics makes; add --create-topics, or leave them out.');
   }
+  checkSchemaRegistry(config, fail2);
   // With --exactly-once a webhook call still cannot be rolled back with a Kafka transaction:
   // webhook alerts stay at-least-once with an Idempotency-Key, as docs/webhook.md says.
   return config;
+}
+
+/** The schema-registry options: a URL journeylens can call, credentials in pairs, a CA only for https. */
+function checkSchemaRegistry(config: RunConfig, fail2: (message: string) => never): void {
+  const url = config.schemaRegistryUrl;
+  if (url === undefined) {
+    const stray = [config.schemaRegistryUser && '--schema-registry-user', config.schemaRegistryPassword !== undefined && 'a schema registry password', config.schemaRegistryCaFile && '--schema-registry-ca-file'].filter(Boolean);
+    if (stray.length > 0) fail2(`${stray.join(', ')} ${stray.length > 1 ? 'are' : 'is'} set but --schema-registry-url (env JOURNEYLENS_SCHEMA_REGISTRY_URL) is not; set the registry's URL, or remove them.`);
+    if (config.outputFormat === 'confluent') fail2('--output-format confluent registers the output schemas in a schema registry: set --schema-registry-url (env JOURNEYLENS_SCHEMA_REGISTRY_URL), or choose avro or json.');
+    return;
+  }
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !/^https?:$/.test(parsed.protocol)) {
+    fail2(`--schema-registry-url (env JOURNEYLENS_SCHEMA_REGISTRY_URL) must be an http:// or https:// URL, e.g. https://registry:8081 or http://apicurio:8080/apis/ccompat/v7; got "${url}".`);
+  }
+  if (parsed!.username || parsed!.password) fail2('--schema-registry-url must not carry credentials: use --schema-registry-user and JOURNEYLENS_SCHEMA_REGISTRY_PASSWORD (or _FILE) instead.');
+  if ((config.schemaRegistryUser === undefined) !== (config.schemaRegistryPassword === undefined)) {
+    fail2('--schema-registry-user (env JOURNEYLENS_SCHEMA_REGISTRY_USER) and the password (env JOURNEYLENS_SCHEMA_REGISTRY_PASSWORD or JOURNEYLENS_SCHEMA_REGISTRY_PASSWORD_FILE) go together: give both for basic auth, or neither.');
+  }
+  if (config.schemaRegistryCaFile !== undefined && parsed!.protocol !== 'https:') {
+    fail2(`--schema-registry-ca-file (env JOURNEYLENS_SCHEMA_REGISTRY_CA_FILE) is for an https registry, but --schema-registry-url is ${url}.`);
+  }
 }
 
 /** `--input` entries: plain topic names, or `/regex/` for a pattern subscription. */

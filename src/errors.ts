@@ -5,6 +5,10 @@ export const ErrorCodes = {
   BROKER_UNREACHABLE: 'BROKER_UNREACHABLE',
   KAFKA_AUTH: 'KAFKA_AUTH',
   LOCAL_KAFKA: 'LOCAL_KAFKA',
+  /** The local schema registry (tests, development) could not start. */
+  LOCAL_REGISTRY: 'LOCAL_REGISTRY',
+  /** The schema registry refused the credentials or the TLS handshake, or answered what journeylens cannot use. */
+  SCHEMA_REGISTRY: 'SCHEMA_REGISTRY',
   INPUT_INVALID: 'INPUT_INVALID',
   BUNDLE_INVALID: 'BUNDLE_INVALID',
   /** No TF.js backend (tfjs-node, wasm, cpu) could be initialised, or a kernel it needs is missing. */

@@ -1,19 +1,37 @@
 // Decoding of record values per input format: JSON, raw Avro with a configured writer schema,
 // and the Confluent wire format (magic byte 0, 4-byte big-endian schema id, Avro body) with
-// writer schemas configured by id. Decoders never throw on bad bytes: they return a Rejection.
+// writer schemas configured by id or fetched by id from a schema registry (consumers/registry.ts).
+// Decoders never throw on bad bytes: they return a Rejection.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 // avsc is CommonJS: Node's ESM loader only offers its default export.
 import avsc, { type Type } from 'avsc';
-import { ErrorCodes, UserError } from '../errors.ts';
+import { ErrorCodes, JourneylensError, UserError } from '../errors.ts';
 import { type AvroResolver, type AvroSchema, clickEventType, contractSchema } from '../contracts/schemas.ts';
+import { CONFLUENT_HEADER_BYTES } from '../schema-registry/wire-format.ts';
 import { checkAvroBody } from './avro-guard.ts';
 import { type Rejection } from './types.ts';
+
+export { CONFLUENT_HEADER_BYTES, confluentFrame } from '../schema-registry/wire-format.ts';
 
 export type Decoded = { ok: true; value: object } | Rejection;
 
 export interface Decoder {
   decode(value: Buffer): Decoded;
+  /**
+   * Fetches what decode() will need for these values (writer schemas from the schema registry),
+   * so that decode() stays synchronous. Rejects while the registry cannot be asked; absent when
+   * the decoder needs nothing.
+   */
+  prepare?(values: readonly (Buffer | null)[]): Promise<void>;
+}
+
+/** Writer schemas by id from a schema registry, for the ids the configuration does not list. */
+export interface RegistryReaders {
+  /** The reader (or the verdict) for `id`; undefined when it was not fetched (prepare() first). */
+  get(id: number): AvroReader | Rejection | undefined;
+  /** Fetches the ids not known yet; rejects with SchemaRegistryUnavailableError/AuthError while the registry cannot answer. */
+  fetch(ids: Iterable<number>): Promise<void>;
 }
 
 const reject = (reason: Rejection['reason'], message: string): Rejection => ({ ok: false, reason, message });
@@ -137,10 +155,17 @@ export function avroDecoder(reader: AvroReader): Decoder {
   return { decode: (value) => decodeAvroBody(reader, value, 0) };
 }
 
-export const CONFLUENT_HEADER_BYTES = 5;
-
-export function confluentDecoder(readers: ReadonlyMap<number, AvroReader>): Decoder {
+export function confluentDecoder(readers: ReadonlyMap<number, AvroReader>, registry?: RegistryReaders): Decoder {
   const known = [...readers.keys()].sort((a, b) => a - b).join(', ');
+  const readerOf = (id: number): AvroReader | Rejection => {
+    const configured = readers.get(id);
+    if (configured !== undefined) return configured;
+    if (registry === undefined) return reject('unknown_schema_id', `schema id ${id} has no writer schema in ingestion.schemas (configured ids: ${known}).`);
+    const fetched = registry.get(id);
+    // prepare() was skipped: a journeylens bug, which ingest() dead-letters as internal_error, never as the record's fault.
+    if (fetched === undefined) throw new JourneylensError(ErrorCodes.INTERNAL, `schema id ${id} was not fetched from the schema registry before decoding`);
+    return fetched;
+  };
   return {
     decode(value) {
       if (value[0] !== 0) {
@@ -149,17 +174,22 @@ export function confluentDecoder(readers: ReadonlyMap<number, AvroReader>): Deco
       if (value.length < CONFLUENT_HEADER_BYTES) {
         return reject('avro_decode_error', `value has ${value.length} bytes, fewer than the ${CONFLUENT_HEADER_BYTES}-byte Confluent header.`);
       }
-      const id = value.readUInt32BE(1);
-      const reader = readers.get(id);
-      if (reader === undefined) return reject('unknown_schema_id', `schema id ${id} has no writer schema in ingestion.schemas (configured ids: ${known}).`);
+      const reader = readerOf(value.readUInt32BE(1));
+      if ('ok' in reader) return reader;
       return decodeAvroBody(reader, value, CONFLUENT_HEADER_BYTES);
     },
+    ...(registry === undefined
+      ? {}
+      : {
+          prepare(values: readonly (Buffer | null)[]): Promise<void> {
+            const ids = new Set<number>();
+            for (const v of values) {
+              if (v === null || v.length < CONFLUENT_HEADER_BYTES || v[0] !== 0) continue;
+              const id = v.readUInt32BE(1);
+              if (!readers.has(id) && registry.get(id) === undefined) ids.add(id);
+            }
+            return ids.size === 0 ? Promise.resolve() : registry.fetch(ids);
+          },
+        }),
   };
-}
-
-/** The Confluent wire format around an Avro body: for producers in tests and tools. */
-export function confluentFrame(schemaId: number, body: Buffer): Buffer {
-  const header = Buffer.alloc(CONFLUENT_HEADER_BYTES);
-  header.writeUInt32BE(schemaId, 1);
-  return Buffer.concat([header, body]);
 }

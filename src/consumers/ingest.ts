@@ -3,9 +3,11 @@
 import { createHash } from 'node:crypto';
 import { type KafkaMessage } from 'kafkajs';
 import { type IngestRecord } from '../contracts/ingest-record.ts';
-import { type AvroReader, type Decoder, avroDecoder, confluentDecoder, createAvroReader, jsonDecoder, loadWriterSchema } from './decode.ts';
+import { type AvroReader, type Decoder, type RegistryReaders, avroDecoder, confluentDecoder, createAvroReader, jsonDecoder, loadWriterSchema } from './decode.ts';
 import { type CompiledConsent, type CompiledMapping, type MappedFields, applyMapping, compileConsent, compileMapping, hasConsent } from './field-mapping.ts';
 import { type IngestionOptions, type TopicInputOptions } from './options.ts';
+import { type RegistryReadersOptions, registryReaders } from './registry.ts';
+import { type SchemaRegistryClient } from '../schema-registry/client.ts';
 import { type IngestResult, type InputFormat } from './types.ts';
 import { type ValidationRules, validate } from './validate.ts';
 
@@ -31,6 +33,8 @@ export interface CompileEnvironment {
   now?: () => number;
   /** Where the options sit in the user's config, for messages. Default "ingestion". */
   root?: string;
+  /** Format confluent: ids input.schemas does not list are looked up in this registry. */
+  schemaRegistry?: { client: SchemaRegistryClient } & Pick<RegistryReadersOptions, 'metrics'>;
 }
 
 /**
@@ -40,6 +44,15 @@ export interface CompileEnvironment {
 export function compileIngestion(options: IngestionOptions, env: CompileEnvironment = {}): Ingestion {
   const baseDir = env.baseDir ?? process.cwd();
   const root = env.root ?? 'ingestion';
+  // One cache of registry readers per way of reading (resolved as ClickEvent, or as written).
+  const fromRegistry = new Map<boolean, RegistryReaders>();
+  const registryFor = (identityMapping: boolean): RegistryReaders | undefined => {
+    const r = env.schemaRegistry;
+    if (r === undefined) return undefined;
+    let readers = fromRegistry.get(identityMapping);
+    if (readers === undefined) fromRegistry.set(identityMapping, (readers = registryReaders(r.client, { identityMapping, ...(r.metrics ? { metrics: r.metrics } : {}), ...(env.now ? { now: env.now } : {}) })));
+    return readers;
+  };
   // Parsed schema files are shared between topics that name the same file.
   const schemaCache = new Map<string, ReturnType<typeof loadWriterSchema>>();
   const load = (file: string, option: string): ReturnType<typeof loadWriterSchema> => {
@@ -69,7 +82,7 @@ export function compileIngestion(options: IngestionOptions, env: CompileEnvironm
       const base = t.schemas !== undefined ? `${where}.schemas` : `${root}.schemas`;
       const readers = new Map<number, AvroReader>();
       for (const [id, file] of Object.entries(schemas)) readers.set(Number(id), readerFor(file, `${base}.${id}`));
-      decoder = confluentDecoder(readers);
+      decoder = confluentDecoder(readers, registryFor(mapping.identity));
     }
     return { format, decoder, rules: { limits: options.limits, timestamps: options.timestamps, mapping, sessionKey: options.sessionKey }, ...(consent !== undefined ? { consent } : {}) };
   };

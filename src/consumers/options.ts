@@ -122,7 +122,9 @@ const timestampOrIso = z.union(
   { error: 'must be ms since the epoch or an ISO-8601 date' },
 );
 
-export const ingestionOptionsSchema = z
+/** `schemaRegistry`: format confluent may leave ingestion.schemas empty (every id is looked up in the registry). */
+function ingestionSchema(context: { schemaRegistry: boolean }) {
+  return z
   .strictObject({
     /** Format of topics without an entry in perTopic. */
     format: z.enum(INPUT_FORMATS).default(defaults.format),
@@ -167,8 +169,8 @@ export const ingestionOptionsSchema = z
       if (format === 'avro' && writerSchema === undefined) {
         ctx.addIssue({ code: 'custom', path: [...where, 'writerSchema'], message: 'is required when the format is avro (path of the producer’s .avsc file)' });
       }
-      if (format === 'confluent' && Object.keys(schemas ?? {}).length === 0) {
-        ctx.addIssue({ code: 'custom', path: [...where, 'schemas'], message: 'must map at least one schema id to an .avsc file when the format is confluent, e.g. { "1": "schemas/clicks-v1.avsc" }' });
+      if (format === 'confluent' && Object.keys(schemas ?? {}).length === 0 && !context.schemaRegistry) {
+        ctx.addIssue({ code: 'custom', path: [...where, 'schemas'], message: 'must map at least one schema id to an .avsc file when the format is confluent, e.g. { "1": "schemas/clicks-v1.avsc" }, or set --schema-registry-url to look the ids up' });
       }
     };
     check([], o.format, o.writerSchema, o.schemas);
@@ -179,6 +181,9 @@ export const ingestionOptionsSchema = z
       }
     }
   });
+}
+
+export const ingestionOptionsSchema = ingestionSchema({ schemaRegistry: false });
 
 export type IngestionOptions = z.output<typeof ingestionOptionsSchema>;
 export const ingestionDefaults = defaults satisfies Partial<IngestionOptions>;
@@ -189,6 +194,7 @@ export type IngestionOptionsInput = z.input<typeof ingestionOptionsSchema>;
  * Validates and fills in the ingestion options. `root` is where they sit in the user's config
  * (for messages). Throws a UserError (CONFIG_INVALID, exit code 2) listing every problem.
  */
-export function parseIngestionOptions(raw: unknown, root = 'ingestion'): IngestionOptions {
-  return parseOptions(ingestionOptionsSchema, raw ?? {}, { name: (path) => optionPath(root, path), heading: `invalid ${root} options:`, known: { mapping: `ClickEvent fields: ${CLICK_EVENT_FIELDS.join(', ')}` } });
+export function parseIngestionOptions(raw: unknown, root = 'ingestion', context: { schemaRegistry?: boolean } = {}): IngestionOptions {
+  const schema = context.schemaRegistry ? ingestionSchema({ schemaRegistry: true }) : ingestionOptionsSchema;
+  return parseOptions(schema, raw ?? {}, { name: (path) => optionPath(root, path), heading: `invalid ${root} options:`, known: { mapping: `ClickEvent fields: ${CLICK_EVENT_FIELDS.join(', ')}` } });
 }

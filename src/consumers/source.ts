@@ -28,8 +28,12 @@ export interface BatchContext {
 }
 
 export interface RecordSource {
-  /** Joins the group and calls onBatch for each fetched batch, one partition at a time. */
-  run(onBatch: (records: SourceRecord[], ctx: BatchContext) => Promise<void>): Promise<void>;
+  /**
+   * Joins the group and calls onBatch for each fetched batch, one partition at a time. onBatch
+   * resolving false did not take the batch: it paused the partition, and the batch is fetched
+   * again once the partition is resumed.
+   */
+  run(onBatch: (records: SourceRecord[], ctx: BatchContext) => Promise<void | false>): Promise<void>;
   commit(offsets: TopicPartitionOffset[]): Promise<void>;
   /** The group's committed offsets and their metadata for these topics. */
   committed(topics: string[]): Promise<TopicPartitionOffset[]>;
@@ -83,7 +87,7 @@ export class KafkajsSource implements RecordSource {
     this.consumer.on(this.consumer.events.CRASH, (e) => options.onCrash?.(e.payload.error, e.payload.restart));
   }
 
-  async run(onBatch: (records: SourceRecord[], ctx: BatchContext) => Promise<void>): Promise<void> {
+  async run(onBatch: (records: SourceRecord[], ctx: BatchContext) => Promise<void | false>): Promise<void> {
     await this.consumer.connect();
     this.connected = true;
     await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning });
@@ -102,7 +106,8 @@ export class KafkajsSource implements RecordSource {
           headers: m.headers ?? {},
           timestamp: m.timestamp,
         }));
-        await onBatch(records, { heartbeat, isRunning: () => isRunning() && !isStale() });
+        // Not resolved: kafkajs fetches from the last resolved offset when the partition resumes.
+        if ((await onBatch(records, { heartbeat, isRunning: () => isRunning() && !isStale() })) === false) return;
         // Marks the batch as handed over, so the next fetch continues after it. What is safe to
         // commit is decided separately, by the pipeline (commit()).
         resolveOffset(batch.messages[batch.messages.length - 1]?.offset ?? batch.lastOffset());

@@ -9,6 +9,9 @@ import { compileIngestion } from '../consumers/ingest.ts';
 import { assertBrokersReachable, assertTopicsExist, createKafka, ensureTopics, watchBrokers } from '../consumers/kafka-client.ts';
 import { parseIngestionOptions } from '../consumers/options.ts';
 import { KafkajsSource } from '../consumers/source.ts';
+import { SchemaGate } from '../consumers/registry.ts';
+import { SchemaRegistryAuthError, SchemaRegistryClient, SchemaRegistryUnavailableError } from '../schema-registry/client.ts';
+import { type OutputEncoders, type OutputFormat, createOutputEncoders } from '../sinks/output-format.ts';
 import { startConsumerLagPoller } from './consumer-lag.ts';
 import { startOpsServer, type OpsServer } from '../http.ts';
 import { createLogger } from '../log.ts';
@@ -19,7 +22,6 @@ import { ErrorCodes, UserError } from '../errors.ts';
 import { Processor, type TickHook } from './processor.ts';
 import { type EmitMode } from './emission.ts';
 import { ModelFit } from './model-fit.ts';
-import { churnAlertType } from '../contracts/schemas.ts';
 import { AlertPolicy } from '../sinks/alert-policy.ts';
 import { parseRiskSetting, resolveRiskSetting, type RiskThresholds } from '../contracts/risk.ts';
 import { KafkaSink, type OutRecord } from '../sinks/kafka-sink.ts';
@@ -57,12 +59,22 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
   const log = hooks.log ?? createLogger({ level: config.logLevel, component: 'run' });
   const flags = hooks.flags ?? {};
   const section = configSection('ingestion', flags);
-  const ingestion = compileIngestion(parseIngestionOptions(section.value, 'ingestion'), { baseDir: section.baseDir, root: 'ingestion' });
   const pseudonym = config.pseudonymizeKeyFile ? pseudonymizer(readPseudonymKey(config.pseudonymizeKeyFile)) : undefined;
   const dlqDenyFields = parseDenyFields(config.dlqDenyFields);
-
   const registry = new Registry();
   const metrics = createMetrics(registry);
+  const schemaRegistry = config.schemaRegistryUrl
+    ? new SchemaRegistryClient({
+        url: config.schemaRegistryUrl,
+        ...(config.schemaRegistryUser !== undefined ? { username: config.schemaRegistryUser, password: config.schemaRegistryPassword ?? '' } : {}),
+        ...(config.schemaRegistryCaFile !== undefined ? { caFile: config.schemaRegistryCaFile } : {}),
+      })
+    : undefined;
+  const ingestion = compileIngestion(parseIngestionOptions(section.value, 'ingestion', { schemaRegistry: schemaRegistry !== undefined }), {
+    baseDir: section.baseDir,
+    root: 'ingestion',
+    ...(schemaRegistry ? { schemaRegistry: { client: schemaRegistry, metrics } } : {}),
+  });
   const ops = await startOpsServer({ registry, host: config.metricsHost, port: config.metricsPort });
   let joined = false;
   ops.setReadinessCheck('consumerJoined', () => joined);
@@ -110,6 +122,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     throw err;
   }
   let session: SessionizationSpec;
+  let encoders: OutputEncoders;
   // The alert policy's bands are the serving bundle's (the one risk setting, resolved for it);
   // without a bundle only probabilities can be resolved.
   let thresholds: () => RiskThresholds;
@@ -134,6 +147,15 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     } else {
       await assertTopicsExist(kafka, outputs);
     }
+    if (schemaRegistry) await probeSchemaRegistry(schemaRegistry, log);
+    encoders = await createOutputEncoders({
+      format: config.outputFormat as OutputFormat,
+      signalsTopic: config.signalsTopic,
+      ...(config.alertsTopic ? { alertsTopic: config.alertsTopic } : {}),
+      ...(schemaRegistry ? { registry: schemaRegistry } : {}),
+      registryTimeoutMs: config.connectTimeoutMs,
+      log,
+    });
   } catch (err) {
     await model?.close();
     await ops.stop();
@@ -148,7 +170,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
   const sink = new KafkaSink(kafka, config.exactlyOnce ? { transactionalId: config.transactionalId ?? `${config.group}-${config.clientId}` } : {});
   const alertHooks: TickHook[] = [];
   try {
-    if (config.alertsTopic) alertHooks.push(alertsHook(config, metrics, registry, log, sink, thresholds, hooks.onAlert));
+    if (config.alertsTopic) alertHooks.push(alertsHook(config, metrics, registry, log, sink, thresholds, encoders.alert, hooks.onAlert));
   } catch (err) {
     // e.g. bands the alert policy refuses: stop what started, or the process never exits
     await model?.close();
@@ -166,6 +188,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
 
   let assignment: { topic: string; partitions: number[] }[] = [];
   let processor: Processor | undefined = undefined;
+  let gate: SchemaGate | undefined = undefined;
   const source = new KafkajsSource(kafka, {
     group: config.group,
     topics: inputTopics(config.input),
@@ -177,7 +200,10 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
       // kafkajs restarts every assigned partition from its committed offset after a rebalance,
       // so all session state is rebuilt from there (replay marks keep it from publishing twice)
       const lost = assignment.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })));
-      if (lost.length > 0) processor?.revoke(lost);
+      if (lost.length > 0) {
+        processor?.revoke(lost);
+        gate?.revoke(lost);
+      }
       processor?.assign(next);
       assignment = next;
       log.info({ group: config.group, assignment: next }, 'consumer joined the group');
@@ -188,6 +214,9 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
       log.error({ err: error, restart }, restart ? 'consumer crashed; restarting' : 'consumer crashed too often; giving up');
     },
   });
+  // Batches that need a writer schema the registry cannot give now wait, paused (consumers/registry.ts).
+  if (schemaRegistry) gate = new SchemaGate(ingestion, source, { log, metrics });
+  const schemaGate = gate;
   processor = new Processor(source, sink, {
     ingestion,
     store,
@@ -195,7 +224,9 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     signalsTopic: config.signalsTopic,
     ...(config.dlqTopic ? { dlqTopic: config.dlqTopic } : {}),
     ...(config.lateTopic ? { lateTopic: config.lateTopic } : {}),
-    outputFormat: config.outputFormat as 'avro' | 'json',
+    outputFormat: config.outputFormat === 'json' ? 'json' : 'avro',
+    encodeSignal: encoders.signal,
+    ...(schemaGate ? { beforeBatch: (records) => schemaGate.admit(records) } : {}),
     group: config.group,
     exactlyOnce: config.exactlyOnce,
     tickMs: config.tickMs,
@@ -238,6 +269,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
     stop() {
       stopping ??= (async () => {
         lag.stop();
+        schemaGate?.stop();
         await proc.stop();
         await brokers.stop();
         await lagAdmin.disconnect().catch(() => undefined);
@@ -252,12 +284,19 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
 }
 
 /** Alerts: the hysteresis policy per session, the alerts topic, and the CRM webhook if configured. */
-function alertsHook(config: RunConfig, metrics: Metrics, registry: Registry, log: Logger, sink: KafkaSink, thresholds: () => RiskThresholds, onAlert?: (a: ChurnAlert) => void): TickHook {
+function alertsHook(
+  config: RunConfig,
+  metrics: Metrics,
+  registry: Registry,
+  log: Logger,
+  sink: KafkaSink,
+  thresholds: () => RiskThresholds,
+  encode: (a: ChurnAlert) => Buffer | string,
+  onAlert?: (a: ChurnAlert) => void,
+): TickHook {
   const first = thresholds();
   const policy = new AlertPolicy({ mediumThreshold: first.medium, highThreshold: first.high });
-  const alertType = churnAlertType();
   const topic = config.alertsTopic as string;
-  const encode = (a: ChurnAlert) => (config.outputFormat === 'json' ? JSON.stringify(a) : alertType.toBuffer(a));
   const webhook = config.webhookUrl
     ? new WebhookSink<ChurnAlert>({
         url: config.webhookUrl,
@@ -324,4 +363,19 @@ export function sessionSpec(base: SessionizationSpec, quietEveryMs: number | und
   }
   const { quietEveryMs: _bundle, ...rest } = base;
   return quietEveryMs > 0 ? { ...rest, quietEveryMs } : rest;
+}
+
+/**
+ * One request at start: wrong credentials or an untrusted certificate stop the start (exit 2),
+ * naming the option; a registry that does not answer only warns, since batches that need it wait,
+ * paused, until it does.
+ */
+async function probeSchemaRegistry(client: SchemaRegistryClient, log: Logger): Promise<void> {
+  try {
+    await client.probe();
+  } catch (err) {
+    if (err instanceof SchemaRegistryAuthError) throw new UserError(ErrorCodes.SCHEMA_REGISTRY, err.message, { exitCode: 2, cause: err });
+    if (!(err instanceof SchemaRegistryUnavailableError)) throw err;
+    log.warn({ err: err.message, registry: client.target }, 'the schema registry does not answer at start; records that need a writer schema from it wait, paused, until it does');
+  }
 }

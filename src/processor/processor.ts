@@ -59,6 +59,13 @@ export interface ProcessorOptions {
   /** Events for closed sessions; defaults to the DLQ topic. */
   lateTopic?: string;
   outputFormat: 'avro' | 'json';
+  /** Encodes a signal for the signals topic (e.g. Confluent wire format); default: outputFormat with schemas/journey-signal.avsc. */
+  encodeSignal?: (signal: JourneySignal) => Buffer | string;
+  /**
+   * Called with each batch before ingestion; false means "not taken now" (e.g. the schema registry
+   * is down): the source fetches the batch again later, nothing of it is counted or committed.
+   */
+  beforeBatch?: (records: SourceRecord[]) => Promise<boolean>;
   group: string;
   exactlyOnce: boolean;
   tickMs: number;
@@ -304,9 +311,10 @@ export class Processor {
     return s;
   }
 
-  private async onBatch(records: SourceRecord[], ctx: BatchContext): Promise<void> {
+  private async onBatch(records: SourceRecord[], ctx: BatchContext): Promise<void | false> {
     if (this.failed) throw this.failed;
     if (this.stopping) return;
+    if (this.options.beforeBatch && !(await this.options.beforeBatch(records))) return false;
     await this.checkpoint.ready;
     const { ingestion, metrics } = this.options;
     const first = records[0];
@@ -374,6 +382,7 @@ export class Processor {
   }
 
   private encodeSignal(s: JourneySignal): Buffer | string {
+    if (this.options.encodeSignal) return this.options.encodeSignal(s);
     return this.options.outputFormat === 'json' ? JSON.stringify(s) : this.signalType.toBuffer(s);
   }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig, runOptions } from '../../src/config.ts';
+import { redactConfig, resolveConfig, runOptions } from '../../src/config.ts';
 import { UserError } from '../../src/errors.ts';
 
 function errorOf(fn: () => unknown): UserError {
@@ -116,6 +116,22 @@ describe('journeylens config print', () => {
     expect(() => checkRunConfig(resolveConfig(runOptions, base, { JOURNEYLENS_WEBHOOK_SECRET: 'whsec_%%%' }))).toThrow(/the webhook secret starts with whsec_ but what follows is not base64/);
     const good = `whsec_${Buffer.alloc(24, 1).toString('base64')}`;
     expect(checkRunConfig(resolveConfig(runOptions, base, { JOURNEYLENS_WEBHOOK_SECRET: good })).webhookSecret).toBe(good);
+  });
+
+  it('validates the schema registry options at start, naming them', async () => {
+    const { checkRunConfig } = await import('../../src/config.ts');
+    const check = (flags: Record<string, unknown>, env: Record<string, string> = {}) => () => checkRunConfig(resolveConfig(runOptions, { brokers: 'k:1', input: 'x', ...flags }, env));
+    expect(check({ schemaRegistryUrl: 'registry:8081' })).toThrow('--schema-registry-url (env JOURNEYLENS_SCHEMA_REGISTRY_URL) must be an http:// or https:// URL, e.g. https://registry:8081 or http://apicurio:8080/apis/ccompat/v7; got "registry:8081".');
+    expect(check({ schemaRegistryUrl: 'https://u:p@registry:8081' })).toThrow(/must not carry credentials/);
+    expect(check({ schemaRegistryUrl: 'https://registry:8081', schemaRegistryUser: 'jl' })).toThrow('--schema-registry-user (env JOURNEYLENS_SCHEMA_REGISTRY_USER) and the password (env JOURNEYLENS_SCHEMA_REGISTRY_PASSWORD or JOURNEYLENS_SCHEMA_REGISTRY_PASSWORD_FILE) go together');
+    expect(check({ schemaRegistryUrl: 'http://registry:8081', schemaRegistryCaFile: '/ca.pem' })).toThrow(/--schema-registry-ca-file .* is for an https registry/);
+    expect(check({ schemaRegistryUser: 'jl' })).toThrow(/--schema-registry-user is set but --schema-registry-url/);
+    expect(check({ outputFormat: 'confluent' })).toThrow(/--output-format confluent registers the output schemas in a schema registry: set --schema-registry-url/);
+    const dir = mkdtempSync(join(tmpdir(), 'jl-sr-'));
+    writeFileSync(join(dir, 'pw'), 's3cret\n');
+    const ok = checkRunConfig(resolveConfig(runOptions, { brokers: 'k:1', input: 'x', schemaRegistryUrl: 'https://registry:8081', schemaRegistryUser: 'jl', outputFormat: 'confluent' }, { JOURNEYLENS_SCHEMA_REGISTRY_PASSWORD_FILE: join(dir, 'pw') }));
+    expect(ok.schemaRegistryPassword).toBe('s3cret');
+    expect(redactConfig(runOptions, ok as unknown as Record<string, unknown>).schemaRegistryPassword).toBe('***');
   });
 
   it('reads a secret from the file named by <ENV>_FILE', async () => {

@@ -52,15 +52,17 @@ describe('ingestion options', () => {
   it('requires a writer schema for avro and schema ids for confluent, also per topic', () => {
     expect(problems({ format: 'avro' })).toEqual(['ingestion.writerSchema is required when the format is avro (path of the producer’s .avsc file)']);
     expect(problems({ format: 'confluent' })).toEqual([
-      'ingestion.schemas must map at least one schema id to an .avsc file when the format is confluent, e.g. { "1": "schemas/clicks-v1.avsc" }',
+      'ingestion.schemas must map at least one schema id to an .avsc file when the format is confluent, e.g. { "1": "schemas/clicks-v1.avsc" }, or set --schema-registry-url to look the ids up',
     ]);
     expect(problems({ perTopic: { legacy: { format: 'avro' } } })).toEqual([
       'ingestion.perTopic.legacy.writerSchema is required when the format is avro (path of the producer’s .avsc file)',
     ]);
     expect(problems({ format: 'confluent', schemas: { '1': 'a.avsc' }, perTopic: { other: { schemas: {} } } })).toEqual([
-      'ingestion.perTopic.other.schemas must map at least one schema id to an .avsc file when the format is confluent, e.g. { "1": "schemas/clicks-v1.avsc" }',
+      'ingestion.perTopic.other.schemas must map at least one schema id to an .avsc file when the format is confluent, e.g. { "1": "schemas/clicks-v1.avsc" }, or set --schema-registry-url to look the ids up',
     ]);
     expect(problems({ format: 'confluent', schemas: { v1: 'a.avsc' } })).toEqual(['ingestion.schemas.v1 is not a schema id (keys are decimal integers)']);
+    // with a schema registry, confluent needs no configured ids
+    expect(parseIngestionOptions({ format: 'confluent' }, 'ingestion', { schemaRegistry: true }).format).toBe('confluent');
   });
 
   it('rejects a writer schema file that is missing, invalid, or unreadable as ClickEvent, naming the option', () => {

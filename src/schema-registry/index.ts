@@ -1,0 +1,3 @@
+// The schema registry: its REST client and the Confluent wire format.
+export * from './client.ts';
+export * from './wire-format.ts';

@@ -142,7 +142,7 @@ try {
     const data = await set.load();
     let rows: ReadoutRows | undefined;
     const t0 = performance.now();
-    await trainBundle(data, join(work, `bundle-${set.name}`), { seed: SEED, epochs: set.epochs, summaryFeatures: true, onReadoutRows: (r) => (rows = r) });
+    await trainBundle(data, join(work, `bundle-${set.name}`), { seed: SEED, epochs: set.epochs, readout: 'summary', onReadoutRows: (r) => (rows = r) });
     log(`${set.name}: bundle trained in ${((performance.now() - t0) / 1000).toFixed(0)} s, ${rows!.xs.length} readout rows, ${rows!.featureNames.length} features`);
     for (const name of recipeNames) {
       const t1 = performance.now();

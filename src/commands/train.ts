@@ -4,7 +4,7 @@
 import cliProgress from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { ENCODER_KINDS, type EncoderKind } from '../model/encoder-model.ts';
-import { trainerDefaults } from '../training/options.ts';
+import { READOUT_RECIPES, type ReadoutRecipe, trainerDefaults } from '../training/options.ts';
 import type { TrainReport } from '../training/trainer.ts';
 import { type HistoryFlags, addHistoryOptions, churnAfterOption, openHistory } from './history-options.ts';
 import { parseIntOption } from './parse.ts';
@@ -21,6 +21,7 @@ export interface TrainCommandOptions extends HistoryFlags {
   clusterer: 'hdbscan' | 'kmeans';
   k?: number;
   minClusterSize?: number;
+  readout?: ReadoutRecipe | 'auto';
   progress?: boolean;
 }
 
@@ -39,6 +40,11 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--clusterer <name>', 'clustering of the sessions (in the cluster space: image shares, length, optionally the embedding; see docs/quality.md)').choices(['hdbscan', 'kmeans']).default(trainerDefaults.clusterer))
     .addOption(new Option('--k <n>', 'clusters for --clusterer kmeans (default: the k among 4–10 with the best silhouette)').argParser(parseIntOption('--k', 1, 10_000)))
     .addOption(new Option('--min-cluster-size <n>', 'HDBSCAN smallest cluster (default: 1% of the sessions HDBSCAN samples, at most 5,000; at least 10)').argParser(parseIntOption('--min-cluster-size', 2, 1_000_000)))
+    .addOption(
+      new Option('--readout <recipe>', "churn readout: 'summary' (embedding + summary and window features, the embedding penalised apart), 'embedding' (the readout before issue 19), 'auto': summary for bucketed images, embedding for step images (docs/model.md)")
+        .choices(['auto', ...READOUT_RECIPES])
+        .default(trainerDefaults.readout),
+    )
     .option('--no-progress', 'no progress bar');
   addHistoryOptions(cmd, 'the history to train on (event-time order within a partition)');
   cmd.action(async (opts: TrainCommandOptions) => {
@@ -89,6 +95,7 @@ export async function runTrain(opts: TrainCommandOptions): Promise<TrainReport> 
       clusterer: opts.clusterer,
       ...(opts.k !== undefined ? { k: opts.k } : {}),
       ...(opts.minClusterSize !== undefined ? { minClusterSize: opts.minClusterSize } : {}),
+      ...(opts.readout !== undefined ? { readout: opts.readout } : {}),
       onStage: (m) => {
         if (started) bar.stop();
         started = false;

@@ -27,14 +27,16 @@ export interface TrainerOptions {
   imageFeatures?: boolean;
   /** Add how long the session had been quiet when scored (`quietMinutes`, readout-row.ts). */
   quietFeature?: boolean;
-  /** Add the summary features (per-type counts, activity by window before now, …; readout-row.ts summaryFeatureNames). */
-  summaryFeatures?: boolean;
   /**
-   * Penalise the embedding group (embedding, its rates, image column means) apart from the
-   * summary group, the embedding's multiplier chosen by the same cross-validation (readout-fit.ts
-   * choosePenalty); false: one L2 for all features.
+   * The readout's recipe (issue 19). 'embedding': the embedding, cluster and kNN rates, quiet/age
+   * and the image column means, one L2 (the readout before issue 19). 'summary': those plus the
+   * summary and window features (readout-row.ts summaryFeatureNames), the embedding group's
+   * penalty chosen apart from the summary group's by the same cross-validation (readout-fit.ts
+   * choosePenalty). 'auto': 'summary' for bucketed images, 'embedding' for step images, as chosen
+   * by nested cross-validation on training data (tools/readout-cv.ts): on the KDD courses (one row
+   * per day) the summary recipe fitted better, on the generator's step images it did not.
    */
-  readoutGroupPenalty?: boolean;
+  readout?: ReadoutRecipe | 'auto';
   /** The readout's training rows as they are fitted, with the view of each row (tools that compare readout recipes by cross-validation). */
   onReadoutRows?: (rows: ReadoutRows) => void;
   /** Labelled sessions in the neighbour index at most (a seeded sample beyond; keeps the bundle small). */
@@ -42,6 +44,15 @@ export interface TrainerOptions {
   onTrainProgress?: (p: TrainProgress) => void;
   /** One-line stage messages (the CLI prints them on stderr). */
   onStage?: (message: string) => void;
+}
+
+export const READOUT_RECIPES = ['embedding', 'summary'] as const;
+export type ReadoutRecipe = (typeof READOUT_RECIPES)[number];
+
+/** The recipe 'auto' means for an image spec. */
+export function resolveReadoutRecipe(recipe: ReadoutRecipe | 'auto', rowMode: 'steps' | 'buckets'): ReadoutRecipe {
+  if (recipe !== 'auto') return recipe;
+  return rowMode === 'buckets' ? 'summary' : 'embedding';
 }
 
 export interface ReadoutRows {
@@ -64,8 +75,7 @@ export const trainerDefaults = {
   maxNeighbours: 10_000,
   imageFeatures: true,
   quietFeature: true,
-  summaryFeatures: false,
-  readoutGroupPenalty: false,
+  readout: 'auto',
   readoutOn: 'final+prefixes',
   readoutL2: 'cv',
 } satisfies TrainerOptions;

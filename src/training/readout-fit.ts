@@ -1,8 +1,9 @@
-// Fits the churn readout (model/readout.ts): L2-regularised logistic regression on the
-// embedding (optionally plus the cluster's churn rate and the kNN churn rate) by Newton's method
-// in plain TS, with standardisation and Platt calibration stored in a JSON-serialisable model.
-// The same code fits the baseline on raw per-type counts, so the eval table compares like with
-// like.
+// Fits the churn readout (model/readout.ts): L2-regularised logistic regression on the readout
+// row (readout-row.ts) by Newton's method in plain TS, with standardisation and Platt calibration
+// stored in a JSON-serialisable model. `fitReadout` chooses the penalties by grouped
+// cross-validation (one L2, or one per feature group), calibrates on the held-out logits and
+// keeps the out-of-fold figures alert budgets need. The same code fits the eval table's
+// baselines (evaluate.ts), so the table compares like with like.
 //
 // Why not the cluster's rate alone: on KDD courses it scored below logistic regression on
 // counts, while a supervised readout on the embedding scored above it (issue 7).

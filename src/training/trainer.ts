@@ -34,7 +34,7 @@ import { type TrainingData, archetypeAri, rasterizeViews } from './training-data
 import { type Vector } from '../model/vectors.ts';
 import { type SessionView } from '../journey/session-view.ts';
 import { saveEncoder } from '../model/weights-io.ts';
-import { type TrainerOptions, trainerDefaults } from './options.ts';
+import { type TrainerOptions, resolveReadoutRecipe, trainerDefaults } from './options.ts';
 
 export interface TrainReport {
   dir: string;
@@ -77,7 +77,7 @@ function readoutRates(e: Vector, point: Vector, centroids: CentroidIndex, neighb
   return { clusterChurnRate: cluster, knnChurnRate: Number.isNaN(knn) ? centroids.globalChurnRate : knn };
 }
 
-/** Multipliers of the embedding group's penalty tried with `readoutGroupPenalty` (readout-fit.ts choosePenalty). */
+/** Multipliers of the embedding group's penalty tried by the 'summary' readout recipe (readout-fit.ts choosePenalty). */
 export const readoutGroupMultipliers = [1, 10, 100, 1000] as const;
 
 /** "L2 = 300 by 3-fold cross-validation …" for the stage log, with the held-out log losses. */
@@ -172,7 +172,8 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
 
     // Readout on final and prefix images of labelled sessions. The kNN feature excludes the
     // session's own final image, so no row sees its own outcome.
-    stage('fitting the churn readout');
+    const recipe = resolveReadoutRecipe(o.readout, image.rowMode);
+    stage(`fitting the churn readout (recipe '${recipe}')`);
     const indexPos = new Int32Array(n).fill(-1);
     let pos = 0;
     for (let i = 0; i < n; i++) if (!Number.isNaN(inIndex[i]!)) indexPos[i] = pos++;
@@ -180,7 +181,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
       ...readoutFeatureNames(o.dim, { cluster: true, knn: true }),
       ...(o.quietFeature ? [QUIET_FEATURE, AGE_FEATURE] : []),
       ...(o.imageFeatures ? imageFeatureNames(image) : []),
-      ...(o.summaryFeatures ? summaryFeatureNames(image) : []),
+      ...(recipe === 'summary' ? summaryFeatureNames(image) : []),
     ];
     const buildRow = readoutRowBuilder(featureNames, image);
     const xs: Float64Array[] = [];
@@ -204,7 +205,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
     let inSampleAuc = Number.NaN;
     const positives = ys.reduce((a, b) => a + b, 0);
     if (positives > 0 && positives < ys.length) {
-      const multipliers = o.readoutGroupPenalty ? readoutGroupMultipliers : [1];
+      const multipliers = recipe === 'summary' ? readoutGroupMultipliers : [1];
       const fitted = fitReadout(xs, ys, groups, isFinal, { featureNames, seed: o.seed, multipliers, ...(o.readoutL2 === 'cv' ? {} : { l2: o.readoutL2 }) });
       readout = fitted.model;
       chosenL2 = readout.l2;
@@ -240,7 +241,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
       return { ...c, prototype: k, labelled: stats.labelled, churned: stats.churned };
     });
 
-    const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k ?? null, clusterSpace: { ...clusterSpaceDefaults, ...o.clusterSpace }, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK, maxNeighbours: o.maxNeighbours, imageFeatures: o.imageFeatures, quietFeature: o.quietFeature, summaryFeatures: o.summaryFeatures, readoutGroupPenalty: o.readoutGroupPenalty, readoutOn: o.readoutOn, readoutL2: o.readoutL2 };
+    const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k ?? null, clusterSpace: { ...clusterSpaceDefaults, ...o.clusterSpace }, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK, maxNeighbours: o.maxNeighbours, imageFeatures: o.imageFeatures, quietFeature: o.quietFeature, readout: recipe, readoutOn: o.readoutOn, readoutL2: o.readoutL2 };
 
     stage(`writing the bundle to ${outDir}`);
     mkdirSync(outDir, { recursive: true });

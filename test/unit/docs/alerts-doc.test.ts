@@ -35,7 +35,7 @@ describe('docs/alerts.md', () => {
     expect(out).toMatch(/^ROC AUC: 0\.\d{3}$/m);
     expect(out).toContain('Alerts at the risk setting "medium=top20%,high=top5%"');
     expect(out).toMatch(/\| high \| highest state \| \d+ \| \d+\.\d% \|/);
-  }, 180_000);
+  }, 300_000);
 
   it("gives a run line whose risk setting journeylens accepts", async () => {
     const [, run] = codeBlocks('docs/alerts.md', 'sh');

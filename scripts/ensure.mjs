@@ -3,6 +3,7 @@
 // the pinned Kafka jars (tools/kafka/pom.xml) into tools/kafka/libs when they are missing.
 // Uses only Node built-ins, because it runs before anything is installed.
 //   --no-kafka   skip the Java/Maven/Kafka part (unit tests need no broker)
+//   --kafka4     fetch the Kafka 4.x jars (tools/kafka4/pom.xml) instead, for `npm run test:kafka4`
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -44,15 +45,17 @@ if (wantKafka) {
   if (!has('java', ['-version'])) {
     fail('Java is not installed (needed to run the local Kafka broker). Install a JDK >= 17 (Debian: apt-get install openjdk-17-jre-headless), or set KAFKA_BROKERS to use an existing cluster.');
   }
-  const libs = join(root, 'tools', 'kafka', 'libs');
+  const dist = process.argv.includes('--kafka4') ? 'kafka4' : 'kafka';
+  const libs = join(root, 'tools', dist, 'libs');
   const done = join(libs, '.complete');
-  const pom = join(root, 'tools', 'kafka', 'pom.xml');
+  const pom = join(root, 'tools', dist, 'pom.xml');
   const wanted = readFileSync(pom, 'utf8');
+  const version = /<kafka\.version>([^<]+)</.exec(wanted)?.[1] ?? '?';
   if (!existsSync(done) || readFileSync(done, 'utf8') !== wanted) {
     if (!has('mvn', ['-v'])) {
       fail('Maven is not installed (needed once, to fetch the pinned Kafka jars from Maven Central). Install it (Debian: apt-get install maven), or set KAFKA_BROKERS to use an existing cluster.');
     }
-    process.stderr.write('journeylens setup: fetching Kafka 3.9.1 jars from Maven Central into tools/kafka/libs…\n');
+    process.stderr.write(`journeylens setup: fetching Kafka ${version} jars from Maven Central into tools/${dist}/libs…\n`);
     const status = run('mvn', ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`, '-DincludeScope=runtime']);
     if (status !== 0) fail('fetching the Kafka jars with Maven failed (see above).');
     writeFileSync(done, wanted);

@@ -16,8 +16,25 @@ const here = dirname(fileURLToPath(import.meta.url));
  * tools/kafka at the package root: two levels up from src/local-kafka/ (tsx, vitest), three from
  * dist/src/local-kafka/ (the build, and the installed package, which ships tools/kafka/pom.xml).
  */
-export const kafkaToolsDir = [resolve(here, '..', '..', 'tools', 'kafka'), resolve(here, '..', '..', '..', 'tools', 'kafka')].find((d) => existsSync(join(d, 'pom.xml'))) ?? resolve(here, '..', '..', 'tools', 'kafka');
+export const kafkaToolsDir = distributionDir('kafka');
 export const kafkaLibsDir = join(kafkaToolsDir, 'libs');
+
+/**
+ * The pinned brokers, each a pom under tools/: `kafka` (Apache Kafka 3.9.1, the default for the
+ * tests, the demo and `kafka start`) and `kafka4` (Apache Kafka 4.x, for `npm run test:kafka4`).
+ */
+export const KAFKA_DISTRIBUTIONS = ['kafka', 'kafka4'] as const;
+export type KafkaDistribution = (typeof KAFKA_DISTRIBUTIONS)[number];
+
+function distributionDir(d: KafkaDistribution): string {
+  const candidates = [resolve(here, '..', '..', 'tools', d), resolve(here, '..', '..', '..', 'tools', d)];
+  return candidates.find((c) => existsSync(join(c, 'pom.xml'))) ?? (candidates[0] as string);
+}
+
+/** The Kafka version a distribution's pom pins, e.g. "3.9.1". */
+export function kafkaVersion(d: KafkaDistribution = 'kafka'): string {
+  return /<kafka\.version>([^<]+)</.exec(readFileSync(join(distributionDir(d), 'pom.xml'), 'utf8'))?.[1] ?? 'unknown';
+}
 
 export interface LocalKafkaOptions {
   /** Broker (client) port; a free one is picked when absent. */
@@ -41,6 +58,8 @@ export interface LocalKafkaOptions {
   dataDir?: string;
   /** Extra `kafka-storage format` arguments, e.g. `--add-scram` users for SASL/SCRAM tests. */
   formatArgs?: string[];
+  /** Which pinned broker: tools/kafka (3.9.1, default) or tools/kafka4. */
+  distribution?: KafkaDistribution;
 }
 
 export interface LocalKafkaHandle {
@@ -85,10 +104,10 @@ function portAnswers(port: number): Promise<boolean> {
   });
 }
 
-function assertJars(): void {
-  if (!existsSync(join(kafkaLibsDir, '.complete'))) {
+function assertJars(libs: string, distribution: KafkaDistribution): void {
+  if (!existsSync(join(libs, '.complete'))) {
     throw new LocalKafkaError(
-      `Kafka jars are missing in ${kafkaLibsDir}. Run \`node scripts/ensure.mjs\` (needs Maven) to fetch them, or set KAFKA_BROKERS to use an existing cluster.`,
+      `Kafka jars are missing in ${libs}. Run \`node scripts/ensure.mjs${distribution === 'kafka' ? '' : ` --${distribution}`}\` (needs Maven) to fetch them, or set KAFKA_BROKERS to use an existing cluster.`,
     );
   }
   const java = spawnSync('java', ['-version'], { stdio: 'ignore' });
@@ -149,6 +168,24 @@ function log4jProperties(logFile: string): string {
   ].join('\n');
 }
 
+/** Kafka 4 logs through Log4j 2 (3.x through reload4j): the same file and pattern, so the start check below reads both. */
+function log4j2Properties(logFile: string): string {
+  return [
+    'status = warn',
+    'appender.file.type = File',
+    'appender.file.name = FILE',
+    `appender.file.fileName = ${logFile}`,
+    'appender.file.layout.type = PatternLayout',
+    'appender.file.layout.pattern = [%d] %p %m (%c)%n',
+    'rootLogger.level = WARN',
+    'rootLogger.appenderRef.file.ref = FILE',
+    'logger.kafkaServer.name = kafka.server.KafkaServer',
+    'logger.kafkaServer.level = INFO',
+    'logger.raftServer.name = kafka.server.KafkaRaftServer',
+    'logger.raftServer.level = INFO',
+  ].join('\n');
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -185,7 +222,9 @@ export async function stopPid(pid: number, graceMs = 15_000): Promise<void> {
 }
 
 export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<LocalKafkaHandle> {
-  assertJars();
+  const distribution = options.distribution ?? 'kafka';
+  const libs = join(distributionDir(distribution), 'libs');
+  assertJars(libs, distribution);
   const port = options.port ?? (await freePort());
   if (await portAnswers(port)) throw new LocalKafkaError(`port ${port} is already in use on 127.0.0.1; pick another with --port.`);
   const controllerPort = options.controllerPort ?? (await freePort());
@@ -196,8 +235,9 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
   const logFile = join(dataDir, 'server.log');
   writeFileSync(configFile, serverProperties(port, controllerPort, dataDir, options.properties ?? {}));
   writeFileSync(join(dataDir, 'log4j.properties'), log4jProperties(logFile));
+  writeFileSync(join(dataDir, 'log4j2.properties'), log4j2Properties(logFile));
 
-  const classpath = `${kafkaLibsDir}/*`;
+  const classpath = `${libs}/*`;
   const jvm = [
     `-Xmx${options.heap ?? '512m'}`,
     `-Xms${options.heap ?? '512m'}`,
@@ -205,6 +245,7 @@ export async function startLocalKafka(options: LocalKafkaOptions = {}): Promise<
     '-XX:TieredStopAtLevel=1',
     '-Djava.awt.headless=true',
     `-Dlog4j.configuration=file:${join(dataDir, 'log4j.properties')}`,
+    `-Dlog4j2.configurationFile=${join(dataDir, 'log4j2.properties')}`,
     '-Djourneylens.localkafka=1',
     ...(options.jvmArgs ?? []),
   ];

@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'tools/kafka/libs/**', 'coverage/**', 'bench/results/**', '.cache/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'tools/kafka/libs/**', 'coverage/**', 'bench/results/**', 'test/integration/chaos/results/**', '.cache/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -22,14 +22,12 @@ import { ErrorCodes, UserError } from '../errors.ts';
 import { Processor, type TickHook } from './processor.ts';
 import { type EmitMode } from './emission.ts';
 import { ModelFit } from './model-fit.ts';
-import { AlertPolicy } from '../sinks/alert-policy.ts';
+import { alertsHook, type AlertsHook } from './alerts-hook.ts';
+import { alertStateTopicFor, ensureAlertStateTopic } from './alert-state.ts';
 import { parseRiskSetting, resolveRiskSetting, type RiskThresholds } from '../contracts/risk.ts';
-import { KafkaSink, type OutRecord } from '../sinks/kafka-sink.ts';
-import { WebhookSink } from '../sinks/webhook.ts';
+import { KafkaSink } from '../sinks/kafka-sink.ts';
 import { parseDenyFields, pseudonymizer, readPseudonymKey } from '../sinks/privacy.ts';
-import { webhookMetrics } from '../sinks/webhook-metrics.ts';
 import { SessionStore, defaultMaxSessions } from '../streams/session-store.ts';
-import { quietMs } from '../journey/session-view.ts';
 
 export interface App {
   processor: Processor;
@@ -168,9 +166,13 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
   log.info({ gapMs: session.gapMs, allowedLatenessMs: session.allowedLatenessMs, idleTimeoutMs: config.idleTimeoutMs, maxSessions }, 'sessionization');
   const scorer = hooks.scorer ?? (model ? () => (model as ModelRuntime).scorer() : () => unscoredScorer);
   const sink = new KafkaSink(kafka, config.exactlyOnce ? { transactionalId: config.transactionalId ?? `${config.group}-${config.clientId}` } : {});
-  const alertHooks: TickHook[] = [];
+  const alertHooks: AlertsHook[] = [];
   try {
-    if (config.alertsTopic) alertHooks.push(alertsHook(config, metrics, registry, log, sink, thresholds, encoders.alert, hooks.onAlert));
+    if (config.alertsTopic) {
+      const stateTopic = alertStateTopicFor(config.alertsTopic);
+      if (await ensureAlertStateTopic(kafka, stateTopic, { ...(config.topicPartitions ? { partitions: config.topicPartitions } : {}), ...(config.topicReplication ? { replication: config.topicReplication } : {}) })) log.info({ topic: stateTopic }, 'created the compacted alert-state topic');
+      alertHooks.push(alertsHook({ config, kafka, sink, stateTopic, metrics, registry, log, thresholds, encode: encoders.alert, ...(hooks.onAlert ? { onAlert: hooks.onAlert } : {}) }));
+    }
   } catch (err) {
     // e.g. bands the alert policy refuses: stop what started, or the process never exits
     await model?.close();
@@ -204,6 +206,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
         processor?.revoke(lost);
         gate?.revoke(lost);
       }
+      for (const h of alertHooks) h.reload();
       processor?.assign(next);
       assignment = next;
       log.info({ group: config.group, assignment: next }, 'consumer joined the group');
@@ -279,74 +282,6 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
         log.info(proc.stats, 'journeylens stopped');
       })();
       return stopping;
-    },
-  };
-}
-
-/** Alerts: the hysteresis policy per session, the alerts topic, and the CRM webhook if configured. */
-function alertsHook(
-  config: RunConfig,
-  metrics: Metrics,
-  registry: Registry,
-  log: Logger,
-  sink: KafkaSink,
-  thresholds: () => RiskThresholds,
-  encode: (a: ChurnAlert) => Buffer | string,
-  onAlert?: (a: ChurnAlert) => void,
-): TickHook {
-  const first = thresholds();
-  const policy = new AlertPolicy({ mediumThreshold: first.medium, highThreshold: first.high });
-  const topic = config.alertsTopic as string;
-  const webhook = config.webhookUrl
-    ? new WebhookSink<ChurnAlert>({
-        url: config.webhookUrl,
-        secret: config.webhookSecret ?? '',
-        timeoutMs: config.webhookTimeoutMs,
-        maxAttempts: config.webhookMaxAttempts,
-        concurrency: config.webhookConcurrency,
-        metrics: webhookMetrics(registry),
-        log,
-        park: async (alert, err) => {
-          await sink.send([{ topic: config.parkedTopic ?? `${topic}.parked`, key: alert.sessionId, value: JSON.stringify(alert), headers: { 'x-journeylens-error-message': err.message } }]);
-        },
-              })
-    : undefined;
-  return {
-    onScored(items) {
-      policy.setThresholds(thresholds());
-      const out: OutRecord[] = [];
-      for (const { view, signal, final, replay } of items) {
-        const alert = policy.observe({
-          sessionId: signal.sessionId,
-          userId: signal.userId,
-          signalId: signal.signalId,
-          lastEventId: view.lastEventId,
-          eventTime: view.asOf,
-          quietMs: quietMs(view),
-          final,
-          eventCount: signal.eventCount,
-          churnRisk: signal.churnRisk,
-          clusterId: signal.clusterId,
-          clusterLabel: signal.clusterLabel,
-          modelVersion: signal.modelVersion,
-          steps: () => view.recentTypes(5),
-        });
-        if (alert && !replay) {
-          metrics.alertsTotal.inc({ band: alert.riskBand });
-          out.push({ topic, key: alert.userId ?? alert.sessionId, value: encode(alert) });
-          webhook?.enqueue(alert);
-          onAlert?.(alert);
-        }
-        if (final) policy.release(signal.sessionId);
-      }
-      return out;
-    },
-    flush: async () => {
-      await webhook?.flush();
-    },
-    close: async () => {
-      await webhook?.flush().catch(() => undefined);
-      webhook?.close();
     },
   };
 }

@@ -3,11 +3,13 @@
 // The bands are the ones the readout puts in every signal: the thresholds are the one risk
 // setting (contracts/risk.ts, `--risk`) as resolved for the serving bundle, never a second pair.
 //
-// Per session the policy keeps two numbers: the band it last alerted for (the "latched" band,
-// lowered again only when the risk falls below that band's lower threshold minus a margin) and
-// the event time of its last alert (cool-down). Sessions that never alerted hold no state at
-// all, and the rest live in typed arrays indexed by a slot, so a million live sessions cost a
-// Map entry plus 9 bytes each, not an object each.
+// Per session the policy keeps the band it last alerted for (the "latched" band, lowered again
+// only when the risk falls below that band's lower threshold minus a margin), the event time of
+// its last alert (cool-down) and how many alerts it raised per band (the alert ids count them).
+// Sessions that never alerted hold no state at all, and the rest live in typed arrays indexed by
+// a slot, so a million live sessions cost a Map entry plus 13 bytes each, not an object each.
+// stateOf()/restore() move one session's state in and out (the processor keeps it in a compacted
+// topic, so alerts survive a crash: docs/reliability.md).
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { componentOptions, gotValue, parseOptions } from '../options.ts';
@@ -69,18 +71,28 @@ export interface RiskObservation {
   steps: readonly string[] | (() => readonly string[]);
 }
 
+/** One session's alert state, as stateOf() gives it and restore() takes it back. */
+export interface AlertSessionState {
+  /** Band index it last alerted for (0 low, 1 medium, 2 high), after any re-arming. */
+  latched: number;
+  /** Event time of its last alert (ms). */
+  lastAlertAt: number;
+  /** Alerts raised so far at medium and at high. */
+  raised: [number, number];
+}
+
 const NONE = -1;
 const INITIAL_SLOTS = 1024;
 
 /**
- * Deterministic alert id: the same session entering the same band on the same event always
- * gets the same id, so an alert re-raised after a crash-and-replay is recognisably the same one
- * (Kafka consumers and the webhook's Idempotency-Key dedupe on it). A per-session alert counter
- * is deliberately not part of it: replay restarts from the low-watermark offset, not from the
- * session's first event, so a counter would not survive it.
+ * Deterministic alert id: the n-th time (from 0) a session enters a band. Not the event that
+ * triggered it: which events of a session are scored depends on how updates were coalesced into
+ * ticks (timing), so a run that crashed and one that did not may see a session reach a band at
+ * different events, and it is still the same alert. The count survives a crash because the
+ * policy state does (the compacted alert-state topic), not because the replay rebuilds it.
  */
-export function alertIdFor(sessionId: string, band: RiskBand, triggerEventId: string): string {
-  return createHash('sha256').update(`alert\u0000${sessionId}\u0000${band}\u0000${triggerEventId}`).digest('hex').slice(0, 32);
+export function alertIdFor(sessionId: string, band: RiskBand, n: number): string {
+  return createHash('sha256').update(`alert\u0000${sessionId}\u0000${band}\u0000${n}`).digest('hex').slice(0, 32);
 }
 
 export class AlertPolicy {
@@ -94,6 +106,8 @@ export class AlertPolicy {
   private next = 0;
   private latched = new Uint8Array(INITIAL_SLOTS);
   private lastAlertAt = new Float64Array(INITIAL_SLOTS);
+  /** Alerts raised per slot: [2·slot] at medium, [2·slot + 1] at high. */
+  private raised = new Uint16Array(2 * INITIAL_SLOTS);
 
   constructor(options: Partial<AlertPolicyOptions> = {}) {
     const opts = { ...alertPolicyDefaults, ...options };
@@ -153,10 +167,12 @@ export class AlertPolicy {
     if (slot === NONE) slot = this.allocate(obs.sessionId);
     this.latched[slot] = band;
     this.lastAlertAt[slot] = obs.eventTime;
+    const n = this.raised[2 * slot + band - 1] as number;
+    this.raised[2 * slot + band - 1] = n + 1;
     const riskBand = RISK_BANDS[band] as RiskBand;
     const steps = typeof obs.steps === 'function' ? obs.steps() : obs.steps;
     return {
-      alertId: alertIdFor(obs.sessionId, riskBand, obs.lastEventId),
+      alertId: alertIdFor(obs.sessionId, riskBand, n),
       signalId: obs.signalId,
       sessionId: obs.sessionId,
       userId: obs.userId,
@@ -170,6 +186,22 @@ export class AlertPolicy {
       modelVersion: obs.modelVersion,
       emittedAt: this.now(),
     };
+  }
+
+  /** The session's alert state; undefined when it never alerted (or was released). */
+  stateOf(sessionId: string): AlertSessionState | undefined {
+    const slot = this.slots.get(sessionId);
+    if (slot === undefined) return undefined;
+    return { latched: this.latched[slot] as number, lastAlertAt: this.lastAlertAt[slot] as number, raised: [this.raised[2 * slot] as number, this.raised[2 * slot + 1] as number] };
+  }
+
+  /** Puts a session's state back (as stateOf() gave it before a restart), replacing what it holds. */
+  restore(sessionId: string, state: AlertSessionState): void {
+    const slot = this.slots.get(sessionId) ?? this.allocate(sessionId);
+    this.latched[slot] = Math.max(0, Math.min(2, Math.trunc(state.latched)));
+    this.lastAlertAt[slot] = state.lastAlertAt;
+    this.raised[2 * slot] = state.raised[0];
+    this.raised[2 * slot + 1] = state.raised[1];
   }
 
   /** Forgets a closed session (call after its final update was observed). */
@@ -199,6 +231,10 @@ export class AlertPolicy {
       if (slot >= this.latched.length) this.grow();
     }
     this.slots.set(sessionId, slot);
+    this.latched[slot] = 0;
+    this.lastAlertAt[slot] = Number.NEGATIVE_INFINITY;
+    this.raised[2 * slot] = 0;
+    this.raised[2 * slot + 1] = 0;
     return slot;
   }
 
@@ -207,8 +243,11 @@ export class AlertPolicy {
     latched.set(this.latched);
     const lastAlertAt = new Float64Array(this.lastAlertAt.length * 2);
     lastAlertAt.set(this.lastAlertAt);
+    const raised = new Uint16Array(this.raised.length * 2);
+    raised.set(this.raised);
     this.latched = latched;
     this.lastAlertAt = lastAlertAt;
+    this.raised = raised;
   }
 }
 

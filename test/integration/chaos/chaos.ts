@@ -1,9 +1,9 @@
 // Shared bits of the chaos suite. The same tests run in two sizes: the short form in `npm test`
 // (CI), the long form with the issue's sizes under `npm run test:chaos` (CHAOS_LONG=1).
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type KafkaMessage } from 'kafkajs';
+import { type Kafka, type KafkaMessage } from 'kafkajs';
 
 export const LONG = process.env.CHAOS_LONG === '1';
 
@@ -12,9 +12,15 @@ export function size(short: number, long: number): number {
   return LONG ? long : short;
 }
 
-/** Prints a scenario's figures on stderr as one line, so CI logs and docs/reliability.md can quote them. */
+/**
+ * Prints a scenario's figures on stderr as one line, so CI logs can quote them; under
+ * `npm run chaos:doc` (CHAOS_RESULTS set) also appends them to that file, from which
+ * tools/chaos-doc.ts writes docs/reliability.md.
+ */
 export function report(scenario: string, figures: Record<string, unknown>): void {
   process.stderr.write(`[chaos:${scenario}] ${LONG ? 'long' : 'short'} form ${JSON.stringify(figures)}\n`);
+  const file = process.env.CHAOS_RESULTS;
+  if (file) appendFileSync(file, `${JSON.stringify({ scenario, form: LONG ? 'long' : 'short', at: new Date().toISOString(), figures })}\n`);
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -66,4 +72,35 @@ export function sessionStream(sessions: number, per: number, t0: number): { key:
     }
   }
   return out.sort((a, b) => a.ts - b.ts);
+}
+
+/**
+ * Gives group `to` exactly what group `from` committed, offsets WITH their commit metadata (the
+ * replay marks): what the same group would resume from. admin.setOffsets cannot carry metadata,
+ * so a member of `to` commits them itself and leaves (a clean leave: the next member joins at once).
+ */
+export async function copyOffsets(kafka: Kafka, from: string, to: string, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let committed: { partition: number; offset: string; metadata: string | null }[];
+  try {
+    const [t] = await admin.fetchOffsets({ groupId: from, topics: [topic] });
+    committed = (t?.partitions ?? []).filter((p) => Number(p.offset) >= 0);
+  } finally {
+    await admin.disconnect();
+  }
+  if (committed.length === 0) return 0;
+  const consumer = kafka.consumer({ groupId: to, sessionTimeout: 10_000, rebalanceTimeout: 10_000 });
+  await consumer.connect();
+  try {
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
+    consumer.pause([{ topic }]);
+    await joined;
+    await consumer.commitOffsets(committed.map((p) => ({ topic, partition: p.partition, offset: p.offset, metadata: p.metadata })));
+  } finally {
+    await consumer.disconnect();
+  }
+  return committed.filter((p) => p.metadata?.startsWith('jl1:')).length;
 }

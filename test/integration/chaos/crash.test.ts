@@ -2,12 +2,11 @@
 // stream is being produced, and restarted each time. Its final per-session signals must equal
 // those of a crash-free reference run on the same input: nothing missing, nothing different, and
 // repeats only as exact copies of the same signalId.
-import { type Kafka } from 'kafkajs';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { Rng } from '../../../src/util/prng.ts';
 import { startCli, type CliProcess } from '../../helpers/cli.ts';
 import { collect, createTopics, produce, testKafka, uniqueName } from '../../helpers/kafka.ts';
-import { LONG, report, sessionStream, size, sleep, type SignalLite } from './chaos.ts';
+import { copyOffsets, report, sessionStream, size, sleep, type SignalLite } from './chaos.ts';
 
 const brokers = inject('kafkaBrokers');
 
@@ -19,18 +18,6 @@ interface Signal extends SignalLite {
   churnRisk: number;
   modelVersion: string;
   emittedAt: number;
-}
-
-async function copyOffsets(kafka: Kafka, from: string, to: string, topic: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [committed] = await admin.fetchOffsets({ groupId: from, topics: [topic] });
-    const partitions = (committed?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map((p) => ({ partition: p.partition, offset: p.offset }));
-    if (partitions.length > 0) await admin.setOffsets({ groupId: to, topic, partitions });
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 function finals(signals: Signal[]): Map<string, Signal[]> {
@@ -84,22 +71,25 @@ describe('chaos: crash (scenario 1)', () => {
     }, 10_000);
     onTestFinished(() => clearInterval(progress));
     const rng = new Rng(Date.now() % 100_000);
-    const killedAt: { afterMs: number; produced: number; finalsSoFar: number }[] = [];
+    const killedAt: { afterMs: number; produced: number; finalsSoFar: number; marksCopied: number }[] = [];
+    const restarts: CliProcess[] = [];
     for (let k = 0; k < kills; k++) {
       await proc.waitForOutput(/journeylens is running/, 60_000);
       const wait = rng.int(1_000, size(3_500, 20_000));
       await sleep(wait);
       proc.kill('SIGKILL');
       await proc.exited;
-      killedAt.push({ afterMs: wait, produced, finalsSoFar: chaosOut.messages.filter((m) => (JSON.parse(String(m.value)) as Signal).final).length });
+      const finalsSoFar = chaosOut.messages.filter((m) => (JSON.parse(String(m.value)) as Signal).final).length;
       // A SIGKILLed member stays in its group until the 30 s session timeout, and a restart under
       // the same group id waits for it. The restart continues instead under a fresh group id
       // holding exactly the offsets the dead one committed: what the same group would resume
       // from, without a 30 s pause per kill (figures for same-group restarts: the outage scenario).
       const next = uniqueName('g-chaos');
-      await copyOffsets(kafka, chaosGroup, next, input);
+      const marksCopied = await copyOffsets(kafka, chaosGroup, next, input);
+      killedAt.push({ afterMs: wait, produced, finalsSoFar, marksCopied });
       chaosGroup = next;
       proc = startCli(args(chaosSignals, chaosGroup));
+      restarts.push(proc);
     }
     await producing;
 
@@ -112,6 +102,9 @@ describe('chaos: crash (scenario 1)', () => {
     proc.kill('SIGTERM');
     await Promise.all([ref.exited, proc.exited]);
 
+    // a restart that found replay marks says so once it read them
+    const rebuilt = restarts.filter((p) => /rebuilding sessions from committed offsets/.test(p.stdout() + p.stderr())).length;
+    const marksCopied = killedAt.filter((k) => k.marksCopied > 0).length;
     const refSig = refOut.messages.map((m) => JSON.parse(String(m.value)) as Signal);
     const chaosSig = chaosOut.messages.map((m) => JSON.parse(String(m.value)) as Signal);
     const refFinals = finals(refSig);
@@ -153,6 +146,8 @@ describe('chaos: crash (scenario 1)', () => {
       extraFinals: extraFinals.length,
       signalsReference: refSig.length,
       signalsChaos: chaosSig.length,
+      restartsWithReplayMarks: marksCopied,
+      restartsRebuildingBelowTheMark: rebuilt,
       exactRepeats: repeats,
       conflictingIds: conflicts.length,
       conflictExamples,
@@ -164,14 +159,13 @@ describe('chaos: crash (scenario 1)', () => {
     // nothing missing: every session's reference final is among the outputs after the crashes
     expect(missing.map(([k]) => k)).toEqual([]);
     expect(extraFinals).toEqual([]);
-    // KNOWN BUG (docs/reliability.md): after a restart the processor re-reads from the low
-    // watermark, and the tail events of sessions that had already closed (those after the oldest
-    // open session's first event) form a partial session again, whose final carries the same
-    // signalId with a smaller eventCount. Asserted only in the long form (npm run test:chaos),
-    // which therefore fails until that is fixed; the short form reports the count.
-    if (LONG) {
-      expect(conflicts).toEqual([]);
-      expect(differing.map(([k]) => k)).toEqual([]);
-    }
+    // no conflicting finals: a session's only final is the reference one, and a repeated
+    // signalId is an exact copy
+    expect(differing.map(([k]) => k)).toEqual([]);
+    expect(conflicts).toEqual([]);
+    // the restarts resumed from offsets carrying replay marks, and records below them were
+    // re-read without publishing again
+    expect(marksCopied).toBeGreaterThan(0);
+    expect(rebuilt).toBeGreaterThan(0);
   }, size(280_000, 2_400_000));
 });

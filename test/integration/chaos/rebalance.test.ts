@@ -7,7 +7,7 @@ import { type JourneySignal } from '../../../src/contracts/records.ts';
 import { createLogger } from '../../../src/log.ts';
 import { unscoredScorer } from '../../../src/contracts/scorer.ts';
 import { createTopics, produce, testKafka, uniqueName } from '../../helpers/kafka.ts';
-import { LONG, report, sessionStream, size, sleep, waitUntil } from './chaos.ts';
+import { report, sessionStream, size, sleep, waitUntil } from './chaos.ts';
 
 const brokers = inject('kafkaBrokers');
 
@@ -105,12 +105,9 @@ describe('chaos: rebalance (scenario 3)', () => {
     });
     expect(missing.map(([k]) => k)).toEqual([]);
     expect(extra).toEqual([]);
-    // Same known bug as the crash scenario (docs/reliability.md): the new owner of a partition
-    // re-reads from the low watermark and re-forms partial sessions from the tail events of
-    // sessions that already closed. Asserted only in the long form until that is fixed.
-    if (LONG) {
-      expect(conflicts).toBe(0);
-      expect(differing.map(([k]) => k)).toEqual([]);
-    }
+    // no conflicting finals: the new owner of a partition re-reads from the committed offset and
+    // must not re-form a partial session from the tail of one that already closed
+    expect(conflicts).toBe(0);
+    expect(differing.map(([k]) => k)).toEqual([]);
   }, size(150_000, 2_400_000));
 });

@@ -88,16 +88,54 @@ describe('AlertPolicy', () => {
     expect(first.length).toBeGreaterThan(1);
     expect(replay).toEqual(first);
     expect(new Set(first).size).toBe(first.length);
-    expect(first[0]).toBe(alertIdFor('s1', 'medium', 's1-e1'));
-    // The id names the session, the band and the triggering event, and nothing else.
-    expect(alertIdFor('s1', 'high', 's1-e1')).not.toBe(alertIdFor('s1', 'medium', 's1-e1'));
-    expect(alertIdFor('s2', 'medium', 's1-e1')).not.toBe(alertIdFor('s1', 'medium', 's1-e1'));
+    expect(first[0]).toBe(alertIdFor('s1', 'medium', 0));
+    // The id names the session, the band and how many times the session entered it before,
+    // and nothing else.
+    expect(alertIdFor('s1', 'high', 0)).not.toBe(alertIdFor('s1', 'medium', 0));
+    expect(alertIdFor('s2', 'medium', 0)).not.toBe(alertIdFor('s1', 'medium', 0));
+    expect(alertIdFor('s1', 'medium', 1)).not.toBe(alertIdFor('s1', 'medium', 0));
+  });
+
+  it('names an alert by the band entry, not the event that happened to be scored when it was seen', () => {
+    // the same session sampled at other events (updates coalesced differently): same ids
+    const dense = run(new AlertPolicy(base), [0.1, 0.6, 0.6, 0.8, 0.8, 0.3, 0.3, 0.8]).map((a) => `${a.riskBand}:${a.alertId}`);
+    const p2 = new AlertPolicy(base);
+    const sparse: string[] = [];
+    for (const [i, r] of [0.1, 0.6, 0.6, 0.8, 0.8, 0.3, 0.3, 0.8].entries()) {
+      if (i % 2 === 1 && i !== 7) continue;
+      const a = p2.observe(obs('s1', i, r));
+      if (a) sparse.push(`${a.riskBand}:${a.alertId}`);
+    }
+    expect(sparse).toEqual(dense);
+    expect(dense).toEqual([`medium:${alertIdFor('s1', 'medium', 0)}`, `high:${alertIdFor('s1', 'high', 0)}`, `high:${alertIdFor('s1', 'high', 1)}`]);
+  });
+
+  it('carries a session across a restart: stateOf() restored into a fresh policy goes on as if nothing happened', () => {
+    const risks = [0.6, 0.8, 0.3, 0.3, 0.8, 0.9, 0.2, 0.75];
+    const whole = run(new AlertPolicy(base), risks).map((a) => a.alertId);
+    for (let cut = 1; cut < risks.length; cut++) {
+      const before = new AlertPolicy(base);
+      const ids: string[] = [];
+      for (const [i, r] of risks.slice(0, cut).entries()) {
+        const a = before.observe(obs('s1', i, r));
+        if (a) ids.push(a.alertId);
+      }
+      const after = new AlertPolicy(base);
+      const state = before.stateOf('s1');
+      if (state) after.restore('s1', JSON.parse(JSON.stringify(state)) as typeof state);
+      for (const [j, r] of risks.slice(cut).entries()) {
+        const a = after.observe(obs('s1', cut + j, r));
+        if (a) ids.push(a.alertId);
+      }
+      expect(ids).toEqual(whole);
+    }
+    expect(new AlertPolicy(base).stateOf('s1')).toBeUndefined();
   });
 
   it('fills the alert from the observation, with a reason naming the steps and the cluster', () => {
     const [a] = run(new AlertPolicy(base), [0.62]);
     expect(a).toEqual({
-      alertId: alertIdFor('s1', 'medium', 's1-e0'),
+      alertId: alertIdFor('s1', 'medium', 0),
       signalId: 'sig-s1-0',
       sessionId: 's1',
       userId: 'u1',

@@ -68,7 +68,7 @@ describe('chaos: crash with alerts and the webhook (scenario 7)', () => {
 
     const [refCrm, chaosCrm] = [await receiver(), await receiver()];
     const env = { JOURNEYLENS_WEBHOOK_SECRET: SECRET };
-    const args = (signals: string, alerts: string, url: string, group: string) => ['run', '--brokers', brokers, '--input', input, '--signals-topic', signals, '--alerts-topic', alerts, '--webhook-url', url, '--webhook-timeout-ms', '2000', '--max-batch', '1', '--group', group, '--output-format', 'json', '--metrics-port', '0', '--log-level', 'info'];
+    const args = (signals: string, alerts: string, url: string, group: string) => ['run', '--brokers', brokers, '--input', input, '--signals-topic', signals, '--alerts-topic', alerts, '--webhook-url', url, '--webhook-timeout-ms', '30000', '--max-batch', '1', '--group', group, '--output-format', 'json', '--metrics-port', '0', '--log-level', 'info'];
     const ref = startCli(args(refSignals, refAlerts, refCrm.url, uniqueName('g-ref')), env);
     onTestFinished(() => ref.kill('SIGKILL'));
     let group = uniqueName('g-chaos');
@@ -90,12 +90,17 @@ describe('chaos: crash with alerts and the webhook (scenario 7)', () => {
     const [refSig, refAl, chaosSig, chaosAl] = outs;
     const parse = <T>(o: typeof refSig) => o.messages.map((m) => JSON.parse(String(m.value)) as T);
     const finals = (o: typeof refSig) => new Set(parse<JourneySignal>(o).filter((s) => s.final).map((s) => s.sessionId)).size;
+    const sessionCount = new Set(stream.map((s) => s.key)).size;
+    const closedAll = (o: typeof refSig) => finals(o) >= sessionCount;
 
     const rng = new Rng(Date.now() % 100_000);
     const killedAt: { afterMs: number; produced: number; alertsSoFar: number; delivered: number }[] = [];
     for (let k = 0; k < kills; k++) {
       await proc.waitForOutput(/journeylens is running/, 120_000);
-      const wait = rng.int(1_000, size(3_500, 8_000));
+      // at a random point once this process has published, unless everything is out already
+      const before = chaosSig.messages.length;
+      await waitUntil(() => chaosSig.messages.length > before || closedAll(chaosSig), 120_000, 'the restarted processor to publish');
+      const wait = rng.int(200, size(3_500, 8_000));
       await sleep(wait);
       proc.kill('SIGKILL');
       await proc.exited;
@@ -108,8 +113,7 @@ describe('chaos: crash with alerts and the webhook (scenario 7)', () => {
     }
     await producing;
 
-    // all finals, then the alerts settled: the topic and the receiver agree, twice in a row
-    const closedAll = (o: typeof refSig) => finals(o) >= new Set(stream.map((s) => s.key)).size;
+    // all finals, then the alerts settled: the topic and the receiver agree, five times in a row
     await waitUntil(() => closedAll(refSig), size(240_000, 1_200_000), 'final signals of every session (reference)');
     await waitUntil(() => closedAll(chaosSig), size(240_000, 1_200_000), `final signals of every session (after ${kills} kills)`);
     let stable = 0;

@@ -6,7 +6,7 @@ import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { Rng } from '../../../src/util/prng.ts';
 import { startCli, type CliProcess } from '../../helpers/cli.ts';
 import { collect, createTopics, produce, testKafka, uniqueName } from '../../helpers/kafka.ts';
-import { copyOffsets, report, sessionStream, size, sleep, type SignalLite } from './chaos.ts';
+import { copyOffsets, report, sessionStream, size, sleep, type SignalLite, waitUntil } from './chaos.ts';
 
 const brokers = inject('kafkaBrokers');
 
@@ -27,7 +27,7 @@ function finals(signals: Signal[]): Map<string, Signal[]> {
 }
 
 describe('chaos: crash (scenario 1)', () => {
-  it('SIGKILLed and restarted at random points: every final signal of a crash-free run is there (long form: and repeats are exact copies)', async () => {
+  it('SIGKILLed and restarted at random points: every final signal of a crash-free run is there, none conflicting, and replay marks are honoured', async () => {
     const started = Date.now();
     const kafka = testKafka(brokers);
     const [input, refSignals, chaosSignals] = [uniqueName('clicks'), uniqueName('signals-ref'), uniqueName('signals-chaos')];
@@ -74,8 +74,12 @@ describe('chaos: crash (scenario 1)', () => {
     const killedAt: { afterMs: number; produced: number; finalsSoFar: number; marksCopied: number }[] = [];
     const restarts: CliProcess[] = [];
     for (let k = 0; k < kills; k++) {
-      await proc.waitForOutput(/journeylens is running/, 60_000);
-      const wait = rng.int(1_000, size(3_500, 20_000));
+      await proc.waitForOutput(/journeylens is running/, 120_000);
+      // at a random point once this process has published (so it has committed, with replay
+      // marks, what a restart resumes from), unless everything is out already
+      const before = chaosOut.messages.length;
+      await waitUntil(() => chaosOut.messages.length > before || finalCount(chaosOut.messages) >= sessions, 120_000, 'the restarted processor to publish');
+      const wait = rng.int(200, size(3_500, 20_000));
       await sleep(wait);
       proc.kill('SIGKILL');
       await proc.exited;

@@ -1,11 +1,13 @@
-// Writes docs/reliability.md from a run of the chaos suite: runs test/integration/chaos in the
-// short form (as in `npm test`) and the long form (CHAOS_LONG=1, as `npm run test:chaos`), each
-// scenario appending its figures to a results file (CHAOS_RESULTS, see chaos.ts report()), and the
+// Writes docs/reliability.md from a run of the chaos suite: the short form as `npm test` runs it
+// (the whole `npm test`, so the figures are those of the CI run) and the long form
+// (`vitest run test/integration/chaos` with CHAOS_LONG=1, as `npm run test:chaos`), each scenario
+// appending its figures to a results file (CHAOS_RESULTS, see chaos.ts report()), and the
 // session-cap flood test; then every figure, and every sentence about one, is computed here from
-// those files. What each test asserts is stated beside it; keep it in step with the tests.
+// those files (test/integration/chaos/results/, not committed). What each test asserts is stated
+// beside it; keep it in step with the tests.
 //
-//   npm run chaos:doc                      run both forms and the flood test, write the doc
-//   npm run chaos:doc -- --form short      one form (the other's figures are kept from the last run)
+//   npm run chaos:doc                      both forms and the flood test, then the doc
+//   npm run chaos:doc -- --form long       one form (the other's results are kept from its last run)
 //   npm run chaos:doc -- --doc-only        rewrite the doc from the stored results
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,7 +32,9 @@ function runForm(form: Form): void {
   rmSync(figures, { force: true });
   rmSync(outcome, { force: true });
   const started = Date.now();
-  const r = spawnSync('npx', ['vitest', 'run', '--project', 'integration', 'test/integration/chaos', '--reporter=default', '--reporter=json', `--outputFile.json=${outcome}`], {
+  const reporters = ['--reporter=default', '--reporter=json', `--outputFile.json=${outcome}`];
+  const command = form === 'short' ? ['npm', ['test', '--', ...reporters]] as const : (['npx', ['vitest', 'run', '--project', 'integration', 'test/integration/chaos', ...reporters]] as const);
+  const r = spawnSync(command[0], [...command[1]], {
     cwd: root,
     stdio: 'inherit',
     env: { ...process.env, CHAOS_RESULTS: figures, ...(form === 'long' ? { CHAOS_LONG: '1' } : {}) },
@@ -71,6 +75,7 @@ function load(form: Form): FormResults {
   }
   const outcome = new Map<string, string>();
   for (const t of (readJson(join(resultsDir, `vitest-${form}.json`))?.testResults ?? []) as Json[]) {
+    if (!String(t.name).includes('test/integration/chaos/')) continue;
     const name = String(t.name).split('/').pop() as string;
     const statuses = ((t.assertionResults ?? []) as Json[]).map((a) => a.status as string);
     outcome.set(name, statuses.length > 0 && statuses.every((s) => s === 'passed') ? 'passed' : 'failed');
@@ -224,7 +229,7 @@ for (const form of ['short', 'long'] as Form[]) {
   }
   const passed = [...r.outcome.values()].filter((v) => v === 'passed').length;
   const failed = [...r.outcome].filter(([, v]) => v !== 'passed').map(([k]) => k);
-  p(`${form === 'short' ? 'Short' : 'Long'} form run ${String(r.run.at).replace('T', ' ').slice(0, 16)} UTC: ${n(passed)} of ${n(r.outcome.size)} scenario files passed${failed.length > 0 ? `; **failed: ${failed.join(', ')}**` : ''} (${n((r.run.seconds as number) / 60, 1)} min for the suite).`);
+  p(`${form === 'short' ? 'Short form (run as part of `npm test`)' : 'Long form (`CHAOS_LONG=1`)'} ${String(r.run.at).replace('T', ' ').slice(0, 16)} UTC: ${n(passed)} of ${n(r.outcome.size)} scenario files passed${failed.length > 0 ? `; **failed: ${failed.join(', ')}**` : ''} (${n((r.run.seconds as number) / 60, 1)} min for ${form === 'short' ? 'the whole `npm test`' : 'the suite'}; exit code ${n(r.run.exitCode)}).`);
   p();
 }
 

@@ -81,8 +81,13 @@ export async function ensureAlertStateTopic(kafka: Kafka, topic: string, options
   }
 }
 
-/** How long a read waits for more records once it joined and nothing came (a transaction marker can end a partition). */
-const IDLE_END_MS = 1500;
+/**
+ * A partition whose last records are transaction markers never yields a batch that reaches its end
+ * offset: once every partition gave a batch and nothing came for this long, the read is over.
+ */
+const IDLE_END_MS = 2000;
+/** The same for a partition that never gave a batch at all (only markers left), from the join. */
+const SILENT_END_MS = 20_000;
 
 /**
  * Reads the whole state topic (latest record per key; tombstones remove). A throwaway consumer
@@ -101,18 +106,23 @@ export async function readAlertState(kafka: Kafka, topic: string, group: string,
     if (ends.size === 0) return snapshot;
     let bad = 0;
     await new Promise<void>((resolve, reject) => {
-      let joined = false;
+      let joinedAt = 0;
       let lastAt = Date.now();
+      const heard = new Set<number>();
+      const partitions = [...ends.keys()];
       const idle = setInterval(() => {
-        if (joined && Date.now() - lastAt > IDLE_END_MS) finish();
+        if (joinedAt === 0) return;
+        const quiet = Date.now() - lastAt;
+        // under load the first fetch of a partition can take seconds: an early end would lose state
+        if ((partitions.every((p) => heard.has(p)) && quiet > IDLE_END_MS) || (quiet > SILENT_END_MS && Date.now() - joinedAt > SILENT_END_MS)) finish();
       }, 250);
       const finish = (): void => {
         clearInterval(idle);
         resolve();
       };
       consumer.on(consumer.events.GROUP_JOIN, () => {
-        joined = true;
-        lastAt = Date.now();
+        joinedAt = Date.now();
+        lastAt = joinedAt;
       });
       consumer.on(consumer.events.CRASH, (e) => {
         clearInterval(idle);
@@ -125,6 +135,7 @@ export async function readAlertState(kafka: Kafka, topic: string, group: string,
           autoCommit: false,
           eachBatch: async ({ batch }) => {
             lastAt = Date.now();
+            heard.add(batch.partition);
             for (const m of batch.messages) {
               const key = m.key?.toString('utf8') ?? '';
               const id = key.slice(2);

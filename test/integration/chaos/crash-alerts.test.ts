@@ -55,7 +55,7 @@ describe('chaos: crash with alerts and the webhook (scenario 7)', () => {
     const [input, refSignals, refAlerts, chaosSignals, chaosAlerts] = [uniqueName('clicks'), uniqueName('signals-ref'), uniqueName('alerts-ref'), uniqueName('signals-chaos'), uniqueName('alerts-chaos')];
     await createTopics(kafka, [input, refSignals, refAlerts, chaosSignals, chaosAlerts], 3);
     const dir = mkdtempSync(join(tmpdir(), 'jl-chaos-alerts-'));
-    const sessions = size(400, 2_000);
+    const sessions = size(400, 1_200);
     await writeSimulationFiles({ seed: 11, sessions, outDir: dir });
     const lines = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n');
     const stream = lines.map((l) => ({ key: (JSON.parse(l) as { sessionId: string }).sessionId, value: l }));

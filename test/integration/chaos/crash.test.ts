@@ -171,5 +171,5 @@ describe('chaos: crash (scenario 1)', () => {
     // re-read without publishing again
     expect(marksCopied).toBeGreaterThan(0);
     expect(rebuilt).toBeGreaterThan(0);
-  }, size(280_000, 2_400_000));
+  }, size(600_000, 2_400_000));
 });

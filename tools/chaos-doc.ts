@@ -229,7 +229,8 @@ for (const form of ['short', 'long'] as Form[]) {
   }
   const passed = [...r.outcome.values()].filter((v) => v === 'passed').length;
   const failed = [...r.outcome].filter(([, v]) => v !== 'passed').map(([k]) => k);
-  p(`${form === 'short' ? 'Short form (run as part of `npm test`)' : 'Long form (`CHAOS_LONG=1`)'} ${String(r.run.at).replace('T', ' ').slice(0, 16)} UTC: ${n(passed)} of ${n(r.outcome.size)} scenario files passed${failed.length > 0 ? `; **failed: ${failed.join(', ')}**` : ''} (${n((r.run.seconds as number) / 60, 1)} min for ${form === 'short' ? 'the whole `npm test`' : 'the suite'}; exit code ${n(r.run.exitCode)}).`);
+  const missing = scenarios.map((x) => x.file).filter((f) => !r.outcome.has(f));
+  p(`${form === 'short' ? 'Short form (run as part of `npm test`)' : 'Long form (`CHAOS_LONG=1`)'} ${String(r.run.at).replace('T', ' ').slice(0, 16)} UTC: ${n(passed)} of ${n(r.outcome.size)} scenario files passed${failed.length > 0 ? `; **failed: ${failed.join(', ')}**` : ''}${missing.length > 0 ? `; not in this run: ${missing.join(', ')}` : ''} (${n((r.run.seconds as number) / 60, 1)} min for ${form === 'short' ? 'the whole `npm test`' : 'the suite'}; exit code ${n(r.run.exitCode)}).`);
   p();
 }
 

@@ -30,7 +30,7 @@ describe('chaos: broker outage (scenario 2)', () => {
     const sessions = size(60, 300);
     const rounds = size(30, 80);
     const roundMs = size(250, 500);
-    // readiness turns false only once kafkajs has spent its connection retries (~10 s): see docs/reliability.md
+    // long enough for /readyz to show it, and for kafkajs to give up its connections
     const outageMs = size(12_000, 20_000);
     const outageAtRound = Math.floor(rounds / 4);
     const t0 = Date.UTC(2026, 10, 1, 12);

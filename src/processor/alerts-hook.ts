@@ -83,16 +83,26 @@ export function alertsHook(o: AlertsHookOptions): AlertsHook {
   const markFailures: Error[] = [];
   const stats = { restoredSessions: 0, skippedDeliveries: 0 };
 
-  /** Records that the webhook took an alert; flush() waits for it before the commit. */
+  /**
+   * Records that the webhook took an alert; flush() waits for it before the commit. Marks taken
+   * while one produce is under way go out together in the next one: one round trip for a burst
+   * of 2xx answers, since a crash between an answer and its mark's ack posts that alert again.
+   */
+  let queuedMarks: ChurnAlert[] = [];
+  let markChain: Promise<void> = Promise.resolve();
   const markDelivered = (alert: ChurnAlert): void => {
     delivered.set(alert.alertId, alert.sessionId);
+    queuedMarks.push(alert);
+    if (queuedMarks.length > 1) return;
     // exactly-once mode: the processor's producer only sends inside its transactions
     stateSink ??= o.sink.transactional ? new KafkaSink(o.kafka) : o.sink;
     const s = stateSink;
-    const p = (async () => {
+    const p = (markChain = markChain.then(async () => {
+      const batch = queuedMarks;
+      queuedMarks = [];
       if (s !== o.sink) await s.connect();
-      await s.send([{ topic: stateTopic, key: deliveredKey(alert.alertId), value: alert.sessionId }]);
-    })().catch((err: unknown) => {
+      await s.send(batch.map((a) => ({ topic: stateTopic, key: deliveredKey(a.alertId), value: a.sessionId })));
+    })).catch((err: unknown) => {
       markFailures.push(err as Error);
     });
     marks.add(p);

@@ -5,8 +5,8 @@
 // the CLI with another shape. Both check what a user would: the signals spread over clusters,
 // few events in "other", and the sessions `run` closes are those of an offline sessionization.
 //
-// A session's own events here are never more than 10 minutes apart: the gap split inside one
-// session id is being fixed on branch `sessions` (issue 17, first bullet).
+// The quickstart's sessions have no pause inside; the second shape has pauses of hours inside a
+// fifth of the visits, which the gap splits (issue 17, first bullet).
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,14 +53,26 @@ async function produceRecords(topic: string, records: { visit: number; value: ob
 }
 
 /**
- * The sessions `run` must have closed by the end of the topic: a session closes when its
- * partition's watermark (newest event time − allowed lateness) passes its last event + the gap.
- * Those within a second of the border are left out (either is right).
+ * The sessions `run` must have closed by the end of the topic: a session (a session id's events
+ * cut by the gap, as the reference cuts them) closes when its partition's watermark (newest
+ * event time − allowed lateness) passes its last event + the gap. Those within a second of the
+ * border are left out (either is right).
  */
 function mustClose(sessions: readonly ForeignSession[]): Set<string> {
   const newest = new Map<number, number>();
   for (const s of sessions) newest.set(partitionOf(s.visit), Math.max(newest.get(partitionOf(s.visit)) ?? 0, s.times.at(-1)!));
-  return new Set(sessions.filter((s) => newest.get(partitionOf(s.visit))! - LATENESS > s.times.at(-1)! + GAP + 1000).map((s) => `${s.visit}@${s.times[0]}`));
+  const out = new Set<string>();
+  for (const s of sessions) {
+    let first = s.times[0]!;
+    for (let i = 0; i < s.times.length; i++) {
+      const last = s.times[i]!;
+      const next = s.times[i + 1];
+      if (next !== undefined && next - last <= GAP) continue;
+      if (newest.get(partitionOf(s.visit))! - LATENESS > last + GAP + 1000) out.add(`${s.visit}@${first}`);
+      if (next !== undefined) first = next;
+    }
+  }
+  return out;
 }
 
 /** journeylens_events_total summed over its labels, from the run's /metrics. */
@@ -219,11 +231,14 @@ describe("a user's own clickstream on the real broker", () => {
     expect(render.stderr).toMatch(/session 1212, \d+ events, .*; rows 1-\d+ show all \d+ events/);
   });
 
-  it('another shape (visit, shopper, ISO time, action): inspect → train --churn-after from the topic → run', { timeout: 600_000 }, async () => {
+  it('another shape (visit, shopper, ISO time, action), with pauses of hours inside visits: inspect → train --churn-after from the topic → run', { timeout: 600_000 }, async () => {
     const dir = workDir();
     const topic = uniqueName('visits');
     const signalsTopic = uniqueName('signals');
-    const { records, sessions } = foreignClickstream({ users: 120, seed: 23, start: Date.UTC(2026, 4, 10), time: 'iso' });
+    // a fifth of the visits pause for 2–17 hours: the gap must split them, as the reference does
+    const { records, sessions } = foreignClickstream({ users: 120, seed: 23, start: Date.UTC(2026, 4, 10), time: 'iso', pauses: 0.2 });
+    const split = referenceSessions(sessions, GAP).size - sessions.length;
+    expect(split).toBeGreaterThan(30);
     await produceRecords(
       topic,
       records.map((r) => ({ visit: r.visit, value: r })),
@@ -243,10 +258,14 @@ describe("a user's own clickstream on the real broker", () => {
     onTestFinished(() => proc.kill('SIGKILL'));
     const { signals, closing, lastReport } = await watchRun(proc, signalsTopic, records.length, sessions);
     const figures = expectMeaningfulSignals(signals, closing, sessions);
+    // the split visits: their id has two or more closed sessions
+    const perVisit = new Map<string, number>();
+    for (const s of signals.filter((x) => x.final)) perVisit.set(s.sessionId, (perVisit.get(s.sessionId) ?? 0) + 1);
+    expect([...perVisit.values()].filter((n) => n > 1).length).toBeGreaterThan(20);
     expect(lastReport.events).toBe(records.length);
     expect(lastReport.unknownTypeShare).toBeLessThan(0.05);
     process.stderr.write(
-      `[own-clickstream] ISO shape: ${records.length} records, ${figures.finals} final signals (${closing.size} must close, ${figures.reference} reference sessions), clusters ${JSON.stringify([...figures.clusters])}, ${figures.novel} novel; ${lastReport.msg}\n`,
+      `[own-clickstream] ISO shape: ${records.length} records, ${split} visits split by a pause, ${figures.finals} final signals (${closing.size} must close, ${figures.reference} reference sessions), clusters ${JSON.stringify([...figures.clusters])}, ${figures.novel} novel; ${lastReport.msg}\n`,
     );
   });
 });

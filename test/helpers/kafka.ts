@@ -22,7 +22,8 @@ export async function createTopics(kafka: Kafka, topics: string[], partitions = 
 }
 
 export async function produce(kafka: Kafka, topic: string, messages: { key: string | null; value: string | Buffer | null }[]): Promise<void> {
-  const producer: Producer = kafka.producer();
+  // idempotent: a request retried under load must not write the records twice (tests count offsets)
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     for (let i = 0; i < messages.length; i += 1000) {

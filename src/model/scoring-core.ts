@@ -47,6 +47,22 @@ export interface StageTimes {
 export const noStageTimes = (): StageTimes => ({ rasterize: 0, encode: 0, assign: 0, neighbours: 0, readout: 0 });
 
 /** The buffers of a ScoredBatch, to transfer. */
+/** Zeroed columns for n views (filled by the scorer, or by the pool when it merges shards). */
+export function emptyScoredBatch(n: number): ScoredBatch {
+  return {
+    n,
+    clusterId: new Int32Array(n),
+    centroidId: new Int32Array(n),
+    distance: new Float64Array(n),
+    novel: new Uint8Array(n),
+    clusterChurnRate: new Float64Array(n),
+    knnChurnRate: new Float64Array(n),
+    churnRisk: new Float64Array(n),
+    band: new Uint8Array(n),
+    source: new Uint8Array(n),
+  };
+}
+
 export function scoredBuffers(s: ScoredBatch): ArrayBuffer[] {
   return [s.clusterId, s.centroidId, s.distance, s.novel, s.clusterChurnRate, s.knnChurnRate, s.churnRisk, s.band, s.source, s.embeddings, s.points]
     .filter((a) => a !== undefined)
@@ -86,18 +102,7 @@ export class ScoringCore {
     const rows = this.spec.rows;
     const cols = size / rows;
     const times = options.times ?? noStageTimes();
-    const out: ScoredBatch = {
-      n,
-      clusterId: new Int32Array(n),
-      centroidId: new Int32Array(n),
-      distance: new Float64Array(n),
-      novel: new Uint8Array(n),
-      clusterChurnRate: new Float64Array(n),
-      knnChurnRate: new Float64Array(n),
-      churnRisk: new Float64Array(n),
-      band: new Uint8Array(n),
-      source: new Uint8Array(n),
-    };
+    const out = emptyScoredBatch(n);
     if (n === 0) return out;
     let t = performance.now();
     const lap = (stage: keyof StageTimes): void => {

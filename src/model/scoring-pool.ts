@@ -12,7 +12,7 @@ import { type ImageSpec } from '../journey/image-spec.ts';
 import { fnv1a32 } from '../util/hash.ts';
 import { ErrorCodes, JourneylensError, UserError } from '../errors.ts';
 import { type BackendName } from './backend.ts';
-import { type ScoredBatch, type StageTimes } from './scoring-core.ts';
+import { emptyScoredBatch, type ScoredBatch, type StageTimes } from './scoring-core.ts';
 import { type FromScoringWorker, type ToScoringWorker, type WorkerLoadOptions } from './scoring-protocol.ts';
 import { packViews, packedBuffers } from './view-batch.ts';
 
@@ -184,7 +184,7 @@ export class ScoringPool {
         return reply.batch;
       }),
     );
-    if (k === 1) return replies[0] ?? emptyBatch(0);
+    if (k === 1) return replies[0] ?? emptyScoredBatch(0);
     return merge(n, shards, replies);
   }
 
@@ -195,24 +195,9 @@ export class ScoringPool {
   }
 }
 
-function emptyBatch(n: number): ScoredBatch {
-  return {
-    n,
-    clusterId: new Int32Array(n),
-    centroidId: new Int32Array(n),
-    distance: new Float64Array(n),
-    novel: new Uint8Array(n),
-    clusterChurnRate: new Float64Array(n),
-    knnChurnRate: new Float64Array(n),
-    churnRisk: new Float64Array(n),
-    band: new Uint8Array(n),
-    source: new Uint8Array(n),
-  };
-}
-
 /** The shards' results put back in the batch's order. */
 function merge(n: number, shards: number[][], replies: (ScoredBatch | undefined)[]): ScoredBatch {
-  const out = emptyBatch(n);
+  const out = emptyScoredBatch(n);
   const columns = ['clusterId', 'centroidId', 'distance', 'novel', 'clusterChurnRate', 'knnChurnRate', 'churnRisk', 'band', 'source'] as const;
   shards.forEach((idx, s) => {
     const part = replies[s];

@@ -6,7 +6,7 @@ import { addConfigOptions, checkRunConfig, type OptionSpec, resolveConfig, type 
 import { startConsole } from '../console/console.ts';
 import { checkConsoleBinding } from '../console/server.ts';
 import { startTopicReader } from '../console/topic-reader.ts';
-import { assertBrokersReachable, assertTopicsExist, createKafka } from '../consumers/kafka-client.ts';
+import { assertBrokersReachable, assertTopicsExist, createKafka, kafkaSecurity } from '../consumers/kafka-client.ts';
 import { createLogger } from '../log.ts';
 import { resolveBundleDir } from '../model/runtime.ts';
 import { parseRiskSetting } from '../contracts/risk.ts';
@@ -38,15 +38,7 @@ export function registerUiCommand(program: Command): void {
     checkRunConfig(config as unknown as RunConfig);
     checkConsoleBinding(config.uiHost, config.uiToken);
     const log = createLogger({ level: config.logLevel, component: 'ui' });
-    const security = {
-      ssl: config.ssl,
-      ...(config.sslCaFile ? { sslCaFile: config.sslCaFile } : {}),
-      ...(config.sslCertFile ? { sslCertFile: config.sslCertFile } : {}),
-      ...(config.sslKeyFile ? { sslKeyFile: config.sslKeyFile } : {}),
-      ...(config.saslMechanism ? { saslMechanism: config.saslMechanism } : {}),
-      ...(config.saslUsername ? { saslUsername: config.saslUsername } : {}),
-      ...(config.saslPassword !== undefined ? { saslPassword: config.saslPassword } : {}),
-    };
+    const security = kafkaSecurity(config);
     await assertBrokersReachable(config.brokers, config.connectTimeoutMs, security);
     const kafka = createKafka({
       brokers: config.brokers,

@@ -14,6 +14,19 @@ export interface KafkaSecurityOptions {
   saslPassword?: string;
 }
 
+/** The security options of a resolved config, without the unset ones (kafkajs treats a present key as set). */
+export function kafkaSecurity(config: { ssl: boolean; sslCaFile?: string; sslCertFile?: string; sslKeyFile?: string; saslMechanism?: string; saslUsername?: string; saslPassword?: string }): KafkaSecurityOptions {
+  return {
+    ssl: config.ssl,
+    ...(config.sslCaFile ? { sslCaFile: config.sslCaFile } : {}),
+    ...(config.sslCertFile ? { sslCertFile: config.sslCertFile } : {}),
+    ...(config.sslKeyFile ? { sslKeyFile: config.sslKeyFile } : {}),
+    ...(config.saslMechanism ? { saslMechanism: config.saslMechanism } : {}),
+    ...(config.saslUsername ? { saslUsername: config.saslUsername } : {}),
+    ...(config.saslPassword !== undefined ? { saslPassword: config.saslPassword } : {}),
+  };
+}
+
 export interface KafkaClientOptions {
   brokers: string[];
   clientId: string;

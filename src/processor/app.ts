@@ -6,7 +6,7 @@ import { type RunConfig, checkRunConfig, configSection, inputTopics } from '../c
 import { type ChurnAlert, type ClickEvent, type JourneySignal } from '../contracts/records.ts';
 import { type SessionScorer, unscoredScorer } from '../contracts/scorer.ts';
 import { compileIngestion } from '../consumers/ingest.ts';
-import { assertBrokersReachable, assertTopicsExist, createKafka, ensureTopics, watchBrokers } from '../consumers/kafka-client.ts';
+import { assertBrokersReachable, assertTopicsExist, createKafka, ensureTopics, kafkaSecurity, watchBrokers } from '../consumers/kafka-client.ts';
 import { parseIngestionOptions } from '../consumers/options.ts';
 import { KafkajsSource } from '../consumers/source.ts';
 import { SchemaGate } from '../consumers/registry.ts';
@@ -77,15 +77,7 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
   let joined = false;
   ops.setReadinessCheck('consumerJoined', () => joined);
 
-  const security = {
-    ssl: config.ssl,
-    ...(config.sslCaFile ? { sslCaFile: config.sslCaFile } : {}),
-    ...(config.sslCertFile ? { sslCertFile: config.sslCertFile } : {}),
-    ...(config.sslKeyFile ? { sslKeyFile: config.sslKeyFile } : {}),
-    ...(config.saslMechanism ? { saslMechanism: config.saslMechanism } : {}),
-    ...(config.saslUsername ? { saslUsername: config.saslUsername } : {}),
-    ...(config.saslPassword !== undefined ? { saslPassword: config.saslPassword } : {}),
-  };
+  const security = kafkaSecurity(config);
   const kafka = createKafka({
     brokers: config.brokers,
     clientId: config.clientId,

@@ -10,6 +10,7 @@ import { assertBrokersReachable, assertTopicsExist, createKafka, kafkaSecurity }
 import { createLogger } from '../log.ts';
 import { resolveBundleDir } from '../model/runtime.ts';
 import { parseRiskSetting } from '../contracts/risk.ts';
+import { pseudonymizer, readPseudonymKey } from '../sinks/privacy.ts';
 
 /** The console's default port when it runs on its own (the metrics port is 9464). */
 export const UI_DEFAULT_PORT = 9465;
@@ -23,6 +24,7 @@ const pick = <K extends (typeof runOptions)[number]['key']>(key: K): Extract<(ty
 export const uiOptions = [
   ...SHARED.map((k) => pick(k)),
   { ...pick('uiPort'), default: UI_DEFAULT_PORT, description: 'port of the web console (0 = any free port)' },
+  { ...pick('pseudonymizeKeyFile'), description: "the key file of run's --pseudonymize-key-file: alerts (real ids) then join their sessions on the pseudonymous signals topic, and a session or user is found by its real id (docs/privacy.md)" },
   { key: 'windowMinutes', flag: '--window-minutes <n>', env: 'JOURNEYLENS_UI_WINDOW_MINUTES', kind: 'int', min: 0, max: 1440, default: 60, description: 'on start, re-read this much of the output topics (by record time) to rebuild the feed, charts and session index' },
   { key: 'groupPrefix', flag: '--group-prefix <prefix>', env: 'JOURNEYLENS_UI_GROUP_PREFIX', kind: 'string', default: 'journeylens-ui', description: 'each console joins a consumer group of its own, <prefix>-<host>-<random>, and commits nothing' },
 ] as const satisfies readonly OptionSpec[];
@@ -37,6 +39,8 @@ export function registerUiCommand(program: Command): void {
     // the SASL/TLS pairing rules of `run` (the other rules name options `ui` does not have)
     checkRunConfig(config as unknown as RunConfig);
     checkConsoleBinding(config.uiHost, config.uiToken);
+    // the key file before any broker: a bad key is a config error, not a wait for Kafka
+    const pseudonym = config.pseudonymizeKeyFile !== undefined ? pseudonymizer(readPseudonymKey(config.pseudonymizeKeyFile)) : undefined;
     const log = createLogger({ level: config.logLevel, component: 'ui' });
     const security = kafkaSecurity(config);
     await assertBrokersReachable(config.brokers, config.connectTimeoutMs, security);
@@ -61,6 +65,7 @@ export function registerUiCommand(program: Command): void {
       bundleDir: resolveBundleDir(config.bundle),
       // the bands the processor's --risk gives; set the same --risk here
       risk: parseRiskSetting(config.risk, '--risk (env JOURNEYLENS_RISK)'),
+      pseudonym,
       log,
     });
     const reader = await startTopicReader({

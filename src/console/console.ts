@@ -13,6 +13,8 @@ export interface ConsoleOptions {
   token?: string | undefined;
   bundleDir?: string | undefined;
   risk: RiskSetting;
+  /** Pseudonyms of the signals topic (journeylens ui with --pseudonymize-key-file). */
+  pseudonym?: ((id: string) => string) | undefined;
   log: Logger;
 }
 
@@ -27,7 +29,7 @@ export interface RunningConsole {
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
   // the binding rules first: a refusal must not wait for a bundle to load
   checkConsoleBinding(options.host, options.token);
-  const state = new ConsoleState({ mode: options.mode, risk: options.risk, log: options.log, ...(options.bundleDir !== undefined ? { bundleDir: options.bundleDir } : {}) });
+  const state = new ConsoleState({ mode: options.mode, risk: options.risk, log: options.log, ...(options.bundleDir !== undefined ? { bundleDir: options.bundleDir } : {}), ...(options.pseudonym !== undefined ? { pseudonym: options.pseudonym } : {}) });
   const server = await startConsoleServer({ state, host: options.host, port: options.port, token: options.token, log: options.log });
   options.log.info({ url: `${server.url}/`, mode: options.mode, token: options.token !== undefined }, 'console: serving');
   return { state, server, url: `${server.url}/`, stop: () => server.stop() };

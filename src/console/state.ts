@@ -81,6 +81,12 @@ export interface ConsoleStateOptions {
   /** Default: the bundle's session gap (30 min without a bundle). */
   activeWindowMs?: number;
   limits?: Partial<ConsoleLimits>;
+  /**
+   * The signals topic's pseudonyms (`journeylens ui --pseudonymize-key-file`, docs/privacy.md):
+   * signals carry pseudonymous ids and alerts the real ones, so an alert joins the pseudonymous
+   * session it belongs to, and a session or user looked up by its real id is found.
+   */
+  pseudonym?: (id: string) => string;
   log: Logger;
   now?: () => number;
 }
@@ -208,6 +214,7 @@ export class ConsoleState {
   readonly #now: () => number;
   readonly #log: Logger;
   readonly #bundleDir: string | undefined;
+  readonly #pseudonym: ((id: string) => string) | undefined;
   readonly #activeWindowMs: number | undefined;
   #card: ModelCard | undefined;
   #lastTried: { version: string; at: number } | undefined;
@@ -231,6 +238,7 @@ export class ConsoleState {
     this.#now = options.now ?? Date.now;
     this.#log = options.log;
     this.#bundleDir = options.bundleDir;
+    this.#pseudonym = options.pseudonym;
     this.#activeWindowMs = options.activeWindowMs;
     this.#feed = new Array<undefined>(this.limits.feed).fill(undefined);
     this.#minutes = new Array<undefined>(this.limits.mixMinutes).fill(undefined);
@@ -325,7 +333,8 @@ export class ConsoleState {
     this.#feed[slot] = { seq, alert: feedAlert };
     this.#feedIds.set(alert.alertId, seq);
 
-    const entry = this.#touch(alert.sessionId, alert.userId);
+    const p = this.#pseudonym;
+    const entry = p ? this.#touch(p(alert.sessionId), alert.userId === null ? null : p(alert.userId)) : this.#touch(alert.sessionId, alert.userId);
     entry.alerts.push({ alertId: alert.alertId, emittedAt: alert.emittedAt, churnRisk: alert.churnRisk, riskBand: alert.riskBand, previousBand: alert.previousBand, reason: alert.reason });
     if (entry.alerts.length > this.limits.alertsPerSession) entry.alerts.splice(0, entry.alerts.length - this.limits.alertsPerSession);
     this.#emit({ kind: 'alert', seq, alert: feedAlert });
@@ -520,8 +529,13 @@ export class ConsoleState {
 
   // ---------- sessions ----------
 
+  /** The session of this id, or (pseudonyms on) of the id's pseudonym. */
+  #session(sessionId: string): SessionEntry | undefined {
+    return this.#sessions.get(sessionId) ?? (this.#pseudonym ? this.#sessions.get(this.#pseudonym(sessionId)) : undefined);
+  }
+
   sessionBody(sessionId: string): Record<string, unknown> | undefined {
-    const e = this.#sessions.get(sessionId);
+    const e = this.#session(sessionId);
     if (!e) return undefined;
     const s = e.latest;
     const version = s ? s.signalId.slice(0, 16) : 'none';
@@ -549,7 +563,7 @@ export class ConsoleState {
 
   /** The session's current journey image as a PNG, drawn like `journeylens render` without the title line. */
   sessionImagePng(sessionId: string): Buffer | undefined {
-    const e = this.#sessions.get(sessionId);
+    const e = this.#session(sessionId);
     if (!e?.image || !e.latest) return undefined;
     // an open session shown in the page is fetched every 5 s: draw it once per signal
     const key = `${sessionId}\u0000${e.latest.signalId}`;
@@ -562,7 +576,8 @@ export class ConsoleState {
   /** The user's sessions in the index, newest first, at most 20. */
   userBody(userId: string): Record<string, unknown> | undefined {
     const found: SessionEntry[] = [];
-    for (const e of this.#sessions.values()) if (e.userId === userId) found.push(e);
+    const pseudonym = this.#pseudonym?.(userId);
+    for (const e of this.#sessions.values()) if (e.userId === userId || (pseudonym !== undefined && e.userId === pseudonym)) found.push(e);
     if (found.length === 0) return undefined;
     const newest = (e: SessionEntry): number => e.latest?.emittedAt ?? e.alerts.at(-1)?.emittedAt ?? 0;
     found.sort((a, b) => newest(b) - newest(a));

@@ -48,3 +48,10 @@ export async function runCli(args: string[], env: Record<string, string> = {}, t
   clearTimeout(timer);
   return { code, stdout: p.stdout(), stderr: p.stderr() };
 }
+
+/** A console's address from its "console: serving" log line (JSON on stderr); one bound to 0.0.0.0 is reached on loopback. */
+export async function consoleUrl(proc: CliProcess): Promise<string> {
+  await proc.waitForOutput(/"msg":"console: serving"/, 90_000);
+  const line = proc.stderr().split('\n').find((l) => l.includes('"msg":"console: serving"'))!;
+  return (JSON.parse(line) as { url: string }).url.replace('//0.0.0.0:', '//127.0.0.1:').replace(/\/$/, '');
+}

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
-import { type CliProcess, startCli } from '../helpers/cli.ts';
+import { type CliProcess, consoleUrl, startCli } from '../helpers/cli.ts';
 import { type HeadlessChromium, launchChromium, recordTrouble } from '../helpers/browser.ts';
 import { codeBlocks, repoRoot } from '../helpers/docs.ts';
 import { createTopics, testKafka, uniqueName } from '../helpers/kafka.ts';
@@ -42,13 +42,6 @@ function docLine(start: string): { env: Record<string, string>; args: string[] }
 /** Swaps the doc's broker and topics for the test's, and asks for any free port. */
 function pointed(args: string[], topics: Record<string, string>): string[] {
   return [...args.map((w) => (w === 'kafka:9092' ? brokers : (topics[w] ?? w))), '--ui-port', '0'];
-}
-
-async function consoleUrl(proc: CliProcess): Promise<string> {
-  await proc.waitForOutput(/"msg":"console: serving"/, 90_000);
-  const line = proc.stderr().split('\n').find((l) => l.includes('"msg":"console: serving"'))!;
-  // a console bound to 0.0.0.0 logs that address; the test reaches it on loopback
-  return (JSON.parse(line) as { url: string }).url.replace('//0.0.0.0:', '//127.0.0.1:').replace(/\/$/, '');
 }
 
 async function stop(proc: CliProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } fro
 import { type Page } from 'playwright-core';
 import { type ChurnAlert } from '../../src/contracts/records.ts';
 import { defaultBundleDir } from '../../src/model/runtime.ts';
-import { type CliProcess, runCli, startCli } from '../helpers/cli.ts';
+import { type CliProcess, consoleUrl, runCli, startCli } from '../helpers/cli.ts';
 import { type HeadlessChromium, launchChromium, recordTrouble } from '../helpers/browser.ts';
 import { type Collector, collect, createTopics, produce, testKafka, uniqueName } from '../helpers/kafka.ts';
 
@@ -30,13 +30,6 @@ interface Img extends Node_ {
 declare const document: { querySelectorAll<T = Node_>(selector: string): ArrayLike<T> & Iterable<T>; getElementById<T = Node_>(id: string): T | null };
 const TOKEN = 'console-test-token-0123456789abcdef';
 const clusters = (JSON.parse(readFileSync(join(defaultBundleDir(), 'clusters.json'), 'utf8')) as { clusters: { id: number }[] }).clusters.map((c) => c.id);
-
-/** The console's address from its "console: serving" log line (JSON on stderr). */
-async function consoleUrl(proc: CliProcess): Promise<string> {
-  await proc.waitForOutput(/"msg":"console: serving"/, 90_000);
-  const line = proc.stderr().split('\n').find((l) => l.includes('"msg":"console: serving"'))!;
-  return (JSON.parse(line) as { url: string }).url.replace(/\/$/, '');
-}
 
 // A journey the default bundle scores at about 0.74 churn risk: it alerts once it has 3 events.
 const ALERTING_TYPES = ['login', 'logout', 'logout', 'logout'];

@@ -12,7 +12,7 @@ import { resolveConfig, runOptions } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { DLQ_HEADERS } from '../../src/sinks/dead-letter.ts';
 import { DENIED, DLQ_REDACTED_HEADER } from '../../src/sinks/privacy.ts';
-import { startCli } from '../helpers/cli.ts';
+import { consoleUrl, startCli } from '../helpers/cli.ts';
 import { collect, createTopics, produce, testKafka, uniqueName } from '../helpers/kafka.ts';
 
 const brokers = inject('kafkaBrokers');
@@ -82,6 +82,24 @@ describe('privacy (real broker)', () => {
     expect(entries.some((e) => e.msg === 'unusable record (no --dlq-topic configured, so it is only logged)')).toBe(true);
     const leaks = lines.filter((l) => l.includes(mark) || l.includes(key));
     expect(leaks).toEqual([]);
+
+    // journeylens ui on the same topics, given the key file: an alert (real ids) joins its
+    // pseudonymous session, found by the real session id and the real user id
+    const ui = startCli(['ui', '--brokers', brokers, '--signals-topic', signals, '--alerts-topic', alerts, '--ui-port', '0', '--window-minutes', '120', '--pseudonymize-key-file', keyFile, '--log-level', 'info']);
+    onTestFinished(() => ui.kill('SIGKILL'));
+    const base = await consoleUrl(ui);
+    await ui.waitForOutput(/replayed the window of the output topics/, 60_000);
+    const alerted = alertIds[0]!;
+    const looked = (await (await fetch(`${base}/api/sessions/${encodeURIComponent(alerted.sessionId)}`)).json()) as { sessionId: string; latest: { eventCount: number } | null; alerts: unknown[] };
+    expect(looked.sessionId).toBe(pseudonym(alerted.sessionId));
+    expect(looked.latest?.eventCount).toBe(15);
+    expect(looked.alerts.length).toBeGreaterThanOrEqual(1);
+    const byUser = (await (await fetch(`${base}/api/users/${encodeURIComponent(alerted.userId!)}`)).json()) as { sessions: { sessionId: string }[] };
+    expect(byUser.sessions.map((x) => x.sessionId)).toContain(pseudonym(alerted.sessionId));
+    ui.kill('SIGTERM');
+    expect(await ui.exited).toBe(0);
+    expect(ui.stderr()).not.toContain(mark);
+
     process.stderr.write(`[privacy] log scan: ${lines.length} log lines (levels ${[...new Set(entries.map((e) => e.level))].join(', ')}), 0 carrying a marked id or value; ${sigs.length} signals pseudonymous, ${alertIds.length} alerts with real ids\n`);
   });
 

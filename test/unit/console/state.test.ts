@@ -11,6 +11,7 @@ import { defaultImageSpec } from '../../../src/journey/image-spec.ts';
 import { createLogger } from '../../../src/log.ts';
 import { sha256File } from '../../../src/model/bundle-manifest.ts';
 import { defaultBundleDir } from '../../../src/model/runtime.ts';
+import { pseudonymizer } from '../../../src/sinks/privacy.ts';
 import { CONSOLE_LIMITS, type ConsoleLimits, ConsoleState, type ConsoleChange, USER_SESSIONS } from '../../../src/console/state.ts';
 
 const log = createLogger({ level: 'silent' });
@@ -140,6 +141,26 @@ describe('console state: the session index', () => {
     expect(body.sessions).toHaveLength(USER_SESSIONS);
     expect(body.sessions[0]!.sessionId).toBe('s-29');
     expect(s.userBody('nobody')).toBeUndefined();
+  });
+
+  it('with the signals topic pseudonymized, joins an alert (real ids) to its pseudonymous session and finds it by the real id', () => {
+    const p = pseudonymizer(Buffer.alloc(32, 7));
+    const s = new ConsoleState({ mode: 'ui', risk, log, now: () => T0, pseudonym: p });
+    s.addSignal(signal(p('s-3'), { userId: p('u-1'), eventCount: 4, churnRisk: 0.8, riskBand: 'high' }));
+    s.addAlert(alert(3, { sessionId: 's-3', userId: 'u-1' }));
+    expect(s.sessionCount).toBe(1);
+    const body = s.sessionBody('s-3') as { sessionId: string; latest: JourneySignal; alerts: { alertId: string }[] };
+    expect(body.sessionId).toBe(p('s-3'));
+    expect(body.latest.eventCount).toBe(4);
+    expect(body.alerts.map((a) => a.alertId)).toEqual(['a-3']);
+    expect(s.sessionBody(p('s-3'))).toEqual(body);
+    expect((s.userBody('u-1') as { sessions: { sessionId: string }[] }).sessions.map((x) => x.sessionId)).toEqual([p('s-3')]);
+    // without the key the alert stays apart from the session it belongs to
+    const apart = state();
+    apart.addSignal(signal(p('s-3'), { userId: p('u-1') }));
+    apart.addAlert(alert(3, { sessionId: 's-3', userId: 'u-1' }));
+    expect(apart.sessionCount).toBe(2);
+    expect((apart.sessionBody('s-3') as { latest: JourneySignal | null }).latest).toBeNull();
   });
 
   it('draws the journey image the processor scored, and says why there is none when it reads topics', () => {

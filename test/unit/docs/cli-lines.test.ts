@@ -26,7 +26,8 @@ function docLines(doc: string): DocLine[] {
     if (!['', 'sh', 'bash', 'shell', 'console'].includes(m[1]!)) continue;
     const joined = m[2]!.replace(/\\\n\s*/g, ' ');
     for (const raw of joined.split('\n')) {
-      const line = raw.replace(/^\$\s+/, '').replace(/^npx\s+/, '').trim();
+      // "$ ", "npx " and environment assignments (JOURNEYLENS_UI_TOKEN_FILE=f journeylens ui …) go
+      const line = raw.replace(/^\$\s+/, '').replace(/^(\w+=\S*\s+)+/, '').replace(/^npx\s+/, '').trim();
       if (line.startsWith('journeylens ')) out.push({ where: doc, line });
     }
   }

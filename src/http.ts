@@ -2,9 +2,8 @@
 // readiness. node:http only: three fixed routes do not need a framework, and the server must
 // keep answering while the process is busy, so every handler is cheap and never throws.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo } from 'node:net';
 import { type Registry } from 'prom-client';
-import { ErrorCodes, UserError } from './errors.ts';
+import { listenOn } from './util/listen.ts';
 
 /** A readiness check: true (or a resolved true) when that part of the process is ready. */
 export type ReadinessCheck = () => boolean | Promise<boolean>;
@@ -79,32 +78,12 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   // Probes and scrapes use short-lived connections; do not let idle keep-alives delay stop().
   server.keepAliveTimeout = 5_000;
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      reject(
-        err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL'
-          ? new UserError(
-              ErrorCodes.CONFIG_INVALID,
-              `cannot listen on ${host}:${options.port ?? 0} for metrics (${err.code}): choose another --metrics-port / JOURNEYLENS_METRICS_PORT or --metrics-host / JOURNEYLENS_METRICS_HOST.`,
-              { cause: err, exitCode: 2 },
-            )
-          : err,
-      );
-    };
-    server.once('error', onError);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const { port, url } = await listenOn(server, host, options.port ?? 0, { purpose: 'metrics', portOption: '--metrics-port / JOURNEYLENS_METRICS_PORT', hostOption: '--metrics-host / JOURNEYLENS_METRICS_HOST' });
   let stopping: Promise<void> | undefined;
   return {
     host,
     port,
-    url: `http://${urlHost}:${port}`,
+    url,
     setReadinessCheck: (name, check) => void checks.set(name, check),
     removeReadinessCheck: (name) => void checks.delete(name),
     readiness,

@@ -10,9 +10,10 @@
 // only loopback (checkConsoleBinding).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP, type AddressInfo } from 'node:net';
+import { isIP } from 'node:net';
 import { type Logger } from 'pino';
 import { ErrorCodes, UserError } from '../errors.ts';
+import { listenOn } from '../util/listen.ts';
 import { type ConsoleChange, type ConsoleState, CONSOLE_API_VERSION } from './state.ts';
 import { loadStaticFiles } from './static-files.ts';
 
@@ -292,30 +293,20 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   });
   server.keepAliveTimeout = 5_000;
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      clearInterval(summaryTimer);
-      clearInterval(pingTimer);
-      reject(
-        err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND'
-          ? new UserError(ErrorCodes.CONFIG_INVALID, `cannot listen on ${host}:${options.port} for the console (${err.code}): choose another --ui-port / JOURNEYLENS_UI_PORT or --ui-host / JOURNEYLENS_UI_HOST.`, { cause: err, exitCode: 2 })
-          : err,
-      );
-    };
-    server.once('error', onError);
-    server.listen(options.port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  let bound: { port: number; url: string };
+  try {
+    bound = await listenOn(server, host, options.port, { purpose: 'the console', portOption: '--ui-port / JOURNEYLENS_UI_PORT', hostOption: '--ui-host / JOURNEYLENS_UI_HOST' });
+  } catch (err) {
+    clearInterval(summaryTimer);
+    clearInterval(pingTimer);
+    throw err;
+  }
+  const { port, url } = bound;
   let stopping: Promise<void> | undefined;
   return {
     host,
     port,
-    url: `http://${urlHost}:${port}`,
+    url,
     get streams() {
       return streams.size;
     },

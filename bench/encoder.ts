@@ -7,6 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type BackendName, initBackend, switchBackend } from '../src/model/backend.ts';
 import { AutoencoderModel, defaultEncoderConfig, type EncoderConfig, type EncoderKind } from '../src/model/encoder-model.ts';
 import { StreamingEncoder } from '../src/model/streaming-encoder.ts';
+// The training step below takes gradients: tfjs-core's Node build registers none, training's
+// module does (and swaps in the wasm training kernels), as `journeylens train` loads it.
+import { enableGradients } from '../src/training/gradients.ts';
 import { syntheticImages } from '../src/training/synthetic.ts';
 
 const quick = process.argv.includes('--quick');
@@ -48,6 +51,7 @@ const { images } = syntheticImages(256, H, W, 3);
 
 async function measureBackend(name: BackendName): Promise<unknown> {
   await switchBackend(name);
+  enableGradients();
   const baseline = matMulGflops();
   const models = [];
   for (const { kind, config } of kinds) {
@@ -124,6 +128,14 @@ for (const name of ['wasm', 'cpu', 'tensorflow'] as const) {
   }
 }
 await switchBackend(first);
-process.stdout.write(
-  JSON.stringify({ bench: 'encoder', quick, target: { ofMatMulAtLeast: 0.4 }, image: { rows: H, cols: W }, streaming: measureStreaming(), backends: results }) + '\n',
-);
+const measured = results.filter((r) => !('unavailable' in (r as object)));
+// No backend measured means no figures: an error (not a result) so that run.mjs fails the run.
+const out =
+  measured.length === 0
+    ? { error: 'every backend unavailable', backends: results }
+    : { bench: 'encoder', quick, target: { ofMatMulAtLeast: 0.4 }, image: { rows: H, cols: W }, streaming: measureStreaming(), backends: results };
+process.stdout.write(JSON.stringify(out) + '\n');
+if (measured.length === 0) {
+  process.stderr.write(`encoder: every backend unavailable: ${results.map((r) => JSON.stringify(r)).join('; ')}\n`);
+  process.exitCode = 1;
+}

@@ -1,12 +1,14 @@
 // Open-loop producer for bench/latency.ts, in a worker thread so a busy processor on the main
 // thread cannot delay (and so hide) the events it should be measured against. Every 5 ms it
 // sends whatever the target rate says is due by now, without waiting for earlier sends; each
-// event's timestamp is the wall-clock time it was handed to the client.
+// event's timestamp is the wall-clock time it was handed to the client. `progress` (an Int32Array
+// on a SharedArrayBuffer) holds the count sent so far, so the bench can see the producer fall
+// behind while the phase runs; a 'stop' message ends the phase early.
 import { setInterval, clearInterval } from 'node:timers';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kafka, logLevel } from 'kafkajs';
 
-const { brokers, topic, rate, durationMs, sessions, runId, eventTypes } = workerData;
+const { brokers, topic, rate, durationMs, sessions, runId, eventTypes, progress } = workerData;
 const kafka = new Kafka({ clientId: `open-loop-${runId}`, brokers, logLevel: logLevel.NOTHING });
 const producer = kafka.producer({ allowAutoTopicCreation: false });
 await producer.connect();
@@ -15,6 +17,10 @@ let sent = 0;
 let failed = 0;
 const inFlight = new Set();
 const t0 = Date.now();
+let stopped = false;
+parentPort.on('message', (m) => {
+  if (m === 'stop') stopped = true;
+});
 await new Promise((resolve) => {
   const timer = setInterval(() => {
     const now = Date.now();
@@ -34,12 +40,15 @@ await new Promise((resolve) => {
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
     }
-    if (now - t0 >= durationMs) {
+    if (progress) Atomics.store(progress, 0, sent);
+    if (now - t0 >= durationMs || stopped) {
       clearInterval(timer);
       resolve();
     }
   }, 5);
 });
 await Promise.all(inFlight);
+const seconds = (Date.now() - t0) / 1000;
 await producer.disconnect();
-parentPort.postMessage({ sent, failed, seconds: (Date.now() - t0) / 1000 });
+parentPort.postMessage({ sent, failed, seconds, stopped });
+parentPort.close();

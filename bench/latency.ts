@@ -9,8 +9,13 @@
 //    sessions, round robin, so nearly every event is its own scoring) from a worker thread (a
 //    busy processor cannot hold the producer back); it passes when the producer kept the rate
 //    (≥ 97 %), the lag (sent − processed) over the phase's second half stayed under 2 s worth of
-//    events, and the processor caught up within a grace period after it. The search grows the
-//    rate by half until a phase fails, then bisects.
+//    events, and the processor caught up within a grace period after it. A phase that has clearly
+//    failed stops there (the lag over 2 s of events in its second half, or over 4 s of events
+//    after the warm-up, or the producer 2 s of events behind its schedule): a failing step costs
+//    seconds, not a whole phase, which bounds the full run. The search grows the rate (the
+//    passthrough's by 2×, up to its ceiling, so that its own maximum is found; the processor's by
+//    1.5×) until a phase fails, then bisects; the --emit change search starts at --emit every's
+//    maximum.
 // 2. Latency at 25 %, 50 % and 75 % of the processor's max live rate: event → signal, from the
 //    wall-clock time the event was handed to the producer to the processor's onSignal (the
 //    signal acknowledged by the broker); the passthrough's event → acknowledged output at 50 %.
@@ -29,8 +34,22 @@ const searchPhaseMs = quick ? 8_000 : 60_000;
 const passthroughPhaseMs = quick ? 8_000 : 30_000;
 const latencyPhaseMs = quick ? 10_000 : 60_000;
 const warmupMs = quick ? 2_000 : 5_000;
-const maxSearchPhases = quick ? 4 : 7;
-const startRate = quick ? 6_000 : 10_000;
+
+interface SearchPlan {
+  start: number;
+  /** Factor the rate grows by while every phase passes. */
+  growth: number;
+  /** No phase above this rate: the search reports the ceiling as a lower bound if it passes. */
+  ceiling: number;
+  maxPhases: number;
+  /** Bisection stops once the failing rate is within this factor of the passing one. */
+  resolution: number;
+}
+// The passthrough's search starts higher and doubles (its maximum was above 20,000/s whenever
+// measured); the ceiling is far above what one open-loop producer can send on this box, so the
+// producer falling behind, not the ceiling, ends its growth.
+const passthroughPlan: SearchPlan = { start: 15_000, growth: 2, ceiling: 500_000, maxPhases: quick ? 7 : 8, resolution: quick ? 1.1 : 1.05 };
+const processorPlan: SearchPlan = { start: quick ? 6_000 : 10_000, growth: 1.5, ceiling: 500_000, maxPhases: quick ? 5 : 6, resolution: 1.05 };
 const sessions = 20_000;
 const loads = [0.25, 0.5, 0.75];
 const stopTimeoutMs = 60_000;
@@ -50,15 +69,16 @@ function summarise(samples: number[]): Summary {
   return { samples: s.length, p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99), maxMs: Math.round(s[s.length - 1] ?? NaN) };
 }
 
-function openLoop(bootstrap: string, topic: string, rate: number, durationMs: number): Promise<{ sent: number; failed: number; seconds: number }> {
+function openLoop(bootstrap: string, topic: string, rate: number, durationMs: number, progress: Int32Array): { done: Promise<{ sent: number; failed: number; seconds: number }>; stop: () => void } {
   const worker = new Worker(new URL('./_open-loop-producer.mjs', import.meta.url), {
-    workerData: { brokers: [bootstrap], topic, rate, durationMs, sessions, runId: uniqueName('ol'), eventTypes: defaultImageSpec.eventTypes },
+    workerData: { brokers: [bootstrap], topic, rate, durationMs, sessions, runId: uniqueName('ol'), eventTypes: defaultImageSpec.eventTypes, progress },
   });
-  return new Promise((resolve, reject) => {
+  const done = new Promise<{ sent: number; failed: number; seconds: number }>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
     worker.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`open-loop producer exited with ${code}`))));
   });
+  return { done, stop: () => worker.postMessage('stop') };
 }
 
 /** Something under test: started on a fresh input topic, it counts what it handled and sees each event's stamp when done with it. */
@@ -161,59 +181,94 @@ async function phase(bootstrap: string, kafka: Parameters<typeof createTopic>[0]
     if (stamp >= phaseStart + warmupMs) samples.push(Date.now() - stamp);
   });
   try {
+    const progress = new Int32Array(new SharedArrayBuffer(4));
     phaseStart = Date.now();
-    let sentSoFar = 0;
     let maxLag = 0;
-    // the producer's own count is only known at the end: estimate what was due by now
+    let aborted: { afterSeconds: number; reason: string } | undefined;
+    const producer = openLoop(bootstrap, topic, rate, phaseMs, progress);
+    const total = Math.floor((phaseMs * rate) / 1000);
     const lagTimer = setInterval(() => {
+      if (aborted) return;
       const elapsed = Date.now() - phaseStart;
-      sentSoFar = Math.min(Math.floor((elapsed * rate) / 1000), Math.floor((phaseMs * rate) / 1000));
-      if (elapsed >= phaseMs / 2) maxLag = Math.max(maxLag, sentSoFar - run.handled());
+      const sentSoFar = Atomics.load(progress, 0);
+      const lag = sentSoFar - run.handled();
+      const behind = Math.min(Math.floor((elapsed * rate) / 1000), total) - sentSoFar;
+      if (elapsed >= phaseMs / 2) maxLag = Math.max(maxLag, lag);
+      // Stop as soon as the phase can no longer pass (or its lag is clearly growing without bound).
+      let reason: string | undefined;
+      if (elapsed >= phaseMs / 2 && lag > rate * 2) reason = `lag ${lag} events (over 2 s of events) in the second half`;
+      else if (elapsed >= warmupMs && lag > rate * 4) reason = `lag ${lag} events (over 4 s of events)`;
+      else if (elapsed >= warmupMs && behind > rate * 2) reason = `the open-loop producer ${behind} events (over 2 s) behind its schedule`;
+      if (reason !== undefined) {
+        aborted = { afterSeconds: +(elapsed / 1000).toFixed(1), reason };
+        maxLag = Math.max(maxLag, lag);
+        producer.stop();
+      }
     }, 250);
-    const sent = await openLoop(bootstrap, topic, rate, phaseMs);
-    clearInterval(lagTimer);
+    const sent = await producer.done.finally(() => clearInterval(lagTimer));
     const ended = performance.now();
-    const graceMs = Math.max(3_000, phaseMs * 0.1);
-    await until(() => run.handled() >= sent.sent, graceMs, 'catch-up').catch(() => undefined);
+    // A failed phase is not waited for: its catch-up time says nothing and would cost the run minutes.
+    if (!aborted) {
+      const graceMs = Math.max(3_000, phaseMs * 0.1);
+      await until(() => run.handled() >= sent.sent, graceMs, 'catch-up').catch(() => undefined);
+    }
     const caughtUp = run.handled() >= sent.sent;
     const catchUpSeconds = caughtUp ? +((performance.now() - ended) / 1000).toFixed(2) : null;
-    await new Promise((r) => setTimeout(r, 300));
+    if (!aborted) await new Promise((r) => setTimeout(r, 300));
     const achievedRate = Math.round(sent.sent / sent.seconds);
-    const pass = caughtUp && achievedRate >= rate * 0.97 && maxLag <= rate * 2;
-    const p: Phase = { subject: subject.name, rate, phaseSeconds: phaseMs / 1000, sent: sent.sent, achievedRate, handled: run.handled(), caughtUp, maxLagSecondHalf: maxLag, catchUpSeconds, pass, latency: summarise(samples), ...(run.extra?.() ?? {}) };
-    log(`latency: ${subject.name} at ${rate}/s: ${pass ? 'pass' : 'fail'} (achieved ${achievedRate}/s, max lag ${maxLag}, caught up ${caughtUp}), p50 ${p.latency.p50Ms} ms p99 ${p.latency.p99Ms} ms`);
+    const pass = !aborted && caughtUp && achievedRate >= rate * 0.97 && maxLag <= rate * 2;
+    const p: Phase = {
+      subject: subject.name,
+      rate,
+      phaseSeconds: phaseMs / 1000,
+      sent: sent.sent,
+      achievedRate,
+      handled: run.handled(),
+      caughtUp,
+      maxLagSecondHalf: maxLag,
+      catchUpSeconds,
+      pass,
+      ...(aborted ? { stoppedAfterSeconds: aborted.afterSeconds, stoppedBecause: aborted.reason } : {}),
+      latency: summarise(samples),
+      ...(run.extra?.() ?? {}),
+    };
+    log(
+      `latency: ${subject.name} at ${rate}/s: ${pass ? 'pass' : 'fail'} (achieved ${achievedRate}/s, max lag ${maxLag}, caught up ${caughtUp}${aborted ? `, stopped after ${aborted.afterSeconds} s: ${aborted.reason}` : ''}), p50 ${p.latency.p50Ms} ms p99 ${p.latency.p99Ms} ms`,
+    );
     return p;
   } finally {
     await run.stop();
   }
 }
 
-/** Grows the rate by half until a phase fails, then bisects; the highest passing rate. */
-async function search(bootstrap: string, kafka: Parameters<typeof createTopic>[0], subject: Subject, phaseMs: number): Promise<{ maxEventsPerSecond: number; phases: Phase[] }> {
+/** Grows the rate until a phase fails, then bisects; the highest passing rate and whether a phase failed above it. */
+async function search(bootstrap: string, kafka: Parameters<typeof createTopic>[0], subject: Subject, phaseMs: number, plan: SearchPlan): Promise<{ maxEventsPerSecond: number; resolved: boolean; phases: Phase[] }> {
   const phases: Phase[] = [];
   let lo = 0;
   let hi = Number.POSITIVE_INFINITY;
-  let rate = startRate;
-  while (phases.length < maxSearchPhases) {
+  let rate = Math.min(plan.start, plan.ceiling);
+  while (phases.length < plan.maxPhases) {
     const p = await phase(bootstrap, kafka, subject, rate, phaseMs);
     phases.push(p);
     if (p.pass) lo = Math.max(lo, rate);
     else hi = Math.min(hi, rate);
-    if (hi === Number.POSITIVE_INFINITY) rate = Math.round(rate * 1.5);
-    else if (lo === 0) rate = Math.round(rate / 2);
+    if (hi === Number.POSITIVE_INFINITY) {
+      if (rate >= plan.ceiling) break;
+      rate = Math.min(plan.ceiling, Math.round(rate * plan.growth));
+    } else if (lo === 0) rate = Math.round(rate / 2);
     else {
-      // bisect to within 5 %
-      if (hi / lo < 1.05) break;
+      if (hi / lo < plan.resolution) break;
       rate = Math.round((lo + hi) / 2);
     }
   }
-  return { maxEventsPerSecond: lo, phases };
+  return { maxEventsPerSecond: lo, resolved: hi !== Number.POSITIVE_INFINITY, phases };
 }
 
 const result = await withBroker(async (broker, kafka) => {
-  const passSearch = await search(broker.bootstrap, kafka, passthrough, passthroughPhaseMs);
-  const every = await search(broker.bootstrap, kafka, processor('every'), searchPhaseMs);
-  const change = await search(broker.bootstrap, kafka, processor('change'), searchPhaseMs);
+  const passSearch = await search(broker.bootstrap, kafka, passthrough, passthroughPhaseMs, passthroughPlan);
+  const every = await search(broker.bootstrap, kafka, processor('every'), searchPhaseMs, processorPlan);
+  // --emit change does no more work per event than every: its search starts where every's ended.
+  const change = await search(broker.bootstrap, kafka, processor('change'), searchPhaseMs, { ...processorPlan, start: every.maxEventsPerSecond > 0 ? every.maxEventsPerSecond : processorPlan.start, maxPhases: quick ? 3 : 4 });
   const base = every.maxEventsPerSecond;
   const latencyPhases: Phase[] = [];
   for (const load of loads) {
@@ -234,9 +289,10 @@ process.stdout.write(
     sessions,
     warmupSeconds: warmupMs / 1000,
     maxLiveRate: {
-      processor: { eventsPerSecond: result.every.maxEventsPerSecond, phases: result.every.phases },
-      processorEmitChange: { eventsPerSecond: result.change.maxEventsPerSecond, phases: result.change.phases },
-      kafkajsPassthrough: { eventsPerSecond: passMax, phases: result.passSearch.phases },
+      searchPlans: { kafkajsPassthrough: passthroughPlan, processor: processorPlan },
+      processor: { eventsPerSecond: result.every.maxEventsPerSecond, resolved: result.every.resolved, phases: result.every.phases },
+      processorEmitChange: { eventsPerSecond: result.change.maxEventsPerSecond, resolved: result.change.resolved, phases: result.change.phases },
+      kafkajsPassthrough: { eventsPerSecond: passMax, resolved: result.passSearch.resolved, phases: result.passSearch.phases },
       ratioToPassthrough: passMax > 0 ? +(result.every.maxEventsPerSecond / passMax).toFixed(3) : null,
       ratioToPassthroughEmitChange: passMax > 0 ? +(result.change.maxEventsPerSecond / passMax).toFixed(3) : null,
     },

@@ -2,12 +2,15 @@
 // checks of what Kubernetes would actually receive. helm is built once from the Go module
 // proxy by scripts/ensure-helm.mjs (minutes on a fresh machine, instant afterwards).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { resolveConfig, runOptions } from '../../src/config.ts';
+import { configSection, resolveConfig, runOptions } from '../../src/config.ts';
+import { parseIngestionOptions } from '../../src/consumers/options.ts';
+import { parseDenyFields } from '../../src/sinks/privacy.ts';
 import { codeBlocks } from '../helpers/docs.ts';
 import { ensureTool } from '../helpers/tools.ts';
 
@@ -24,6 +27,7 @@ const KNOWN_ENV = new Set([
   'JOURNEYLENS_SASL_PASSWORD', 'JOURNEYLENS_SSL', 'JOURNEYLENS_SSL_CA_FILE', 'JOURNEYLENS_SSL_CERT_FILE', 'JOURNEYLENS_SSL_KEY_FILE',
   'JOURNEYLENS_WEBHOOK_URL', 'JOURNEYLENS_WEBHOOK_SECRET_FILE', 'JOURNEYLENS_WEBHOOK_SECRET', 'JOURNEYLENS_FROM_BEGINNING',
   'JOURNEYLENS_WEBHOOK_TIMEOUT_MS', 'JOURNEYLENS_WEBHOOK_MAX_ATTEMPTS', 'JOURNEYLENS_WEBHOOK_CONCURRENCY',
+  'JOURNEYLENS_PSEUDONYMIZE_KEY_FILE', 'JOURNEYLENS_DLQ_DENY_FIELDS',
 ]);
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- rendered manifests are untyped YAML */
@@ -208,6 +212,44 @@ describe('helm template', () => {
     const asEnv = env(render(['-f', join(chart, 'examples', 'sasl-scram-production.yaml'), '--set', 'secretsMountMode=env']));
     expect(asEnv.JOURNEYLENS_SASL_PASSWORD.valueFrom).toEqual({ secretKeyRef: { name: 'journeylens-kafka', key: 'password' } });
     expect(asEnv.JOURNEYLENS_SASL_PASSWORD_FILE).toBeUndefined();
+  });
+
+  it('passes the privacy options: the pseudonymization key as a mounted Secret file, the DLQ deny-list, consent in the config file', () => {
+    const defaults = render();
+    expect(env(defaults).JOURNEYLENS_PSEUDONYMIZE_KEY_FILE).toBeUndefined();
+    expect(env(defaults).JOURNEYLENS_DLQ_DENY_FIELDS).toBeUndefined();
+    expect(one(defaults, 'Deployment').spec.template.spec.volumes.map((v: { name: string }) => v.name)).not.toContain('pseudonymize-key');
+
+    // docs/privacy.md's values, as a values file
+    const dir = mkdtempSync(join(tmpdir(), 'jl-helm-'));
+    const [docValues] = codeBlocks('docs/privacy.md', 'yaml').filter((b) => b.includes('privacy:'));
+    expect(docValues).toBeDefined();
+    writeFileSync(join(dir, 'privacy.yaml'), `${docValues!}config:\n  tickMs: 500\n`);
+    const privacy = ['-f', join(dir, 'privacy.yaml')];
+    for (const mode of ['file', 'env']) {
+      // the option takes a path only: a file in either mount mode
+      const ms = render([...privacy, '--set', `secretsMountMode=${mode}`]);
+      expect(env(ms).JOURNEYLENS_PSEUDONYMIZE_KEY_FILE.value).toBe('/etc/journeylens/secrets/pseudonymize/key');
+      expect(container(ms).volumeMounts).toContainEqual({ name: 'pseudonymize-key', mountPath: '/etc/journeylens/secrets/pseudonymize', readOnly: true });
+      expect(one(ms, 'Deployment').spec.template.spec.volumes).toContainEqual({ name: 'pseudonymize-key', secret: { secretName: 'journeylens-pseudonym', defaultMode: 0o440, items: [{ key: 'key', path: 'key' }] } });
+      expect(byKind(ms, 'Secret')).toEqual([]);
+    }
+    const ms = render(privacy);
+    const e = env(ms);
+    expect(e.JOURNEYLENS_DLQ_DENY_FIELDS.value).toBe('userId,properties.email');
+    // what `journeylens run` reads from that env and that config file
+    const configFile = join(dir, 'config.json');
+    writeFileSync(configFile, one(ms, 'ConfigMap').data!['config.json']!);
+    const podEnv = { JOURNEYLENS_BROKERS: 'k:9092', JOURNEYLENS_INPUT: 'clicks', JOURNEYLENS_CONFIG: configFile, JOURNEYLENS_DLQ_DENY_FIELDS: e.JOURNEYLENS_DLQ_DENY_FIELDS.value as string };
+    const cfg = resolveConfig(runOptions, {}, podEnv);
+    expect(parseDenyFields(cfg.dlqDenyFields)).toEqual([['userId'], ['properties', 'email']]);
+    expect(cfg.tickMs).toBe(500);
+    const ingestion = parseIngestionOptions(configSection('ingestion', {}, podEnv).value);
+    expect(ingestion.consent).toEqual({ path: 'consent.analytics', granted: [true, 'yes'] });
+    // a rule as a plain path, beside other ingestion options of the config value
+    const merged = render(['--set', 'privacy.consent=consent', '--set-json', 'config={"ingestion":{"sessionKey":"userId"}}']);
+    expect(JSON.parse(one(merged, 'ConfigMap').data!['config.json']!)).toEqual({ ingestion: { sessionKey: 'userId', consent: 'consent' } });
+    expect(renderError(['--set', 'privacy.consent=consent', '--set-json', 'config={"ingestion":{"consent":"c"}}'])).toContain('privacy.consent and config.ingestion.consent both set the consent rule');
   });
 
   it('adds client certificate files for mutual TLS', () => {

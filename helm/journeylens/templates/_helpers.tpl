@@ -95,7 +95,23 @@ sits idle, so replicas (and the autoscaler's maximum) must not exceed kafka.part
 {{- if and .Values.console.enabled (eq (int .Values.console.port) (int .Values.metrics.port)) }}
 {{- fail (printf "console.port (%d) must differ from metrics.port: they are two servers." (int .Values.console.port)) }}
 {{- end }}
+{{- if and .Values.privacy.consent (hasKey (.Values.config.ingestion | default (dict)) "consent") }}
+{{- fail "privacy.consent and config.ingestion.consent both set the consent rule: keep one of them (privacy.consent is written to the config file as ingestion.consent)." }}
+{{- end }}
 {{- if and .Values.webhook.url (not .Values.webhook.existingSecret) }}
 {{- fail "webhook.existingSecret is required when webhook.url is set: the CRM webhook signs every request with the HMAC secret from that Secret (key webhook.secretKey)." }}
 {{- end }}
+{{- end }}
+
+{{/*
+The config file's contents: `config`, with privacy.consent as ingestion.consent.
+*/}}
+{{- define "journeylens.configFile" -}}
+{{- $config := deepCopy .Values.config }}
+{{- if .Values.privacy.consent }}
+{{- $ingestion := get $config "ingestion" | default (dict) }}
+{{- $_ := set $ingestion "consent" .Values.privacy.consent }}
+{{- $_ := set $config "ingestion" $ingestion }}
+{{- end }}
+{{- toPrettyJson $config }}
 {{- end }}

@@ -11,7 +11,7 @@ import { type KafkaSink, type OutRecord } from '../../sinks/kafka-sink.ts';
 import { type TopicPartition, tpKey } from './topic-partition.ts';
 import { ClosedSpans } from './closed-spans.ts';
 import { type CommitPlan, CommitPlanner, parseReplayMark } from './commit-planner.ts';
-import { withDeliveryRetries } from './delivery.ts';
+import { isGroupMovedOn, withDeliveryRetries } from './delivery.ts';
 import { FlowControl } from './flow-control.ts';
 
 export interface CheckpointOptions {
@@ -141,6 +141,7 @@ export class Checkpoint {
   async commit(out: OutRecord[], plan: CommitPlan, records: number, onPublished?: () => void): Promise<void> {
     const { source, sink, exactlyOnce, group, log } = this.options;
     let published = false;
+    let committed = true;
     const publishedNow = (): void => {
       if (published) return;
       published = true;
@@ -155,10 +156,20 @@ export class Checkpoint {
         // recognisable by their ids); they were published the first time
         await sink.send(out);
         publishedNow();
-        await source.commit(plan.offsets);
+        try {
+          await source.commit(plan.offsets);
+        } catch (err) {
+          // A commit that lands in a rebalance is refused; the pipeline must not fail for it (it
+          // did, under load: an instance stopped for good when a second one joined). The rejoin
+          // re-reads every assigned partition from its committed offset, and the replay marks
+          // keep what was published from being published again; the plan is not applied.
+          if (!isGroupMovedOn(err)) throw err;
+          committed = false;
+          log.info({ err: (err as Error).message, partitions: plan.offsets.length }, 'offset commit refused: the consumer group is rebalancing; the partitions are read again from their committed offsets');
+        }
       }
     }, log);
-    this.planner.applied(plan);
+    if (committed) this.planner.applied(plan);
     this.flow.release(records);
   }
 }

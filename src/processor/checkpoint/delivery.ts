@@ -17,6 +17,22 @@ export function isRetriable(err: unknown): boolean {
   return true;
 }
 
+/**
+ * Offset commits the group coordinator refuses because the group moved on: it is rebalancing
+ * (REBALANCE_IN_PROGRESS), or formed a new generation (ILLEGAL_GENERATION), or dropped this member
+ * (UNKNOWN_MEMBER_ID). kafkajs calls them final, yet they are not the tick's failure: the member
+ * rejoins, and every partition it is then assigned is read again from its committed offset.
+ */
+const GROUP_MOVED_ON = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
+export function isGroupMovedOn(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 10; depth++) {
+    const k = e as { type?: string; cause?: unknown; originalError?: unknown };
+    if (k.type !== undefined && GROUP_MOVED_ON.has(k.type)) return true;
+    e = k.cause ?? k.originalError;
+  }
+  return false;
+}
+
 /** Runs `attempt` until it succeeds: backoff 400 ms doubling to 10 s, at most 60 attempts, only while the error is retriable. */
 export async function withDeliveryRetries(attempt: () => Promise<void>, log: Logger): Promise<void> {
   for (let n = 0; ; ) {

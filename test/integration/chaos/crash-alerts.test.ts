@@ -2,8 +2,11 @@
 // alerts topic, a real HTTP receiver as the CRM) is SIGKILLed at random points while simulated
 // shoppers are produced, and restarted each time from the offsets and replay marks it committed.
 // A crash-free run reads the same input with its own receiver. After the crashes every alert of
-// the crash-free run is on the alerts topic exactly once with the same alertId, and the webhook
-// delivered each exactly once: no duplicate delivery, no alertId missing or changed.
+// the crash-free run is on the alerts topic exactly once with the same alertId (none missing or
+// changed), and the webhook delivered each: none missing, none unknown, none twice by one process.
+// An alert accepted by the receiver just before a SIGKILL, whose delivered mark was not yet
+// acknowledged, is posted again by the restart (same webhook-id, which the CRM dedupes on): such
+// repeats are counted and printed, not refused, since no sender can close that window.
 //
 // Both runs score every event (--max-batch 1): with coalesced updates, which events of a session
 // get scored depends on timing, crash or not, so two runs may see a session enter a band at
@@ -15,6 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { type ChurnAlert, type JourneySignal } from '../../../src/contracts/records.ts';
+import { createLogger } from '../../../src/log.ts';
+import { alertStateTopicFor, readAlertState } from '../../../src/processor/alert-state.ts';
 import { writeSimulationFiles } from '../../../src/sim/files.ts';
 import { Rng } from '../../../src/util/prng.ts';
 import { startCli, type CliProcess } from '../../helpers/cli.ts';
@@ -24,11 +29,13 @@ import { copyOffsets, report, size, sleep, waitUntil } from './chaos.ts';
 const brokers = inject('kafkaBrokers');
 const SECRET = `whsec_${Buffer.from('journeylens-chaos-webhook-key-32').toString('base64')}`;
 
-/** A CRM receiver: counts accepted deliveries per webhook-id; one request in ten answers 500. */
-async function receiver(): Promise<{ url: string; accepted: Map<string, number>; requests: () => number }> {
+/** A CRM receiver: counts accepted deliveries per webhook-id, with when each request came; one request in ten answers 500. */
+async function receiver(): Promise<{ url: string; accepted: Map<string, number>; acceptedAt: Map<string, number[]>; requests: () => number }> {
   const accepted = new Map<string, number>();
+  const acceptedAt = new Map<string, number[]>();
   let seq = 0;
   const server = createServer((req, res) => {
+    const arrived = Date.now();
     req.resume();
     req.on('end', () => {
       if ((seq++ * 37) % 100 < 10) {
@@ -37,6 +44,7 @@ async function receiver(): Promise<{ url: string; accepted: Map<string, number>;
       }
       const id = req.headers['webhook-id'] as string;
       accepted.set(id, (accepted.get(id) ?? 0) + 1);
+      acceptedAt.set(id, [...(acceptedAt.get(id) ?? []), arrived]);
       res.writeHead(204).end();
     });
   });
@@ -45,7 +53,7 @@ async function receiver(): Promise<{ url: string; accepted: Map<string, number>;
     server.closeAllConnections();
     return new Promise<void>((r) => server.close(() => r()));
   });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/crm`, accepted, requests: () => seq };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/crm`, accepted, acceptedAt, requests: () => seq };
 }
 
 describe('chaos: crash with alerts and the webhook (scenario 7)', () => {
@@ -95,6 +103,9 @@ describe('chaos: crash with alerts and the webhook (scenario 7)', () => {
 
     const rng = new Rng(Date.now() % 100_000);
     const killedAt: { afterMs: number; produced: number; alertsSoFar: number; delivered: number }[] = [];
+    /** When each SIGKILL was sent and each restart started: a request that came before a restart started was sent by an earlier process. */
+    const killTimes: number[] = [];
+    const restartTimes: number[] = [];
     for (let k = 0; k < kills; k++) {
       await proc.waitForOutput(/journeylens is running/, 120_000);
       // at a random point once this process has published, unless everything is out already
@@ -102,12 +113,14 @@ describe('chaos: crash with alerts and the webhook (scenario 7)', () => {
       await waitUntil(() => chaosSig.messages.length > before || closedAll(chaosSig), 120_000, 'the restarted processor to publish');
       const wait = rng.int(200, size(3_500, 8_000));
       await sleep(wait);
+      killTimes.push(Date.now());
       proc.kill('SIGKILL');
       await proc.exited;
       killedAt.push({ afterMs: wait, produced, alertsSoFar: chaosAl.messages.length, delivered: chaosCrm.accepted.size });
       const next = uniqueName('g-chaos');
       await copyOffsets(kafka, group, next, input);
       group = next;
+      restartTimes.push(Date.now());
       proc = startCli(args(chaosSignals, chaosAlerts, chaosCrm.url, group), env);
       restarts.push(proc);
     }
@@ -131,6 +144,10 @@ describe('chaos: crash with alerts and the webhook (scenario 7)', () => {
     ref.kill('SIGTERM');
     proc.kill('SIGTERM');
     await Promise.all([ref.exited, proc.exited]);
+    // state left on the compacted state topics once every session closed (not asserted: see
+    // "Known limits" in docs/reliability.md)
+    const quiet = createLogger({ level: 'silent' });
+    const [refLeft, chaosLeft] = await Promise.all([refAlerts, chaosAlerts].map((t) => readAlertState(kafka, alertStateTopicFor(t), uniqueName('probe'), quiet)));
 
     const refList = parse<ChurnAlert>(refAl);
     const chaosList = parse<ChurnAlert>(chaosAl);
@@ -141,6 +158,18 @@ describe('chaos: crash with alerts and the webhook (scenario 7)', () => {
     const missingOnTopic = [...refIds].filter((id) => !onTopic.has(id));
     const changed = [...onTopic.keys()].filter((id) => !refIds.has(id));
     const duplicateDeliveries = [...chaosCrm.accepted.values()].reduce((s, n) => s + n - 1, 0);
+    // Which process sent each accepted request: the n-th lifetime runs from the (n-1)-th restart
+    // to the n-th. A repeat across lifetimes is the window the design leaves open (accepted, then
+    // SIGKILLed before its delivered mark was acknowledged: the restart posts it again); a repeat
+    // within one lifetime would be a bug.
+    const lifetimeOf = (t: number) => restartTimes.filter((r) => r <= t).length;
+    const repeats = [...chaosCrm.acceptedAt].filter(([, ts]) => ts.length > 1);
+    const repeatedWithinOneProcess = repeats.filter(([, ts]) => new Set(ts.map(lifetimeOf)).size < ts.length).map(([id]) => id);
+    const repeatedAcrossAKill = repeats.map(([id, ts]) => {
+      const first = Math.min(...ts);
+      const kill = killTimes[lifetimeOf(first)];
+      return { alertId: id, copies: ts.length, firstAcceptedMsBeforeTheKill: kill === undefined ? null : kill - first };
+    });
     const notDelivered = [...refIds].filter((id) => !chaosCrm.accepted.has(id));
     const deliveredNotRef = [...chaosCrm.accepted.keys()].filter((id) => !refIds.has(id));
     const stateReads = restarts.filter((p) => /alert state read/.test(p.stdout() + p.stderr())).length;
@@ -151,7 +180,9 @@ describe('chaos: crash with alerts and the webhook (scenario 7)', () => {
       events: stream.length,
       sessions,
       kills: killedAt,
+      restarts: restarts.length,
       referenceAlerts: refList.length,
+      alertIdsCompared: refIds.size,
       referenceDuplicateIds: refList.length - refIds.size,
       referenceDeliveries: [...refCrm.accepted.values()].reduce((s, n) => s + n, 0),
       chaosAlertsOnTopic: chaosList.length,
@@ -160,12 +191,17 @@ describe('chaos: crash with alerts and the webhook (scenario 7)', () => {
       changedAlertIds: changed.length,
       chaosDeliveries: [...chaosCrm.accepted.values()].reduce((s, n) => s + n, 0),
       duplicateDeliveries,
+      duplicateDeliveriesWithinOneProcess: repeatedWithinOneProcess.length,
+      duplicateDeliveriesAcrossAKill: repeatedAcrossAKill.filter((r) => !repeatedWithinOneProcess.includes(r.alertId)).reduce((s, r) => s + r.copies - 1, 0),
+      repeats: repeatedAcrossAKill,
       notDelivered: notDelivered.length,
       deliveredNotInReference: deliveredNotRef.length,
       requestsToTheChaosReceiver: chaosCrm.requests(),
       restartsThatReadAlertState: stateReads,
       reRaisedButNotPostedAgain: skipped,
       alertsWithTheSameBandAndEventCount: sameBand,
+      stateLeftReference: { sessions: refLeft!.sessions.size, delivered: refLeft!.delivered.size },
+      stateLeftAfterCrashes: { sessions: chaosLeft!.sessions.size, delivered: chaosLeft!.delivered.size },
       elapsedMs: Date.now() - started,
     });
     // the crash-free run raised alerts, each once, and its receiver took each once
@@ -176,8 +212,10 @@ describe('chaos: crash with alerts and the webhook (scenario 7)', () => {
     expect(raisedTwice).toEqual([]);
     expect(missingOnTopic).toEqual([]);
     expect(changed).toEqual([]);
-    // and delivered once each: no duplicate delivery, none missing, none unknown
-    expect(duplicateDeliveries).toBe(0);
+    // and delivered once each: none missing, none unknown, no alert posted twice by one process;
+    // the only repeats allowed are alerts accepted just before a SIGKILL and posted again by the
+    // restart (their delivered mark was not acknowledged yet): the CRM dedupes those on webhook-id
+    expect(repeatedWithinOneProcess).toEqual([]);
     expect(notDelivered).toEqual([]);
     expect(deliveredNotRef).toEqual([]);
     // the restarts found alert state to carry on from

@@ -110,7 +110,7 @@ describe('chaos: rebalance (scenario 3)', () => {
       process.stderr.write(
         `[rebalance] TIMED OUT: ${lacking.length} sessions without a final (of ${sessions})\n` +
           `${JSON.stringify({ lackingByPartition: [...byPartition].map(([p, ks]) => ({ partition: p, sessions: ks.length, examples: ks.slice(0, 5).map((k) => ({ session: k, highestEventCountSeen: lastCount.get(k) ?? 0 })) })), committed: committed?.partitions, ends: ends.map((e) => ({ partition: e.partition, high: e.high })), first: a.processor.stats, firstTicksInFlight: a.processor.ticksInFlight, second: b?.processor.stats })}\n` +
-          traces.map((t) => `[rebalance] ${t.name}: ${t.failure ? `FAILED: ${t.failure}` : 'not failed'}; last warn/error lines:\n${t.lines.slice(-15).join('\n')}`).join('\n') +
+          traces.map((t) => `[rebalance] ${t.name}: ${t.failure ? `FAILED: ${t.failure}` : 'not failed'}; ${t.lines.length} warn/error lines, the last 15 besides heartbeat answers:\n${t.lines.filter((l) => !l.includes('Response Heartbeat')).slice(-15).join('\n')}`).join('\n') +
           '\n',
       );
       throw err;

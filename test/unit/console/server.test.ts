@@ -16,6 +16,8 @@ import { ConsoleState } from '../../../src/console/state.ts';
 
 const log = createLogger({ level: 'silent' });
 const TOKEN = 'a-token-of-32-characters-0123456';
+// The shipped bundle's id: records it did not score would look like another model's.
+const MODEL_VERSION = (JSON.parse(readFileSync(join(defaultBundleDir(), 'manifest.json'), 'utf8')) as { modelVersion: string }).modelVersion;
 const servers: ConsoleServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop()));
@@ -44,7 +46,7 @@ const alert = (n: number, over: Partial<ChurnAlert> = {}): ChurnAlert => ({
   clusterLabel: 'logout → leave',
   reason: `reason ${n}`,
   eventCount: 4,
-  modelVersion: '7f3ce84e7744',
+  modelVersion: MODEL_VERSION,
   emittedAt: Date.now(),
   ...over,
 });
@@ -62,7 +64,7 @@ const signal = (sessionId: string, over: Partial<JourneySignal> = {}): JourneySi
   novel: false,
   churnRisk: 0.4,
   riskBand: 'low',
-  modelVersion: '7f3ce84e7744',
+  modelVersion: MODEL_VERSION,
   emittedAt: Date.now(),
   final: false,
   ...over,

@@ -10,7 +10,7 @@ import { resolveRiskSetting, type RiskSetting, type RiskThresholds } from '../co
 import { type ImageSpec, type SessionizationSpec } from '../journey/image-spec.ts';
 import { readBundleJson, verifyBundle } from '../model/bundle-manifest.ts';
 import { readClusterPrototypes } from '../model/prototypes.ts';
-import { parseLogisticModel } from '../model/readout.ts';
+import { budgetQuantiles, parseLogisticModel } from '../model/readout.ts';
 import { renderJourneyPng } from '../render/image-png.ts';
 
 /** A scalar of the manifest's free-form sections, as the API sends it. */
@@ -56,7 +56,7 @@ export function loadModelCard(dir: string, now: number, risk: RiskSetting): Mode
   const manifest = verifyBundle(dir, { requiredFiles: [BUNDLE_FILES.clusters] });
   // budgets ("high=top5%") resolve against the readout's stored risk distribution
   const readout = BUNDLE_FILES.readout in manifest.files ? parseLogisticModel(readBundleJson<unknown>(dir, BUNDLE_FILES.readout), `model bundle ${dir}: ${BUNDLE_FILES.readout}`) : undefined;
-  const thresholds = resolveRiskSetting(risk, readout?.outOfFold?.sessionMaxRisk, '--risk (env JOURNEYLENS_RISK)');
+  const thresholds = resolveRiskSetting(risk, budgetQuantiles(readout), '--risk (env JOURNEYLENS_RISK)');
   const file = readBundleJson<ClustersFile>(dir, BUNDLE_FILES.clusters);
   const prototypes = new Map<number, Buffer>();
   if (BUNDLE_FILES.prototypes in manifest.files && existsSync(join(dir, BUNDLE_FILES.prototypes))) {

@@ -101,7 +101,7 @@ export function quantileAt(q: readonly number[], level: number): number {
 
 /**
  * The thresholds a setting means for one bundle. `quantiles`: the bundle's stored distribution
- * of each training session's highest risk (readout.json `outOfFold.sessionMaxRisk`), needed only
+ * of each training session's highest risk (readout.json `riskDistribution.sessionMaxRisk`), needed only
  * for budgets; `source` names where the setting came from in messages.
  */
 export function resolveRiskSetting(setting: RiskSetting, quantiles: readonly number[] | undefined, source = '--risk'): RiskThresholds {

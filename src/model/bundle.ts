@@ -21,7 +21,7 @@ import { ScoringPool } from './scoring-pool.ts';
 import { viewsInput } from './view-batch.ts';
 import { type ImageSpec, type SessionizationSpec, validateImageSpec, validateSessionizationSpec } from '../journey/image-spec.ts';
 import { parseRiskSetting, resolveRiskSetting, RISK_SETTING_DEFAULT, type RiskSetting, type RiskThresholds } from '../contracts/risk.ts';
-import { parseLogisticModel, readoutPredictor, type LogisticModel } from './readout.ts';
+import { budgetQuantiles, parseLogisticModel, readoutPredictor, type LogisticModel } from './readout.ts';
 import { type ReadoutInputs } from './readout-row.ts';
 import { ENCODER_JSON, ENCODER_WEIGHTS, loadEncoder, readEncoderWeights } from './weights-io.ts';
 
@@ -57,8 +57,10 @@ export interface LoadedBundle {
   backend: BackendName;
   /** Where this bundle's medium and high bands begin (the risk setting resolved for it). */
   thresholds: RiskThresholds;
-  /** The readout's out-of-fold figures from training (Brier, reliability, risk distribution), when it has them. */
+  /** The readout's out-of-fold figures from training (Brier, reliability), when it has them. */
   readoutOutOfFold: LogisticModel['outOfFold'] | undefined;
+  /** The distribution alert budgets resolve against (readout.ts `budgetQuantiles`), when the readout has one. */
+  readoutRiskQuantiles: number[] | undefined;
   scorer: BundleScorer;
 }
 
@@ -286,7 +288,7 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
   // refuses the bundle, so a hot reload keeps the old model (and its thresholds) serving.
   let thresholds: RiskThresholds;
   try {
-    thresholds = resolveRiskSetting(options.risk ?? parseRiskSetting(RISK_SETTING_DEFAULT), readout?.outOfFold?.sessionMaxRisk, '--risk (env JOURNEYLENS_RISK)');
+    thresholds = resolveRiskSetting(options.risk ?? parseRiskSetting(RISK_SETTING_DEFAULT), budgetQuantiles(readout), '--risk (env JOURNEYLENS_RISK)');
   } catch (err) {
     return refuse(dir, (err as Error).message);
   }
@@ -312,7 +314,7 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
     engine = { pool };
     const scorer = new BundleScorer(manifest.modelVersion, imageSpec, engine, (id) => centroids.labelOf(id));
     account = (n, times) => scorer.account(n, times);
-    return { dir, manifest, modelVersion: manifest.modelVersion, imageSpec, sessionization, clusters: clustersFile.clusters, backend, thresholds, readoutOutOfFold: readout?.outOfFold, scorer };
+    return { dir, manifest, modelVersion: manifest.modelVersion, imageSpec, sessionization, clusters: clustersFile.clusters, backend, thresholds, readoutOutOfFold: readout?.outOfFold, readoutRiskQuantiles: budgetQuantiles(readout), scorer };
   }
   return {
     dir,
@@ -324,6 +326,7 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
     backend,
     thresholds,
     readoutOutOfFold: readout?.outOfFold,
+    readoutRiskQuantiles: budgetQuantiles(readout),
     scorer: new BundleScorer(manifest.modelVersion, imageSpec, engine, (id) => centroids.labelOf(id)),
   };
 }

@@ -40,7 +40,24 @@ const modelSchema = z.object({
       churnRate: z.number(),
       brier: z.number(),
       reliability: z.array(z.object({ meanPredicted: z.number(), observedRate: z.number(), count: z.number() })),
-      /** Quantiles of the per-session highest risk at levels i / (length − 1), ascending. */
+      /**
+       * Bundles trained before the budget fix only: the out-of-fold per-session highest risk.
+       * Not used for budgets (the fold models' risks spread differently from the served model's:
+       * on KDD a 5 % budget reached 12-18 % of sessions); kept so those bundles still parse.
+       */
+      sessionMaxRisk: z.array(z.number()).min(2).optional(),
+    })
+    .optional(),
+  /**
+   * The served model's risks on its training sessions: the distribution (quantiles at levels
+   * i / (length − 1), ascending) of each session's highest risk over the states it was trained
+   * on (final and prefix states), scored exactly as served. An alert budget ("the riskiest 5 %")
+   * becomes the threshold at that share of this distribution (contracts/risk.ts).
+   */
+  riskDistribution: z
+    .object({
+      sessions: z.number(),
+      statesPerSession: z.number(),
       sessionMaxRisk: z.array(z.number()).min(2),
     })
     .optional(),
@@ -60,11 +77,20 @@ export function parseLogisticModel(json: unknown, source = 'readout model'): Log
   if (m.mean.length !== p || m.scale.length !== p || m.weights.length !== p) {
     throw new UserError(ErrorCodes.BUNDLE_INVALID, `${source}: ${p} feature names but ${m.mean.length}/${m.scale.length}/${m.weights.length} means/scales/weights`);
   }
-  const q = m.outOfFold?.sessionMaxRisk;
-  if (q && q.some((v, i) => !(v >= 0 && v <= 1) || (i > 0 && v < q[i - 1]!))) {
-    throw new UserError(ErrorCodes.BUNDLE_INVALID, `${source}: /outOfFold/sessionMaxRisk must be ascending risks in [0, 1]; retrain or restore the bundle`);
+  for (const [path, q] of [['outOfFold/sessionMaxRisk', m.outOfFold?.sessionMaxRisk], ['riskDistribution/sessionMaxRisk', m.riskDistribution?.sessionMaxRisk]] as const) {
+    if (q && q.some((v, i) => !(v >= 0 && v <= 1) || (i > 0 && v < q[i - 1]!))) {
+      throw new UserError(ErrorCodes.BUNDLE_INVALID, `${source}: /${path} must be ascending risks in [0, 1]; retrain or restore the bundle`);
+    }
   }
   return m;
+}
+
+/**
+ * The quantiles alert budgets resolve against (`riskDistribution.sessionMaxRisk`); undefined for
+ * a readout trained before it existed, so a budget then asks for a retrain.
+ */
+export function budgetQuantiles(model: LogisticModel | undefined): number[] | undefined {
+  return model?.riskDistribution?.sessionMaxRisk;
 }
 
 /** The logistic function, computed without overflow. */

@@ -232,7 +232,7 @@ export async function evaluateBundle(bundle: LoadedBundle, data: TrainingData, o
     alerts: [
       { setting: options.risk ? formatRiskSetting(options.risk) : `medium=${bundle.thresholds.medium},high=${bundle.thresholds.high}`, ...bundle.thresholds, rows: alertRows(labels, risk, maxRisk, bundle.thresholds) },
       ...(options.moreRisks ?? []).map((setting) => {
-        const t = resolveRiskSetting(setting, bundle.readoutOutOfFold?.sessionMaxRisk);
+        const t = resolveRiskSetting(setting, bundle.readoutRiskQuantiles);
         return { setting: formatRiskSetting(setting), ...t, rows: alertRows(labels, risk, maxRisk, t) };
       }),
     ],
@@ -246,6 +246,17 @@ export async function evaluateBundle(bundle: LoadedBundle, data: TrainingData, o
 const f3 = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(3));
 const f4 = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? 'n/a' : v.toFixed(4));
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+
+/** A signed difference to 3 decimals; a difference that rounds to zero prints +0.000, never -0.000. */
+export function formatSigned3(v: number): string {
+  const s = v.toFixed(3);
+  return Number(s) === 0 ? '+0.000' : v > 0 ? `+${s}` : s;
+}
+
+/** a − b as the 3-decimal table shows them (so a margin always equals the difference of the printed AUCs). */
+export function shownMargin(a: number, b: number): number {
+  return Number((Number(a.toFixed(3)) - Number(b.toFixed(3))).toFixed(3));
+}
 
 /** "0.05→0.00 (3), …": mean predicted → observed churn rate (sessions) per bin of 0.1. */
 export function formatReliability(bins: readonly { meanPredicted: number; observedRate: number; count: number }[]): string {
@@ -266,7 +277,7 @@ export function formatAlerts(a: AlertSet): string[] {
 
 /** The quality table (markdown), with the `ROC AUC: 0.xxx` line for churnRisk. */
 export function formatEvalTable(r: EvalResult, title: string): string {
-  const margin = r.churnRisk.rocAuc - r.fairBaseline.rocAuc;
+  const margin = shownMargin(r.churnRisk.rocAuc, r.fairBaseline.rocAuc);
   const oof = r.trainingOutOfFold;
   const lines = [
     `### ${title}`,
@@ -285,7 +296,7 @@ export function formatEvalTable(r: EvalResult, title: string): string {
     `| counts baseline: logistic regression on per-type counts (${r.baseline.how}) | ${f3(r.baseline.rocAuc)} | ${f3(r.baseline.prAuc)} | |`,
     `| base rate only (the training churn rate for everyone) | 0.500 | | ${f4(r.baseRateBrier)} |`,
     '',
-    `churnRisk − fair baseline: ${margin >= 0 ? '+' : ''}${f3(margin)} ROC AUC.`,
+    `churnRisk − fair baseline: ${formatSigned3(margin)} ROC AUC.`,
     '',
     `Reliability of churnRisk (bins of 0.1: mean predicted → observed churn rate (sessions)): ${formatReliability(r.churnRisk.reliability)}.`,
     `Reliability of the fair baseline: ${formatReliability(r.fairBaseline.reliability)}.`,

@@ -409,10 +409,13 @@ export interface FitReadoutResult {
  * (choosePenalty), Platt calibration fitted on the held-out logits of that cross-validation
  * (grouped, so a session's prefixes never calibrate a model that saw the session), then the model
  * on all rows. The held-out risks, calibrated, give the model's `outOfFold` figures: Brier score
- * and reliability of final states, and the distribution of each session's highest risk over its
- * states, from which alert budgets become thresholds (contracts/risk.ts). The fold models are
- * fitted on two thirds of the sessions, so their risks are a little less extreme than the final
- * model's; the distribution is what a budget needs, not an exact copy of live scores.
+ * and reliability of final states. The final model's own risks on the training rows give
+ * `riskDistribution`, each session's highest risk over its states, from which alert budgets
+ * become thresholds (contracts/risk.ts). Why not the held-out risks for that too: the fold models
+ * are fitted on two thirds of the sessions, so their risks spread differently from the served
+ * model's, and where risks crowd near the top (KDD courses, 80-90 % dropout) a small difference in
+ * spread moves many sessions across a threshold: thresholds from the held-out risks let 12-18 % of
+ * sessions reach a 5 % budget, on the training sessions themselves as on the test ones.
  */
 export function fitReadout(
   x: readonly Vector[],
@@ -445,18 +448,22 @@ export function fitReadout(
   for (let i = 0; i < y.length; i++) positives += y[i]!;
 
   const risk = (i: number) => sigmoid(calibration.a * choice.oofLogit[i]! + calibration.b);
-  const maxOf = new Map<number, number>();
   const finalY: number[] = [];
   const finalP: number[] = [];
   for (const i of rows) {
-    const r = risk(i);
-    const g = groups[i]!;
-    maxOf.set(g, Math.max(maxOf.get(g) ?? 0, r));
-    if (isFinal[i]) {
-      finalY.push(y[i]!);
-      finalP.push(r);
-    }
+    if (!isFinal[i]) continue;
+    finalY.push(y[i]!);
+    finalP.push(risk(i));
   }
+  // The served model's risk of every training state, as served: highest per session.
+  const maxOf = new Map<number, number>();
+  const served = design(x, mean, scale);
+  served.forEach((r, i) => {
+    let z = 0;
+    for (let j = 0; j <= p; j++) z += r[j]! * beta[j]!;
+    const g = groups[i]!;
+    maxOf.set(g, Math.max(maxOf.get(g) ?? 0, sigmoid(calibration.a * z + calibration.b)));
+  });
   const reliability = reliabilityTable(finalY, finalP).bins.filter((b) => b.count > 0);
   const round = (v: number) => Number(v.toFixed(6));
   const model: LogisticModel = {
@@ -474,11 +481,15 @@ export function fitReadout(
       ? { penalties: Object.fromEntries([...new Set(names.map(groupOf))].sort().map((g) => [g, g === HEAVY_GROUP ? choice.l2 * choice.multiplier : choice.l2])) }
       : {}),
     outOfFold: {
-      sessions: maxOf.size,
+      sessions: new Set(rows.map((i) => groups[i]!)).size,
       finals: finalY.length,
       churnRate: round(finalY.reduce((a, b) => a + b, 0) / Math.max(1, finalY.length)),
       brier: round(finalY.reduce((a, v, k) => a + (finalP[k]! - v) ** 2, 0) / Math.max(1, finalY.length)),
       reliability: reliability.map((b) => ({ meanPredicted: round(b.meanPredicted), observedRate: round(b.observedRate), count: b.count })),
+    },
+    riskDistribution: {
+      sessions: maxOf.size,
+      statesPerSession: round(x.length / Math.max(1, maxOf.size)),
       sessionMaxRisk: quantiles(Float64Array.from(maxOf.values()), RISK_QUANTILE_LEVELS),
     },
   };

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEval } from '../../../src/commands/eval.ts';
 import { loadBundle } from '../../../src/model/bundle.ts';
 import { parseRiskSetting, quantileAt } from '../../../src/contracts/risk.ts';
-import { countFeatures, evaluateBundle, formatEvalTable } from '../../../src/training/evaluate.ts';
+import { countFeatures, evaluateBundle, formatEvalTable, formatSigned3, shownMargin } from '../../../src/training/evaluate.ts';
 import { rocAuc } from '../../../src/training/metrics-quality.ts';
 import { trainBundle } from '../../../src/training/trainer.ts';
 import { type TrainingSession, loadTrainingData } from '../../../src/training/training-data.ts';
@@ -24,6 +24,15 @@ describe('evaluate', () => {
     await trainBundle(td, bundle, { seed: 1, epochs: 2, clusterer: 'kmeans', k: 5 });
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('margins are differences of the printed AUCs, and a rounded zero prints +0.000, never -0.000', () => {
+    expect(shownMargin(0.90021, 0.90049)).toBe(0);
+    expect(formatSigned3(shownMargin(0.90021, 0.90049))).toBe('+0.000');
+    expect(formatSigned3(-0.0002)).toBe('+0.000');
+    expect(shownMargin(0.9104, 0.9061)).toBe(0.004);
+    expect(formatSigned3(0.004)).toBe('+0.004');
+    expect(formatSigned3(-0.0125)).toBe('-0.013');
+  });
 
   it('counts features are log1p per known type, unknown types pooled as other, plus the total', () => {
     const s = { summary: { types: { search: 3, page_view: 1, wishlist_add: 2 } } } as unknown as TrainingSession;
@@ -75,11 +84,11 @@ describe('evaluate', () => {
     }
   });
 
-  it("an alert budget becomes thresholds from the bundle's out-of-fold risk distribution, and about that share of fresh sessions reach the band", async () => {
+  it("an alert budget becomes thresholds from the bundle's stored risk distribution, and about that share of fresh sessions reach the band", async () => {
     const risk = parseRiskSetting('medium=top30%,high=top10%');
     const loaded = await loadBundle(bundle, { encoder: 'inline', risk });
     try {
-      const q = loaded.readoutOutOfFold!.sessionMaxRisk;
+      const q = loaded.readoutRiskQuantiles!;
       expect(loaded.thresholds.medium).toBeCloseTo(quantileAt(q, 0.7), 10);
       expect(loaded.thresholds.high).toBeCloseTo(quantileAt(q, 0.9), 10);
       const test = await loadTrainingData({ events: join(dir, 'test', 'events.jsonl'), labels: join(dir, 'test', 'labels.csv') });

@@ -49,6 +49,6 @@ describe('readout recipes', () => {
     expect(manifestOf(bundle).training.readout).toBe('embedding');
     expect(m.featureNames.some((n) => n.startsWith('s:') || n.startsWith('win'))).toBe(false);
     expect(m.penalties).toBeUndefined();
-    expect(m.outOfFold!.sessionMaxRisk).toHaveLength(201);
+    expect(m.riskDistribution!.sessionMaxRisk).toHaveLength(201);
   }, 300_000);
 });

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { reliabilityTable, rocAuc } from '../../../src/training/metrics-quality.ts';
-import { checkRiskThresholds, riskBand } from '../../../src/contracts/risk.ts';
+import { checkRiskThresholds, parseRiskSetting, resolveRiskSetting, riskBand } from '../../../src/contracts/risk.ts';
 import {
+  budgetQuantiles,
   logisticLogit,
   parseLogisticModel,
   predictLogistic,
@@ -180,7 +181,7 @@ describe('choosePenalty and fitReadout (penalty groups, out-of-fold figures)', (
     expect(logLoss(split)).toBeLessThan(logLoss(one));
   });
 
-  it('stores the out-of-fold Brier score, reliability and per-session highest-risk quantiles', () => {
+  it('stores the out-of-fold Brier score and reliability, and the served per-session highest-risk quantiles', () => {
     // three states per session, like a final and two prefixes
     const { x: base, y: labels, names } = signalAndNoise(400, 33);
     const x: number[][] = [];
@@ -199,14 +200,70 @@ describe('choosePenalty and fitReadout (penalty groups, out-of-fold figures)', (
     const oof = model.outOfFold!;
     expect(oof.sessions).toBe(400);
     expect(oof.finals).toBe(400);
-    expect(oof.sessionMaxRisk).toHaveLength(201);
-    for (let i = 1; i < 201; i++) expect(oof.sessionMaxRisk[i]!).toBeGreaterThanOrEqual(oof.sessionMaxRisk[i - 1]!);
+    const dist = model.riskDistribution!;
+    expect(dist.sessions).toBe(400);
+    expect(dist.statesPerSession).toBe(3);
+    expect(dist.sessionMaxRisk).toHaveLength(201);
+    for (let i = 1; i < 201; i++) expect(dist.sessionMaxRisk[i]!).toBeGreaterThanOrEqual(dist.sessionMaxRisk[i - 1]!);
+    // the quantiles are of the served model's highest risk per session
+    const served = new Map<number, number>();
+    x.forEach((r, i) => served.set(groups[i]!, Math.max(served.get(groups[i]!) ?? 0, predictLogistic(model, r))));
+    const sorted = [...served.values()].sort((a, b) => a - b);
+    expect(dist.sessionMaxRisk[0]).toBeCloseTo(sorted[0]!, 5);
+    expect(dist.sessionMaxRisk[200]).toBeCloseTo(sorted[399]!, 5);
     expect(oof.reliability.reduce((a, b) => a + b.count, 0)).toBe(400);
     // better than predicting the base rate for everyone, and calibrated within a few points per bin
     const rate = labels.reduce((a, b) => a + b, 0) / labels.length;
     expect(oof.brier).toBeLessThan(rate * (1 - rate));
     for (const b of oof.reliability.filter((r) => r.count >= 40)) expect(Math.abs(b.meanPredicted - b.observedRate)).toBeLessThan(0.12);
     expect(parseLogisticModel(JSON.parse(JSON.stringify(model))).outOfFold).toEqual(oof);
-    expect(() => parseLogisticModel({ ...model, outOfFold: { ...oof, sessionMaxRisk: [0.9, 0.1] } })).toThrow(/sessionMaxRisk must be ascending/);
+    expect(parseLogisticModel(JSON.parse(JSON.stringify(model))).riskDistribution).toEqual(dist);
+    expect(() => parseLogisticModel({ ...model, riskDistribution: { ...dist, sessionMaxRisk: [0.9, 0.1] } })).toThrow(/riskDistribution\/sessionMaxRisk must be ascending/);
+    // a readout written before riskDistribution existed still parses; budgets then ask for a retrain
+    const { riskDistribution: _, ...older } = model;
+    expect(budgetQuantiles(parseLogisticModel({ ...older, outOfFold: { ...oof, sessionMaxRisk: dist.sessionMaxRisk } }))).toBeUndefined();
+    expect(budgetQuantiles(model)).toEqual(dist.sessionMaxRisk);
+  });
+
+  it('an alert budget reaches about its share of a fresh population drawn like the training one', () => {
+    // Like a MOOC course: most sessions churn, two informative features, 40 weak ones, a session
+    // scored in four states (three prefixes, then final). Thresholds from the held-out fold models'
+    // risks let 8 % of fresh sessions reach a 5 % budget here (and 26 % a 20 % one); from the
+    // served model's risks on its training sessions the shares match the budgets.
+    const population = (n: number, seed: number) => {
+      const random = seededRandom(seed);
+      const out = { x: [] as number[][], y: [] as number[], groups: [] as number[], isFinal: [] as boolean[] };
+      for (let g = 0; g < n; g++) {
+        const a = gaussian(random);
+        const b = gaussian(random);
+        const weak = Array.from({ length: 40 }, () => gaussian(random));
+        const label = random() < 1 / (1 + Math.exp(-(2.2 + 1.2 * a - 0.8 * b))) ? 1 : 0;
+        for (let c = 0; c < 4; c++) {
+          const f = (c + 1) / 4;
+          out.x.push([a * f + 0.3 * gaussian(random), b * f, ...weak.map((v) => v + 0.5 * gaussian(random))]);
+          out.y.push(label);
+          out.groups.push(g);
+          out.isFinal.push(c === 3);
+        }
+      }
+      return out;
+    };
+    const names = ['s:a', 's:b', ...Array.from({ length: 40 }, (_, j) => `emb${j}`)];
+    const train = population(500, 1);
+    const fresh = population(5000, 101);
+    const { model } = fitReadout(train.x, train.y, train.groups, train.isFinal, { featureNames: names, multipliers: [1, 10, 100, 1000], maxGroups: 300 });
+    // out-of-fold figures cover the cross-validated sample, the distribution every session
+    expect(model.outOfFold!.sessions).toBe(300);
+    expect(model.outOfFold!.finals).toBe(300);
+    expect(model.riskDistribution!.sessions).toBe(500);
+    const thresholds = resolveRiskSetting(parseRiskSetting('medium=top20%,high=top5%'), budgetQuantiles(model));
+    const highest = new Map<number, number>();
+    fresh.x.forEach((r, i) => highest.set(fresh.groups[i]!, Math.max(highest.get(fresh.groups[i]!) ?? 0, predictLogistic(model, r))));
+    const share = (t: number) => [...highest.values()].filter((v) => v >= t).length / highest.size;
+    // 5,000 sessions: a share's standard error is 0.3 points at 5 %, 0.6 at 20 %
+    expect(share(thresholds.high)).toBeGreaterThan(0.035);
+    expect(share(thresholds.high)).toBeLessThan(0.07);
+    expect(share(thresholds.medium)).toBeGreaterThan(0.16);
+    expect(share(thresholds.medium)).toBeLessThan(0.24);
   });
 });

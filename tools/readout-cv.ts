@@ -15,6 +15,8 @@
 //   R2  quiet/age + summary and window features only (no embedding group); one L2
 //   R0g R0 with the embedding group penalised apart
 //   R9gw R9g with penalties up to 10,000; R9gmin / R9min: R9g / R9 taking the lowest held-out loss (no one-SE rule)
+//   T   gradient-boosted trees (tools/readout-trees.ts) on every feature; Ts on the summary group only
+//   TB / TsB  the mean of R9g's and T's (Ts's) calibrated risks
 // Prints one JSON line per training set and recipe, then a table of means.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +29,7 @@ import { writeSimulationFiles } from '../src/sim/files.ts';
 import { seededPermutation, seededRandom } from '../src/util/prng.ts';
 import { UserError } from '../src/errors.ts';
 import { importCourses, kddSplits } from './kdd-splits.ts';
+import { fitBoostedCv } from './readout-trees.ts';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(name);
@@ -44,6 +47,8 @@ interface Recipe {
   multipliers: readonly number[];
   candidates?: readonly number[];
   rule?: 'one-se' | 'min';
+  /** Boosted trees on the kept features instead of the logistic readout; 'blend': the mean of both risks (logistic on every feature). */
+  trees?: 'only' | 'blend';
 }
 const wide = [1, 3, 10, 30, 100, 300, 1000, 3000, 10_000];
 const isSummaryOnly = (n: string) => /^(s:|win\d+x\d+:|head\d+:)/.test(n);
@@ -57,6 +62,10 @@ const recipes: Record<string, Recipe> = {
   R9gw: { keep: () => true, multipliers: readoutGroupMultipliers, candidates: wide },
   R9gmin: { keep: () => true, multipliers: readoutGroupMultipliers, rule: 'min' },
   R9min: { keep: () => true, multipliers: [1], rule: 'min' },
+  T: { keep: () => true, multipliers: readoutGroupMultipliers, trees: 'only' },
+  Ts: { keep: (n) => readoutFeatureGroup(n) === 'summary', multipliers: readoutGroupMultipliers, trees: 'only' },
+  TB: { keep: () => true, multipliers: readoutGroupMultipliers, trees: 'blend' },
+  TsB: { keep: (n) => readoutFeatureGroup(n) === 'summary', multipliers: readoutGroupMultipliers, trees: 'blend' },
 };
 
 interface Scored {
@@ -72,9 +81,11 @@ interface Scored {
 }
 
 function nestedCv(set: string, rows: ReadoutRows, name: string, recipe: Recipe): Scored {
-  const cols = rows.featureNames.map((n, j) => (recipe.keep(n) ? j : -1)).filter((j) => j >= 0);
+  const cols = rows.featureNames.map((n, j) => (recipe.keep(n) || recipe.trees === 'blend' ? j : -1)).filter((j) => j >= 0);
   const names = cols.map((j) => rows.featureNames[j]!);
   const x = rows.xs.map((r) => cols.map((j) => r[j]!));
+  // the trees' columns within x (blends keep every column for the logistic part)
+  const treeCols = names.map((n, j) => (recipe.keep(n) ? j : -1)).filter((j) => j >= 0);
   const sessions = [...new Set(rows.groups)].sort((a, b) => a - b);
   const perm = seededPermutation(sessions.length, seededRandom(7));
   const foldOf = new Map<number, number>();
@@ -84,16 +95,26 @@ function nestedCv(set: string, rows: ReadoutRows, name: string, recipe: Recipe):
   for (let f = 0; f < 3; f++) {
     const tr = x.map((_, i) => i).filter((i) => foldOf.get(rows.groups[i]!) !== f);
     const te = x.map((_, i) => i).filter((i) => foldOf.get(rows.groups[i]!) === f);
-    const { model } = fitReadout(
-      tr.map((i) => x[i]!),
-      tr.map((i) => rows.ys[i]!),
-      tr.map((i) => rows.groups[i]!),
-      tr.map((i) => rows.isFinal[i]!),
-      { featureNames: names, seed: SEED, multipliers: recipe.multipliers, ...(recipe.candidates ? { candidates: recipe.candidates } : {}), ...(recipe.rule ? { rule: recipe.rule } : {}) },
-    );
-    penalties.push(model.penalties ? Object.entries(model.penalties).map(([g, v]) => `${g} ${v}`).join('/') : String(model.l2));
-    const p = predictLogisticBatch(model, te.map((i) => x[i]!));
-    te.forEach((i, k) => (oof[i] = p[k]!));
+    let logistic: Float64Array | undefined;
+    if (recipe.trees !== 'only') {
+      const { model } = fitReadout(
+        tr.map((i) => x[i]!),
+        tr.map((i) => rows.ys[i]!),
+        tr.map((i) => rows.groups[i]!),
+        tr.map((i) => rows.isFinal[i]!),
+        { featureNames: names, seed: SEED, multipliers: recipe.multipliers, ...(recipe.candidates ? { candidates: recipe.candidates } : {}), ...(recipe.rule ? { rule: recipe.rule } : {}) },
+      );
+      penalties.push(model.penalties ? Object.entries(model.penalties).map(([g, v]) => `${g} ${v}`).join('/') : String(model.l2));
+      logistic = predictLogisticBatch(model, te.map((i) => x[i]!));
+    }
+    let boosted: number[] | undefined;
+    if (recipe.trees) {
+      const pick = (i: number) => treeCols.map((j) => x[i]![j]!);
+      const t = fitBoostedCv(tr.map(pick), tr.map((i) => rows.ys[i]!), tr.map((i) => rows.groups[i]!));
+      penalties.push(`${t.trees} trees`);
+      boosted = te.map((i) => t.predict(pick(i)));
+    }
+    te.forEach((i, k) => (oof[i] = logistic && boosted ? (logistic[k]! + boosted[k]!) / 2 : (logistic?.[k] ?? boosted![k]!)));
   }
   const fin = x.map((_, i) => i).filter((i) => rows.isFinal[i]);
   const pre = x.map((_, i) => i).filter((i) => !rows.isFinal[i]);

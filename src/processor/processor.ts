@@ -128,6 +128,8 @@ export interface ProcessorStats {
   ticks: number;
   /** Deliveries: produce + commit round trips (one covers every tick scored by then). */
   deliveries: number;
+  /** Records whose ticks were delivered (outputs acknowledged, offsets committed as the plan allows). */
+  delivered: number;
   commits: number;
 }
 
@@ -161,7 +163,7 @@ interface Tick {
 type ScoredItem = { view: SessionView; score: SessionScore; signal: JourneySignal; final: boolean; replay: boolean };
 
 export class Processor {
-  readonly stats: ProcessorStats = { records: 0, events: 0, processed: 0, tombstones: 0, noConsent: 0, dead: 0, late: 0, duplicates: 0, signals: 0, unchanged: 0, suppressed: 0, replayed: 0, ticks: 0, deliveries: 0, commits: 0 };
+  readonly stats: ProcessorStats = { records: 0, events: 0, processed: 0, tombstones: 0, noConsent: 0, dead: 0, late: 0, duplicates: 0, signals: 0, unchanged: 0, suppressed: 0, replayed: 0, ticks: 0, deliveries: 0, delivered: 0, commits: 0 };
   private readonly checkpoint: Checkpoint;
   private readonly input = new Subject<ProcEnvelope>();
   /** Asks the micro-batcher for its pending updates when a tick is cut. */
@@ -561,6 +563,7 @@ export class Processor {
     }
     this.stats.ticks += ticks.length;
     this.stats.deliveries++;
+    this.stats.delivered += records;
     this.stats.signals += published.length;
     metrics?.sessionsActive.set(this.options.store.size);
     this.options.fit?.maybeReport();

@@ -138,8 +138,10 @@ export class Checkpoint {
    * `records` from flow control. `onPublished` runs once the outputs are acknowledged (in
    * exactly-once mode: committed), before the offsets are committed (at-least-once).
    */
-  async commit(out: OutRecord[], plan: CommitPlan, records: number, onPublished?: () => void): Promise<void> {
+  async commit(out: OutRecord[], planned: CommitPlan, records: number, onPublished?: () => void): Promise<void> {
     const { source, sink, exactlyOnce, group, log } = this.options;
+    // a tick cut before a rebalance: its revoked partitions are not committed (they are re-read)
+    const plan = this.planner.current(planned);
     let published = false;
     let committed = true;
     const publishedNow = (): void => {

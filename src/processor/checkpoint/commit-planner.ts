@@ -57,6 +57,14 @@ export class CommitPlanner {
   private readonly committed = new Map<string, bigint>();
   /** Last committed "published up to" mark per partition. */
   private readonly marks = new Map<string, bigint>();
+  /**
+   * Revocations so far, and the count at each partition's last revocation; each planned offset
+   * is stamped with the count when it was planned. An offset planned before its partition was
+   * revoked is stale: a tick cut before a rebalance is delivered after it.
+   */
+  private revocations = 0;
+  private readonly revokedAt = new Map<string, number>();
+  private readonly plannedAt = new WeakMap<CommitOffset, number>();
 
   /** Records that a record was handed to the pipeline (in partition order). */
   receive(topic: string, partition: number, offset: bigint): void {
@@ -80,14 +88,27 @@ export class CommitPlanner {
       const prev = this.committed.get(k);
       const prevMark = this.marks.get(k);
       if (prev !== undefined && next <= prev && prevMark !== undefined && published <= prevMark) continue;
-      offsets.push({ topic: r.topic, partition: r.partition, offset: prev !== undefined && next < prev ? prev : next, metadata: replayMark(published) });
+      const o: CommitOffset = { topic: r.topic, partition: r.partition, offset: prev !== undefined && next < prev ? prev : next, metadata: replayMark(published) };
+      this.plannedAt.set(o, this.revocations);
+      offsets.push(o);
     }
     return { offsets };
   }
 
+  /**
+   * The plan without the offsets of partitions revoked since they were planned. Committing those
+   * would move the commit of a partition another member may own now, and applying them would
+   * bring back the revoked partition's last commit: once the partition came back, re-read from
+   * an earlier offset, commits could not go below it even where an open session needs them to.
+   */
+  current(plan: CommitPlan): CommitPlan {
+    const offsets = plan.offsets.filter((o) => (this.revokedAt.get(tpKey(o.topic, o.partition)) ?? 0) <= (this.plannedAt.get(o) ?? this.revocations));
+    return offsets.length === plan.offsets.length ? plan : { offsets };
+  }
+
   /** The plan's offsets were committed. */
   applied(plan: CommitPlan): void {
-    for (const o of plan.offsets) {
+    for (const o of this.current(plan).offsets) {
       const k = tpKey(o.topic, o.partition);
       const prev = this.committed.get(k);
       if (prev === undefined || o.offset > prev) this.committed.set(k, o.offset);
@@ -98,8 +119,10 @@ export class CommitPlanner {
 
   /** Forget partitions that were revoked in a rebalance (their state is rebuilt elsewhere). */
   revoke(partitions: TopicPartition[]): void {
+    this.revocations++;
     for (const p of partitions) {
       const k = tpKey(p.topic, p.partition);
+      this.revokedAt.set(k, this.revocations);
       this.received.delete(k);
       this.committed.delete(k);
       this.marks.delete(k);

@@ -89,4 +89,16 @@ describe('Checkpoint.commit when the group moves on', () => {
     expect(h.commits).toEqual([[{ topic: 'clicks', partition: 0, offset: 1n, metadata: 'jl1:1' }]]);
     expect(h.checkpoint.plan().offsets).toEqual([]);
   });
+
+  it('does not commit the offsets of partitions revoked after the plan was taken (a tick cut before a rebalance)', async () => {
+    const h = harness([]);
+    h.checkpoint.receive('clicks', 0, 4n);
+    h.checkpoint.receive('clicks', 1, 9n);
+    const plan = h.checkpoint.plan();
+    h.checkpoint.revoke([{ topic: 'clicks', partition: 1 }]);
+    await h.checkpoint.commit(out, plan, 2);
+    // the outputs go out; only the partition still owned is committed
+    expect(h.sent).toEqual([out]);
+    expect(h.commits).toEqual([[{ topic: 'clicks', partition: 0, offset: 5n, metadata: 'jl1:5' }]]);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CommitPlanner } from '../../../../src/processor/checkpoint/commit-planner.ts';
+import { CommitPlanner, mergePlans } from '../../../../src/processor/checkpoint/commit-planner.ts';
 
 describe('CommitPlanner (low-watermark commits)', () => {
   it('commits one past the last received record when no session holds anything', () => {
@@ -58,5 +58,25 @@ describe('replay marks', () => {
     expect(parseReplayMark(null)).toBeUndefined();
     expect(parseReplayMark('some other tool')).toBeUndefined();
     expect(parseReplayMark('jl1:not-a-number')).toBeUndefined();
+  });
+
+  it('drops the offsets of a plan taken before its partition was revoked (a tick cut before a rebalance, delivered after it)', () => {
+    const p = new CommitPlanner();
+    for (let i = 0; i < 10; i++) p.receive('t', 0, BigInt(i));
+    p.receive('t', 1, 4n);
+    const stale = p.plan(() => undefined);
+    expect(stale.offsets.map((o) => [o.partition, o.offset])).toEqual([[0, 10n], [1, 5n]]);
+    // the rebalance: partition 0 is lost (and comes back later); partition 1 stays
+    p.revoke([{ topic: 't', partition: 0 }]);
+    p.applied(stale);
+    // partition 0 came back and is re-read from an earlier commit (another member's): an open
+    // session holds offset 3, so the commit must stay there, not at the stale plan's 10
+    for (let i = 3; i < 8; i++) p.receive('t', 0, BigInt(i));
+    expect(p.plan((_t, part) => (part === 0 ? 3n : undefined)).offsets).toEqual([{ topic: 't', partition: 0, offset: 3n, metadata: 'jl1:8' }]);
+    // the stale plan without the revoked partition; a plan taken after the revocation is current, merged or not
+    expect(p.current(stale).offsets.map((o) => [o.partition, o.offset])).toEqual([[1, 5n]]);
+    const fresh = p.plan(() => undefined);
+    expect(p.current(fresh)).toBe(fresh);
+    expect(p.current(mergePlans([stale, fresh])).offsets.map((o) => [o.partition, o.offset])).toEqual([[0, 8n], [1, 5n]]);
   });
 });

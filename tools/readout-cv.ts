@@ -17,6 +17,7 @@
 //   R9gw R9g with penalties up to 10,000; R9gmin / R9min: R9g / R9 taking the lowest held-out loss (no one-SE rule)
 //   T   gradient-boosted trees (tools/readout-trees.ts) on every feature; Ts on the summary group only
 //   TB / TsB  the mean of R9g's and T's (Ts's) calibrated risks
+//   R9gB R9g bagged: the mean risk of 10 fits on bootstrap samples of sessions, each at R9g's penalties
 // Prints one JSON line per training set and recipe, then a table of means.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,6 +50,8 @@ interface Recipe {
   rule?: 'one-se' | 'min';
   /** Boosted trees on the kept features instead of the logistic readout; 'blend': the mean of both risks (logistic on every feature). */
   trees?: 'only' | 'blend';
+  /** Bagging: the mean risk of this many logistic fits on bootstrap samples of sessions, at the penalties chosen on all of them. */
+  bags?: number;
 }
 const wide = [1, 3, 10, 30, 100, 300, 1000, 3000, 10_000];
 const isSummaryOnly = (n: string) => /^(s:|win\d+x\d+:|head\d+:)/.test(n);
@@ -66,6 +69,7 @@ const recipes: Record<string, Recipe> = {
   Ts: { keep: (n) => readoutFeatureGroup(n) === 'summary', multipliers: readoutGroupMultipliers, trees: 'only' },
   TB: { keep: () => true, multipliers: readoutGroupMultipliers, trees: 'blend' },
   TsB: { keep: (n) => readoutFeatureGroup(n) === 'summary', multipliers: readoutGroupMultipliers, trees: 'blend' },
+  R9gB: { keep: () => true, multipliers: readoutGroupMultipliers, bags: 10 },
 };
 
 interface Scored {
@@ -106,6 +110,28 @@ function nestedCv(set: string, rows: ReadoutRows, name: string, recipe: Recipe):
       );
       penalties.push(model.penalties ? Object.entries(model.penalties).map(([g, v]) => `${g} ${v}`).join('/') : String(model.l2));
       logistic = predictLogisticBatch(model, te.map((i) => x[i]!));
+      if (recipe.bags) {
+        // sessions drawn with replacement; a session drawn twice keeps one group id, so its copies share a fold
+        const trSessions = [...new Set(tr.map((i) => rows.groups[i]!))];
+        const rowsOf = new Map<number, number[]>();
+        for (const i of tr) rowsOf.set(rows.groups[i]!, [...(rowsOf.get(rows.groups[i]!) ?? []), i]);
+        const random = seededRandom(SEED + f);
+        const sum = new Float64Array(te.length);
+        const multiplier = model.penalties ? model.penalties.embedding! / model.penalties.summary! : 1;
+        for (let b = 0; b < recipe.bags; b++) {
+          const picked = Array.from({ length: trSessions.length }, () => trSessions[Math.floor(random() * trSessions.length)]!).flatMap((g) => rowsOf.get(g)!);
+          const bag = fitReadout(
+            picked.map((i) => x[i]!),
+            picked.map((i) => rows.ys[i]!),
+            picked.map((i) => rows.groups[i]!),
+            picked.map((i) => rows.isFinal[i]!),
+            { featureNames: names, seed: SEED + b, candidates: [model.l2], multipliers: [multiplier] },
+          ).model;
+          predictLogisticBatch(bag, te.map((i) => x[i]!)).forEach((v, k) => (sum[k]! += v / recipe.bags!));
+        }
+        logistic = sum;
+        penalties.push(`${recipe.bags} bags`);
+      }
     }
     let boosted: number[] | undefined;
     if (recipe.trees) {

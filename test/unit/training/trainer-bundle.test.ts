@@ -104,7 +104,9 @@ describe('training data, trainer and bundle', () => {
     expect(a.metrics).toEqual(b.metrics);
   });
 
-  it('loads a bundle and scores views in order, the same in the worker as inline', async () => {
+  // a worker thread loads the WASM backend and the bundle on its own: 1.5 s on a quiet box, over
+  // the unit tier's 30 s beside a training run on a loaded one
+  it('loads a bundle and scores views in order, the same in the worker as inline', { timeout: 120_000 }, async () => {
     const td = await loadTrainingData({ events: join(data, 'events.jsonl'), labels: join(data, 'labels.csv') });
     const views = td.sessions.slice(0, 40).map((s) => s.final);
     const worker = await loadBundle(bundleA);

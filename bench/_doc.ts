@@ -2,9 +2,11 @@
 // sentence about a figure and every "met / missed by how much" is computed here from the JSON,
 // so the page cannot say more than the run measured.
 //
-//   npm run bench:doc [-- results.json] [--fill-from other-run.json]
+//   npm run bench:doc [-- results.json] [--fill-from other-run.json [--replace NAME[,NAME]]]
 // --fill-from: benchmarks the run did not reach (cut off) are taken from another run's file,
 // each marked on the page with that run's form, time and load.
+// --replace: these benchmarks are taken from the --fill-from run even though this run has them
+// (measured again after a fix); the page says so and keeps this run's headline figure beside.
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +17,9 @@ const root = join(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
 const fillAt = argv.indexOf('--fill-from');
 const fillFile = fillAt >= 0 ? argv[fillAt + 1] : undefined;
-const file = argv.find((a, i) => !a.startsWith('--') && !(fillAt >= 0 && i === fillAt + 1)) ?? join(root, 'bench', 'results', 'latest.json');
+const replaceAt = argv.indexOf('--replace');
+const replace = replaceAt >= 0 ? (argv[replaceAt + 1] ?? '').split(',').filter((x) => x !== '') : [];
+const file = argv.find((a, i) => !a.startsWith('--') && !(fillAt >= 0 && i === fillAt + 1) && !(replaceAt >= 0 && i === replaceAt + 1)) ?? join(root, 'bench', 'results', 'latest.json');
 type Run = { at: string; quick: boolean; node?: string; seconds?: number; command?: string; skipped?: string[]; machine?: Json; results: Record<string, Json>; notReached?: string[] };
 const parsed = JSON.parse(readFileSync(file, 'utf8')) as Run & { timings?: Record<string, Json> };
 /**
@@ -43,10 +47,15 @@ const pct = (x: number): string => `${Math.round(x * 100)}%`;
 const ok = (x: Json | undefined): boolean => x !== undefined && x.error === undefined;
 const r = run.results;
 const filled: string[] = [];
+/** Benchmarks this run had, replaced by the --fill-from run's: this run's own figures, kept to quote. */
+const replaced = new Map<string, Json>();
 const fillRun = fillFile ? (JSON.parse(readFileSync(fillFile, 'utf8')) as Run) : undefined;
+if (replace.length > 0 && !fillRun) throw new Error('--replace needs --fill-from: the run whose figures replace these benchmarks');
 if (fillRun) {
+  for (const name of replace) if (!ok(fillRun.results[name])) throw new Error(`--replace ${name}: ${fillFile} has no figures for it`);
   for (const [k, v] of Object.entries(fillRun.results)) {
-    if (!ok(r[k]) && ok(v) && !(run.skipped ?? []).includes(k)) {
+    if ((!ok(r[k]) || replace.includes(k)) && ok(v) && !(run.skipped ?? []).includes(k)) {
+      if (ok(r[k])) replaced.set(k, r[k]!);
       r[k] = v;
       filled.push(k);
     }
@@ -56,6 +65,10 @@ const fillLabel = fillRun ? `the ${fillRun.quick ? 'quick' : 'full'} run of ${fi
 const fillDetails = fillRun
   ? [fillRun.command ? `\`${fillRun.command}\`` : '', fillRun.machine?.load?.samples > 0 ? `load average ${n(fillRun.machine?.load.mean1, 2)} on average on ${fillRun.machine?.cpus} cores` : ''].filter((x) => x !== '').join(', ')
   : '';
+/** What a replaced benchmark's own run measured, in a few words, for the header. */
+const REPLACED_HEADLINE: Record<string, (j: Json) => string> = {
+  'pipeline-throughput': (j) => `processor ${n(j.processor?.eventsPerSecond)} events/s, ${n(j.ratios?.processorToKafkajs, 3)} of kafkajs consume-only`,
+};
 /** Marks a benchmark's figures that come from the --fill-from run. */
 const from = (name: string): string => (filled.includes(name) ? ` (from ${fillLabel})` : '');
 
@@ -91,7 +104,7 @@ p('run**: the dev box has 2 cores shared by several people, so compare ratios, n
 p('and stop their own local KRaft broker (`src/local-kafka/local-kafka.ts`). One benchmark alone:');
 p('`node --expose-gc --import tsx bench/<name>.ts [--quick]`.');
 p();
-p(`Run: **${run.quick ? 'quick form (--quick)' : 'full form'}**${run.command ? ` (\`${run.command}\`)` : ''}, ${run.at.replace('T', ' ').slice(0, 16)} UTC${run.node ? `, Node ${run.node}` : ''}${run.seconds ? `, ${n(run.seconds / 60, 1)} min ${run.notReached && run.notReached.length > 0 ? 'for the benchmarks it finished' : 'in all'}` : ''}. Benchmarks that failed: ${Object.entries(r).filter(([, v]) => !ok(v)).map(([k, v]) => `${k} (${v.error})`).join(', ') || 'none'}.${run.skipped && run.skipped.length > 0 ? ` Left out of this run (\`--skip\`): ${run.skipped.map((x) => `\`${x}\``).join(', ')}.` : ''}${run.notReached && run.notReached.length > 0 ? ` **The run was cut off** (this page is from its \`bench/results/partial.json\`, written after each benchmark); not reached: ${run.notReached.map((x) => `\`${x}\``).join(', ')}.` : ''}${fillRun && filled.length > 0 ? ` So that every section has figures, ${filled.map((x) => `\`${x}\``).join(', ')} come from ${fillLabel}${fillDetails ? ` (${fillDetails})` : ''}, marked where they are used; their ratios are to baselines of that run.` : ''}`);
+p(`Run: **${run.quick ? 'quick form (--quick)' : 'full form'}**${run.command ? ` (\`${run.command}\`)` : ''}, ${run.at.replace('T', ' ').slice(0, 16)} UTC${run.node ? `, Node ${run.node}` : ''}${run.seconds ? `, ${n(run.seconds / 60, 1)} min ${run.notReached && run.notReached.length > 0 ? 'for the benchmarks it finished' : 'in all'}` : ''}. Benchmarks that failed: ${Object.entries(r).filter(([, v]) => !ok(v)).map(([k, v]) => `${k} (${v.error})`).join(', ') || 'none'}.${run.skipped && run.skipped.length > 0 ? ` Left out of this run (\`--skip\`): ${run.skipped.map((x) => `\`${x}\``).join(', ')}.` : ''}${run.notReached && run.notReached.length > 0 ? ` **The run was cut off** (this page is from its \`bench/results/partial.json\`, written after each benchmark); not reached: ${run.notReached.map((x) => `\`${x}\``).join(', ')}.` : ''}${fillRun && filled.some((x) => !replaced.has(x)) ? ` So that every section has figures, ${filled.filter((x) => !replaced.has(x)).map((x) => `\`${x}\``).join(', ')} come from ${fillLabel}${fillDetails ? ` (${fillDetails})` : ''}, marked where they are used; their ratios are to baselines of that run.` : ''}${replaced.size > 0 ? ` ${[...replaced.keys()].map((x) => `\`${x}\``).join(', ')} ${replaced.size > 1 ? 'were' : 'was'} measured again in ${fillLabel}${fillDetails ? ` (${fillDetails})` : ''} after a fix and ${replaced.size > 1 ? 'are' : 'is'} taken from there, marked where used${[...replaced].map(([k, v]) => (REPLACED_HEADLINE[k] ? `; this run's own \`${k}\`: ${REPLACED_HEADLINE[k](v)}` : '')).join('')}.` : ''}`);
 p();
 const machine = run.machine;
 if (machine && machine.load?.samples > 0) {

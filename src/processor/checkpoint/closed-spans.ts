@@ -16,26 +16,47 @@ export class ClosedSpans {
     else this.spans.set(k, [span]);
   }
 
-  /** `c`, moved back out of every span it falls inside; spans wholly below the result are dropped. */
+  /**
+   * `c`, moved back out of every span it falls inside (to the first offset of the span, and again
+   * while that offset falls inside another); spans wholly below the result are dropped.
+   *
+   * Spans of sessions that closed above the commit point pile up while open sessions hold the
+   * commit back (a backlog: thousands per partition), and chains of overlapping spans are the
+   * rule, so moving `c` one span at a time until nothing moves was quadratic in them (88 of 136 s
+   * of a 1,000,000-event backlog run). Sorted by first offset, overlapping spans merge into runs
+   * (first, last]; a point inside a run ends at the run's first offset, one outside every run
+   * stays where it is.
+   */
   clamp(topic: string, partition: number, c: bigint): bigint {
     const k = tpKey(topic, partition);
     const spans = this.spans.get(k);
     if (!spans || spans.length === 0) return c;
-    for (let moved = true; moved; ) {
-      moved = false;
-      for (const span of spans) {
-        if (span.first < c && span.last >= c) {
-          c = span.first;
-          moved = true;
-        }
+    // kept sorted from the last call, so this sort mostly checks order and places new spans
+    spans.sort((x, y) => (x.first < y.first ? -1 : x.first > y.first ? 1 : 0));
+    let result = c;
+    let runFirst = spans[0]!.first;
+    let runLast = spans[0]!.last;
+    for (let i = 1; i <= spans.length; i++) {
+      const span = spans[i];
+      if (span !== undefined && span.first <= runLast) {
+        if (span.last > runLast) runLast = span.last;
+        continue;
       }
+      // the run (runFirst, runLast] is complete
+      if (runFirst < c && c <= runLast) {
+        result = runFirst;
+        break;
+      }
+      if (span === undefined || span.first >= c) break;
+      runFirst = span.first;
+      runLast = span.last;
     }
     // commits only move forward, so spans wholly below this point never matter again
     this.spans.set(
       k,
-      spans.filter((span) => span.last >= c),
+      spans.filter((span) => span.last >= result),
     );
-    return c;
+    return result;
   }
 
   /** A revoked partition: its sessions are rebuilt by the new owner. */

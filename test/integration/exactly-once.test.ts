@@ -21,17 +21,32 @@ interface Sig {
   final: boolean;
 }
 
+/**
+ * Per partition, the offset below which the group's replay marks say every record was published;
+ * empty while the group's coordinator is still loading right after the group appears.
+ */
+async function replayMarks(admin: Admin, group: string, topic: string): Promise<Map<number, bigint>> {
+  try {
+    const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return new Map((committed[0]?.partitions ?? []).flatMap((p) => {
+      const mark = parseReplayMark(p.metadata);
+      return mark === undefined ? [] : [[p.partition, mark] as const];
+    }));
+  } catch {
+    return new Map();
+  }
+}
+
 /** True once the group's replay marks say every record of every partition was published. */
 async function published(kafka: Kafka, group: string, topic: string): Promise<boolean> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const ends = await admin.fetchTopicOffsets(topic);
-    const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    const marks = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, parseReplayMark(p.metadata)]));
+    const marks = await replayMarks(admin, group, topic);
     return ends.every((e) => (marks.get(e.partition) ?? -1n) >= BigInt(e.high));
   } catch {
-    // the group's coordinator may still be loading right after the group appears
+    // a broker still settling after a kill: not yet
     return false;
   } finally {
     await admin.disconnect();
@@ -40,12 +55,7 @@ async function published(kafka: Kafka, group: string, topic: string): Promise<bo
 
 /** The records the group's replay marks say were published, summed over the partitions (0 before any commit). */
 async function publishedSoFar(admin: Admin, group: string, topic: string): Promise<bigint> {
-  try {
-    const committed = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    return (committed[0]?.partitions ?? []).reduce((sum, p) => sum + (parseReplayMark(p.metadata) ?? 0n), 0n);
-  } catch {
-    return 0n;
-  }
+  return [...(await replayMarks(admin, group, topic)).values()].reduce((sum, m) => sum + m, 0n);
 }
 
 async function waitPublished(kafka: Kafka, group: string, topic: string, timeoutMs: number): Promise<void> {

@@ -9,7 +9,9 @@
 // - `d:<alertId>` → the alert was accepted by the webhook (or parked). Produced as soon as the
 //   receiver answered 2xx, before the tick's offsets may be committed.
 // Both are tombstoned once the session's final update was committed, so the topic holds only
-// open sessions that alerted, and reading it at start-up is short.
+// open sessions that alerted, and reading it at start-up is short. A crash between a final and
+// its tombstone orphans them: records older than the retention (--alert-state-retention-hours) are
+// dropped when the topic is read, and the broker deletes them too (cleanup.policy compact,delete).
 import { randomBytes } from 'node:crypto';
 import { type Kafka } from 'kafkajs';
 import { type Logger } from 'pino';
@@ -26,6 +28,8 @@ export interface AlertStateSnapshot {
   sessions: Map<string, StoredSession>;
   /** alertId → sessionId of alerts the webhook already took. */
   delivered: Map<string, string>;
+  /** Keys whose latest record is older than the retention: left out above, to be tombstoned. */
+  expired: string[];
 }
 
 export const alertStateTopicFor = (alertsTopic: string): string => `${alertsTopic}.state`;
@@ -60,16 +64,28 @@ export function decodeSession(value: string): StoredSession | undefined {
 /**
  * Creates the state topic when it is missing (an internal topic, like a Kafka Streams changelog:
  * it is not one more topic for the operator to create). Compacted, so each key keeps its latest
- * record; tombstones go after delete.retention.ms.
+ * record (tombstones go after delete.retention.ms), and with `delete` too, so a segment older
+ * than `retentionMs` goes whatever it holds: state orphaned by a crash does not stay for ever.
+ * An existing topic's configuration is left as it is (readAlertState expires old records anyway).
  */
-export async function ensureAlertStateTopic(kafka: Kafka, topic: string, options: { partitions?: number; replication?: number } = {}): Promise<boolean> {
+export async function ensureAlertStateTopic(kafka: Kafka, topic: string, options: { partitions?: number; replication?: number; retentionMs: number }): Promise<boolean> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     if ((await admin.listTopics()).includes(topic)) return false;
     await admin.createTopics({
       waitForLeaders: true,
-      topics: [{ topic, numPartitions: options.partitions ?? -1, replicationFactor: options.replication ?? -1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+      topics: [
+        {
+          topic,
+          numPartitions: options.partitions ?? -1,
+          replicationFactor: options.replication ?? -1,
+          configEntries: [
+            { name: 'cleanup.policy', value: 'compact,delete' },
+            { name: 'retention.ms', value: String(options.retentionMs) },
+          ],
+        },
+      ],
     });
     return true;
   } catch (err) {
@@ -92,10 +108,14 @@ const SILENT_END_MS = 20_000;
 /**
  * Reads the whole state topic (latest record per key; tombstones remove). A throwaway consumer
  * group reads from the beginning up to the end offsets taken before it started, then leaves and
- * is deleted.
+ * is deleted. With `retentionMs`, a key whose latest record was written (its Kafka timestamp)
+ * longer ago than that is left out and listed in `expired`: topics made before the broker-side
+ * retention, and records the broker has not deleted yet, expire all the same.
  */
-export async function readAlertState(kafka: Kafka, topic: string, group: string, log: Logger): Promise<AlertStateSnapshot> {
-  const snapshot: AlertStateSnapshot = { sessions: new Map(), delivered: new Map() };
+export async function readAlertState(kafka: Kafka, topic: string, group: string, log: Logger, options: { retentionMs?: number; now?: number } = {}): Promise<AlertStateSnapshot> {
+  const snapshot: AlertStateSnapshot = { sessions: new Map(), delivered: new Map(), expired: [] };
+  const cutoff = options.retentionMs === undefined ? -Infinity : (options.now ?? Date.now()) - options.retentionMs;
+  const expired = new Set<string>();
   const admin = kafka.admin();
   await admin.connect();
   const groupId = `${group}.alert-state.${randomBytes(4).toString('hex')}`;
@@ -139,6 +159,15 @@ export async function readAlertState(kafka: Kafka, topic: string, group: string,
             for (const m of batch.messages) {
               const key = m.key?.toString('utf8') ?? '';
               const id = key.slice(2);
+              // the latest record of a key decides: an old one expires it, a newer one revives it
+              if (m.value !== null && Number(m.timestamp) < cutoff) {
+                if (key.startsWith('s:')) snapshot.sessions.delete(id);
+                else if (key.startsWith('d:')) snapshot.delivered.delete(id);
+                else bad++;
+                if (key.startsWith('s:') || key.startsWith('d:')) expired.add(key);
+                continue;
+              }
+              expired.delete(key);
               if (key.startsWith('s:')) {
                 if (m.value === null) snapshot.sessions.delete(id);
                 else {
@@ -162,6 +191,7 @@ export async function readAlertState(kafka: Kafka, topic: string, group: string,
       });
     });
     if (bad > 0) log.warn({ topic, records: bad }, 'alert state: skipped records that are not alert state (counted once here)');
+    snapshot.expired = [...expired];
     return snapshot;
   } finally {
     await consumer.disconnect().catch(() => undefined);

@@ -77,6 +77,8 @@ export function alertsHook(o: AlertsHookOptions): AlertsHook {
    */
   let closing: { sessionId: string; alertIds: string[] }[] = [];
   let released: { sessionId: string; alertIds: string[] }[] = [];
+  /** Keys the last read found older than the retention: tombstoned with the next tick's outputs. */
+  let expired: string[] = [];
   let loading: Promise<void> = Promise.resolve();
   let stateSink: KafkaSink | undefined;
   const marks = new Set<Promise<void>>();
@@ -127,7 +129,7 @@ export function alertsHook(o: AlertsHookOptions): AlertsHook {
     : undefined;
 
   const load = async (): Promise<void> => {
-    const snap = await readAlertState(o.kafka, stateTopic, config.group, log);
+    const snap = await readAlertState(o.kafka, stateTopic, config.group, log, { retentionMs: config.alertStateRetentionHours * 3_600_000 });
     let restored = 0;
     for (const [sessionId, s] of snap.sessions) {
       const mine = at.get(sessionId);
@@ -139,6 +141,9 @@ export function alertsHook(o: AlertsHookOptions): AlertsHook {
     }
     for (const [alertId, sessionId] of snap.delivered) delivered.set(alertId, sessionId);
     stats.restoredSessions += restored;
+    // state this process holds (a session still open, a delivery of this run) stays
+    expired.push(...snap.expired.filter((k) => !(k.startsWith('s:') ? at.has(k.slice(2)) : delivered.has(k.slice(2)))));
+    if (snap.expired.length > 0) log.info({ topic: stateTopic, records: snap.expired.length, retentionHours: config.alertStateRetentionHours }, 'alert state: dropped records older than --alert-state-retention-hours (left by a crash between a final and its tombstone)');
     if (snap.sessions.size > 0 || snap.delivered.size > 0) log.info({ topic: stateTopic, sessions: snap.sessions.size, restored, delivered: snap.delivered.size }, 'alert state read: alerts raised before the restart are not raised again');
   };
 
@@ -159,6 +164,8 @@ export function alertsHook(o: AlertsHookOptions): AlertsHook {
         }
       }
       released = [];
+      for (const key of expired) out.push({ topic: stateTopic, key, value: null });
+      expired = [];
       for (const { view, signal, final, replay } of items) {
         const sessionId = signal.sessionId;
         const position = positionOf(view, final);

@@ -162,7 +162,8 @@ export async function startApp(rawConfig: RunConfig, hooks: AppHooks = {}): Prom
   try {
     if (config.alertsTopic) {
       const stateTopic = alertStateTopicFor(config.alertsTopic);
-      if (await ensureAlertStateTopic(kafka, stateTopic, { ...(config.topicPartitions ? { partitions: config.topicPartitions } : {}), ...(config.topicReplication ? { replication: config.topicReplication } : {}) })) log.info({ topic: stateTopic }, 'created the compacted alert-state topic');
+      const retentionMs = config.alertStateRetentionHours * 3_600_000;
+      if (await ensureAlertStateTopic(kafka, stateTopic, { retentionMs, ...(config.topicPartitions ? { partitions: config.topicPartitions } : {}), ...(config.topicReplication ? { replication: config.topicReplication } : {}) })) log.info({ topic: stateTopic, retentionMs }, 'created the compacted alert-state topic');
       alertHooks.push(alertsHook({ config, kafka, sink, stateTopic, metrics, registry, log, thresholds, encode: encoders.alert, ...(hooks.onAlert ? { onAlert: hooks.onAlert } : {}) }));
     }
   } catch (err) {

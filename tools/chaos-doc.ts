@@ -367,9 +367,11 @@ p('  final, leaves them on the compacted topic; every start-up and rebalance rea
 p(`  that comes back after such a restart starts from that state.${left ? ` After the crash-with-alerts run, with every session closed, ${stateLeft(left)} were left after the crashes and ${stateLeft(leftRef)} after the reference run.` : ''} They expire after`);
 p('  `--alert-state-retention-hours` (default a week): the next start-up or rebalance after that drops and tombstones them,');
 p('  and the broker deletes old segments of the topic (`cleanup.policy=compact,delete`).');
-p('- **Parking under `--exactly-once` is not tested.** An alert the webhook gives up on is written to the parked topic');
-p('  through the processor\'s producer, which in exactly-once mode is transactional and sends only inside its');
-p('  transactions; no test parks an alert in that mode.');
+p('- **Parking under `--exactly-once` is outside the transaction.** An alert the webhook gives up on is written to the');
+p('  parked topic, and its delivered mark to the state topic, beside the processor\'s transactions (idempotent, acks=all),');
+p('  before the tick\'s transaction commits. `test/integration/park-exactly-once.test.ts` checks that with a CRM refusing');
+p('  every request each alert a read_committed reader sees is parked once; a SIGKILL between a park and its mark parks');
+p('  that alert again after the restart, the same window as a webhook delivery\'s (not tested under kills).');
 p('- **Alert equality needs every event scored.** The crash-with-alerts test compares against a crash-free run with');
 p('  `--max-batch 1` in both runs; with coalesced updates two runs (crash or not) may raise different alerts.');
 p();

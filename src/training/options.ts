@@ -37,6 +37,12 @@ export interface TrainerOptions {
    * per day) the summary recipe fitted better, on the generator's step images it did not.
    */
   readout?: ReadoutRecipe | 'auto';
+  /**
+   * Weight of the encoder's second objective, a churn head on the embedding trained with the
+   * reconstruction on every labelled final and prefix image (train.ts `churn`); 0: the plain
+   * autoencoder. Compared by nested grouped cross-validation on training data (tools/encoder-cv.ts).
+   */
+  churnWeight?: number;
   /** The readout's training rows as they are fitted, with the view of each row (tools that compare readout recipes by cross-validation). */
   onReadoutRows?: (rows: ReadoutRows) => void;
   /** Labelled sessions in the neighbour index at most (a seeded sample beyond; keeps the bundle small). */
@@ -78,4 +84,5 @@ export const trainerDefaults = {
   readout: 'auto',
   readoutOn: 'final+prefixes',
   readoutL2: 'cv',
+  churnWeight: 0,
 } satisfies TrainerOptions;

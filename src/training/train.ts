@@ -22,6 +22,13 @@ export interface TrainOptions {
   /** Called after every `progressEvery` batches and at the end of every epoch. */
   onProgress?: (p: TrainProgress) => void;
   progressEvery?: number;
+  /**
+   * A second objective (issue 19): a logistic churn head on the embedding, trained with the
+   * reconstruction. `labels` has one value per image (1 churned, 0 retained, NaN unlabelled: no
+   * churn term); the loss is MSE + weight × the mean cross-entropy over the batch's labelled
+   * images. The head is training-only: the served encoder's parameters and cost are unchanged.
+   */
+  churn?: { labels: Float32Array; weight: number };
 }
 
 export interface TrainProgress {
@@ -71,6 +78,9 @@ export const defaultTrainOptions = {
   progressEvery: 10,
 } satisfies Partial<TrainOptions>;
 
+// The sigmoid clip of encoder-model.ts's decoder, for the churn head's probabilities.
+const LOGIT_CLIP = 15;
+
 function invalid(field: string, message: string): UserError {
   return new UserError(ErrorCodes.CONFIG_INVALID, `train: ${field} ${message}`, { exitCode: 2 });
 }
@@ -107,6 +117,12 @@ export async function trainAutoencoder(
   const trainCount = n - validationCount;
   if (trainCount < 1) throw invalid('images', `needs at least 2 images to train with a validation split (got ${n})`);
 
+  if (o.churn !== undefined) {
+    if (o.churn.labels.length !== n) throw invalid('churn.labels', `has ${o.churn.labels.length} values; one per image needs ${n}`);
+    if (!(o.churn.weight >= 0) || !Number.isFinite(o.churn.weight)) throw invalid('churn.weight', `must be a finite number ≥ 0 (got ${o.churn.weight})`);
+  }
+  const churn = o.churn !== undefined && o.churn.weight > 0 ? o.churn : undefined;
+
   enableGradients();
   const config: EncoderConfig = { ...defaultEncoderConfig, ...o.config, rows, cols };
   const model = AutoencoderModel.create(config, o.seed);
@@ -115,8 +131,39 @@ export async function trainAutoencoder(
   const valIdx = order.subarray(trainCount);
   const trainIdx = new Int32Array(order.subarray(0, trainCount));
   const optimizer = tf.train.adam(o.learningRate);
-  const vars = model.trainableVariables();
+  // The churn head starts at zero (no random draw, so the encoder's init is the same with or
+  // without it): its first steps fit the head alone, then its gradient reaches the encoder.
+  const head = churn ? { kernel: tf.variable(tf.zeros([config.embeddingDim, 1]), true), bias: tf.variable(tf.zeros([1]), true) } : undefined;
+  const vars = [...model.trainableVariables(), ...(head ? [head.kernel, head.bias] : [])];
   const buf = new Float32Array(Math.max(o.batchSize, 256) * size);
+  const yBuf = new Float32Array(Math.max(o.batchSize, 256));
+  const mBuf = new Float32Array(Math.max(o.batchSize, 256));
+  // Labels and mask of a batch (mask 0 for unlabelled images).
+  const gatherLabels = (idx: Int32Array, from: number, to: number): [Float32Array, Float32Array] => {
+    for (let i = from; i < to; i++) {
+      const y = churn!.labels[idx[i]!]!;
+      yBuf[i - from] = Number.isNaN(y) ? 0 : y;
+      mBuf[i - from] = Number.isNaN(y) ? 0 : 1;
+    }
+    return [yBuf.subarray(0, to - from), mBuf.subarray(0, to - from)];
+  };
+  /** The training objective of one batch: reconstruction MSE, plus the weighted churn cross-entropy. */
+  const objective = (x: tf.Tensor3D, idx: Int32Array, from: number, to: number): tf.Scalar => {
+    if (!churn || !head) return model.loss(x);
+    const [yv, mv] = gatherLabels(idx, from, to);
+    return tf.tidy(() => {
+      const z = model.encode(x);
+      const recon = tf.mean(tf.squaredDifference(model.decode(z), x));
+      const logit = tf.reshape(tf.add(tf.matMul(z, head.kernel), head.bias), [to - from]);
+      // log-sigmoid through a clipped sigmoid (the decoder's reason: no subnormal gradients)
+      const p = tf.sigmoid(tf.clipByValue(logit, -LOGIT_CLIP, LOGIT_CLIP));
+      const y = tf.tensor1d(yv);
+      const m = tf.tensor1d(mv);
+      const ce = tf.neg(tf.add(tf.mul(y, tf.log(p)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, p)))));
+      const labelled = Math.max(1, mv.reduce((a, b) => a + b, 0));
+      return tf.add(recon, tf.mul(churn.weight / labelled, tf.sum(tf.mul(ce, m)))) as tf.Scalar;
+    });
+  };
   const batches = Math.ceil(trainCount / o.batchSize);
 
   const validate = (): number => {
@@ -125,7 +172,7 @@ export async function trainAutoencoder(
     for (let from = 0; from < validationCount; from += 256) {
       const to = Math.min(validationCount, from + 256);
       const data = gatherBatch(images, valIdx, from, to, size, buf);
-      const l = tf.tidy(() => model.loss(tf.tensor3d(data, [to - from, rows, cols])));
+      const l = tf.tidy(() => objective(tf.tensor3d(data, [to - from, rows, cols]), valIdx, from, to));
       sum += l.dataSync()[0]! * (to - from);
       l.dispose();
     }
@@ -153,7 +200,7 @@ export async function trainAutoencoder(
         const data = gatherBatch(images, epochIdx, from, to, size, buf);
         const cost = tf.tidy(() => {
           const x = tf.tensor3d(data, [to - from, rows, cols]);
-          return optimizer.minimize(() => model.loss(x), true, vars) as tf.Scalar;
+          return optimizer.minimize(() => objective(x, epochIdx, from, to), true, vars) as tf.Scalar;
         });
         lossSum += cost.dataSync()[0]! * (to - from);
         cost.dispose();
@@ -192,6 +239,8 @@ export async function trainAutoencoder(
     throw err;
   } finally {
     optimizer.dispose();
+    head?.kernel.dispose();
+    head?.bias.dispose();
   }
   if (best.weights !== undefined && best.epoch !== history.length) model.assignWeights(best.weights);
   const seconds = (performance.now() - t0) / 1000;

@@ -117,6 +117,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
     config: { kind: o.encoder, embeddingDim: o.dim },
     seed: o.seed,
     epochs: o.epochs,
+    ...(o.churnWeight > 0 ? { churn: { labels: Float32Array.from(owner, (i) => sessions[i]!.label), weight: o.churnWeight } } : {}),
     ...(o.onTrainProgress ? { onProgress: o.onTrainProgress } : {}),
   });
   const model = trained.model;
@@ -241,7 +242,7 @@ export async function trainBundle(data: TrainingData, outDir: string, options: T
       return { ...c, prototype: k, labelled: stats.labelled, churned: stats.churned };
     });
 
-    const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k ?? null, clusterSpace: { ...clusterSpaceDefaults, ...o.clusterSpace }, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK, maxNeighbours: o.maxNeighbours, imageFeatures: o.imageFeatures, quietFeature: o.quietFeature, readout: recipe, readoutOn: o.readoutOn, readoutL2: o.readoutL2 };
+    const config = { seed: o.seed, dim: o.dim, encoder: o.encoder, epochs: o.epochs, clusterer: o.clusterer, k: o.k ?? null, clusterSpace: { ...clusterSpaceDefaults, ...o.clusterSpace }, minClusterSize: o.minClusterSize ?? null, knnK: o.knnK, maxNeighbours: o.maxNeighbours, imageFeatures: o.imageFeatures, quietFeature: o.quietFeature, readout: recipe, readoutOn: o.readoutOn, readoutL2: o.readoutL2, ...(o.churnWeight > 0 ? { churnWeight: o.churnWeight } : {}) };
 
     stage(`writing the bundle to ${outDir}`);
     mkdirSync(outDir, { recursive: true });

@@ -52,6 +52,33 @@ describe('trainAutoencoder', () => {
     expect(Array.from(c)).not.toEqual(Array.from(a));
   });
 
+  it('churn objective: weight 0 trains the plain autoencoder; a weight trains the embedding to separate the labels', async () => {
+    // labels: pattern 0 churns, the others stay, a tenth unlabelled (no churn term for them)
+    const labels = Float32Array.from(data.patterns, (p, i) => (i % 10 === 9 ? Number.NaN : p === 0 ? 1 : 0));
+    const embed = async (churn?: { labels: Float32Array; weight: number }): Promise<Float32Array> => {
+      const r = await trainAutoencoder(data.images, N, H, W, { epochs: 2, batchSize: 64, seed: 5, ...(churn ? { churn } : {}) });
+      const z = r.model.encodeImages(data.images, N);
+      r.model.dispose();
+      return z;
+    };
+    const plain = await embed();
+    expect(Array.from(await embed({ labels, weight: 0 }))).toEqual(Array.from(plain));
+    const supervised = await embed({ labels, weight: 1 });
+    expect(Array.from(supervised)).not.toEqual(Array.from(plain));
+    // Fisher ratio of the labelled classes along the best single embedding axis
+    const separation = (z: Float32Array): number => {
+      let best = 0;
+      for (let d = 0; d < 16; d++) {
+        const v = [0, 1].map((c) => Array.from({ length: N }, (_, i) => i).filter((i) => labels[i] === c).map((i) => z[i * 16 + d]!));
+        const m = v.map((xs) => xs.reduce((a, b) => a + b, 0) / xs.length);
+        const s2 = v.map((xs, c) => xs.reduce((a, b) => a + (b - m[c]!) ** 2, 0) / xs.length);
+        best = Math.max(best, (m[0]! - m[1]!) ** 2 / (s2[0]! + s2[1]! + 1e-12));
+      }
+      return best;
+    };
+    expect(separation(supervised)).toBeGreaterThan(separation(plain));
+  });
+
   it('stops early when validation loss stops improving and keeps the best epoch', async () => {
     // A learning rate far too high makes validation loss stall at once.
     const r = await trainAutoencoder(data.images, N, H, W, { epochs: 30, batchSize: 64, seed: 2, learningRate: 0.5, patience: 2 });
@@ -64,6 +91,8 @@ describe('trainAutoencoder', () => {
   it('rejects inconsistent input with a message naming the field', async () => {
     await expect(trainAutoencoder(new Float32Array(10), 2, H, W)).rejects.toThrow(/train: images has 10 values/);
     await expect(trainAutoencoder(data.images, N, H, W, { validationSplit: 1 })).rejects.toThrow(/validationSplit/);
+    await expect(trainAutoencoder(data.images, N, H, W, { churn: { labels: new Float32Array(N - 1), weight: 1 } })).rejects.toThrow(/churn\.labels has 599 values; one per image needs 600/);
+    await expect(trainAutoencoder(data.images, N, H, W, { churn: { labels: new Float32Array(N), weight: -1 } })).rejects.toThrow(/churn\.weight must be a finite number ≥ 0 \(got -1\)/);
   });
 
   for (const kind of ['temporal', 'cnn2d'] as const) {

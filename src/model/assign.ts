@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import { ErrorCodes, JourneylensError, UserError } from '../errors.ts';
 import { type Centroid, type CentroidModel } from './centroid-model.ts';
+import { ExactKnn } from './exact-knn.ts';
 import { distanceFor, type DistanceSpace, type Vector } from './vectors.ts';
 
 const { HierarchicalNSW } = hnswlib;
@@ -151,6 +152,41 @@ function cosineDistanceAt(q: Vector, rows: Float64Array, at: number, dim: number
   return 1 - dot / Math.sqrt(na * nb);
 }
 
+/** squaredL2At with the query at an offset of its own array: the same sum in the same order. */
+function squaredL2Between(q: Float32Array, qAt: number, rows: Float64Array, at: number, dim: number): number {
+  let s = 0;
+  for (let i = 0; i < dim; i++) {
+    const d = q[qAt + i]! - rows[at + i]!;
+    s += d * d;
+  }
+  return s;
+}
+
+/** cosineDistanceAt with the query at an offset of its own array: the same sums in the same order. */
+function cosineDistanceBetween(q: Float32Array, qAt: number, rows: Float64Array, at: number, dim: number): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < dim; i++) {
+    const a = q[qAt + i]!;
+    const b = rows[at + i]!;
+    dot += a * b;
+    na += a * a;
+    nb += b * b;
+  }
+  if (na === 0 || nb === 0) return 1;
+  return 1 - dot / Math.sqrt(na * nb);
+}
+
+/** Where assignInto writes: one value per point. */
+export interface AssignedColumns {
+  clusterId: Int32Array;
+  centroidId: Int32Array;
+  distance: Float64Array;
+  novel: Uint8Array;
+  churnRate: Float64Array;
+}
+
 /** Nearest-centroid assignment through HNSW (an exact scan when there are few centroids). */
 export class CentroidIndex {
   readonly params: HnswParams;
@@ -282,6 +318,69 @@ export class CentroidIndex {
     };
   }
 
+  /**
+   * assign() for n points stored flat ([n, dim]), written into typed columns: the same answers
+   * to the last bit (the same scan, sums and radius test), without an object per point — it runs
+   * per scored view. Falls back to assign() per point when the index is searched through HNSW.
+   */
+  assignInto(points: Float32Array, n: number, options: AssignOptions, out: AssignedColumns): void {
+    const dim = this.dim;
+    if (points.length !== n * dim) throw new UserError(ErrorCodes.INPUT_INVALID, `assignInto: ${points.length} values for ${n} points of dimension ${dim}; use the encoder of the same bundle`);
+    const scale = options.radiusScale ?? assignDefaults.radiusScale;
+    if (!this.flat) {
+      for (let i = 0; i < n; i++) {
+        const a = this.assign(points.subarray(i * dim, (i + 1) * dim), options);
+        out.clusterId[i] = a.clusterId;
+        out.centroidId[i] = a.centroidId;
+        out.distance[i] = a.distance;
+        out.novel[i] = a.novel ? 1 : 0;
+        out.churnRate[i] = a.churnRate;
+      }
+      return;
+    }
+    const flat = this.flat;
+    const count = this.centroids.length;
+    const kk = Math.min(options.k ?? assignDefaults.k, count);
+    if (kk < 1) throw new JourneylensError(ErrorCodes.INTERNAL, 'HNSW search returned no centroid');
+    const cos = this.params.space === 'cosine';
+    const ids = new Int32Array(kk);
+    const ds = new Float64Array(kk);
+    for (let i = 0; i < n; i++) {
+      const at = i * dim;
+      // scan(): insertion into a short sorted list of the kk nearest
+      let filled = 0;
+      for (let c = 0; c < count; c++) {
+        const d = cos ? cosineDistanceBetween(points, at, flat, c * dim, dim) : squaredL2Between(points, at, flat, c * dim, dim);
+        if (filled === kk && d >= ds[kk - 1]!) continue;
+        let slot = filled === kk ? kk - 1 : filled++;
+        while (slot > 0 && ds[slot - 1]! > d) {
+          ds[slot] = ds[slot - 1]!;
+          ids[slot] = ids[slot - 1]!;
+          slot--;
+        }
+        ds[slot] = d;
+        ids[slot] = c;
+      }
+      // the nearest one whose radius covers the point, else the nearest
+      let hit = 0;
+      let covered = false;
+      for (let h = 0; h < filled; h++) {
+        const distance = cos ? ds[h]! : Math.sqrt(ds[h]!);
+        if (distance <= this.centroids[ids[h]!]!.radius * scale) {
+          hit = h;
+          covered = true;
+          break;
+        }
+      }
+      const c = this.centroids[ids[hit]!]!;
+      out.clusterId[i] = c.clusterId;
+      out.centroidId[i] = c.centroidId;
+      out.distance[i] = cos ? ds[hit]! : Math.sqrt(ds[hit]!);
+      out.novel[i] = covered ? 0 : 1;
+      out.churnRate[i] = c.churnRate;
+    }
+  }
+
   assignBatch(embeddings: readonly Vector[], options: AssignOptions = {}): Assignment[] {
     return embeddings.map((e) => this.assign(e, options));
   }
@@ -295,18 +394,33 @@ interface NeighbourSidecar {
   outcomes: string;
 }
 
-/** HNSW over labelled training embeddings: the churn rate of an embedding's neighbours. */
+/**
+ * The labelled training embeddings: the churn rate of an embedding's neighbours. Searched
+ * exactly (exact-knn.ts, built from the points the HNSW file holds, so any bundle works) unless
+ * setSearchEf asks for the approximate hnswlib search: on the default bundle the exact search is
+ * several times cheaper than hnswlib at ef 64 and gives the true neighbours (bench/scoring-core.ts;
+ * docs/model.md "Neighbours lookup" has what it changes in quality).
+ */
 export class NeighbourIndex {
   readonly params: HnswParams;
   readonly dim: number;
   private readonly outcomes: string;
   private readonly index: Hnsw;
+  /** The points (float32 values, as hnswlib stores them), row-major; read lazily from the index when loaded. */
+  private rows: Float32Array | undefined;
+  private exact: ExactKnn | undefined;
+  private churned: Uint8Array | undefined;
+  /** 'exact', or the hnswlib ef to search with. */
+  private searchMode: 'exact' | number = 'exact';
 
-  private constructor(index: Hnsw, params: HnswParams, dim: number, outcomes: string) {
+  private constructor(index: Hnsw, params: HnswParams, dim: number, outcomes: string, rows?: Float32Array) {
     this.index = index;
     this.params = params;
     this.dim = dim;
     this.outcomes = outcomes;
+    this.rows = rows;
+    // the exact search is Euclidean: an index in cosine space keeps hnswlib
+    if (params.space !== 'l2') this.searchMode = params.ef;
   }
 
   /** `churn`: 1/0 per embedding; NaN (unknown) rows are not indexed. */
@@ -324,7 +438,9 @@ export class NeighbourIndex {
       outcomes += churn[i]! > 0 ? '1' : '0';
     });
     if (keep.length === 0) throw new UserError(ErrorCodes.INPUT_INVALID, 'NeighbourIndex: no embedding has a known churn label');
-    return new NeighbourIndex(buildHnsw(keep, dim, p), p, dim, outcomes);
+    const rows = new Float32Array(keep.length * dim);
+    keep.forEach((e, i) => rows.set(e, i * dim));
+    return new NeighbourIndex(buildHnsw(keep, dim, p), p, dim, outcomes, rows);
   }
 
   static load(dir: string, name = 'neighbours'): NeighbourIndex {
@@ -345,18 +461,33 @@ export class NeighbourIndex {
     return this.outcomes.length;
   }
 
-  /** Search breadth of churnRate (hnswlib's ef); the bundle's value is `params.ef`. */
+  /** How churnRate searches: 'exact', or hnswlib at this ef. */
+  get search(): 'exact' | number {
+    return this.searchMode;
+  }
+
+  /** Searches with hnswlib at this breadth (ef) instead of exactly; the bundle's value is `params.ef`. */
   setSearchEf(ef: number): void {
     checkParams({ ...this.params, ef });
     this.index.setEf(ef);
+    this.searchMode = ef;
+  }
+
+  /** Back to the exact search (the default for an index in 'l2' space). */
+  setExactSearch(): void {
+    if (this.params.space !== 'l2') throw new UserError(ErrorCodes.CONFIG_INVALID, `the exact neighbours search is Euclidean; this index is in '${this.params.space}' space`, { exitCode: 2 });
+    this.searchMode = 'exact';
   }
 
   /**
-   * Share of churners among the k nearest labelled embeddings. `excludeId` drops one
-   * indexed point (its position among the labelled rows), for leave-one-out features on the
-   * training set itself.
+   * Share of churners among the k nearest labelled embeddings (exact search: the embeddings tied
+   * at the k-th distance share the last places, so identical embeddings count alike whatever
+   * their order). `excludeId` drops one indexed point (its position among the labelled rows),
+   * for leave-one-out features on the training set itself.
    */
   churnRate(embedding: Vector, k = 25, excludeId?: number): { rate: number; neighbours: number } {
+    if (embedding.length !== this.dim) checkQuery(embedding, this.dim);
+    if (this.searchMode === 'exact') return this.exactRate(embedding, k, excludeId);
     const q = checkQuery(embedding, this.dim);
     const want = Math.min(this.size, k + (excludeId === undefined ? 0 : 1));
     const { neighbors } = this.index.searchKnn(q, want);
@@ -368,6 +499,22 @@ export class NeighbourIndex {
       if (this.outcomes[id] === '1') churned++;
     }
     return { rate: n > 0 ? churned / n : Number.NaN, neighbours: n };
+  }
+
+  private exactRate(embedding: Vector, k: number, excludeId: number | undefined): { rate: number; neighbours: number } {
+    const exact = (this.exact ??= this.buildExact());
+    const { mean, count } = exact.meanOf(embedding, k, this.churned!, excludeId ?? -1);
+    return { rate: mean, neighbours: count };
+  }
+
+  private buildExact(): ExactKnn {
+    if (this.rows === undefined) {
+      const rows = new Float32Array(this.size * this.dim);
+      for (let i = 0; i < this.size; i++) rows.set(this.index.getPoint(i), i * this.dim);
+      this.rows = rows;
+    }
+    this.churned = Uint8Array.from(this.outcomes, (c) => (c === '1' ? 1 : 0));
+    return new ExactKnn(this.rows, this.size, this.dim);
   }
 }
 

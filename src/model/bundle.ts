@@ -41,8 +41,9 @@ export interface LoadBundleOptions {
    */
   risk?: RiskSetting;
   /**
-   * Search breadth of the neighbours lookup (hnswlib ef, at least the readout's k = 25); default
-   * the bundle's own (64). See docs/benchmarks.md for what it costs and what it changes.
+   * Search the neighbours lookup with hnswlib at this breadth (ef, at least the readout's k = 25)
+   * instead of exactly (the default: exact-knn.ts). See docs/model.md "Neighbours lookup" for
+   * what each costs and changes.
    */
   neighbourEf?: number;
 }

@@ -3,7 +3,7 @@
 // else from the centroid's smoothed churn rate, optionally blended with the kNN rate.
 import { type RiskBand } from '../contracts/records.ts';
 import { ErrorCodes, UserError } from '../errors.ts';
-import { type AssignOptions, type Assignment, type CentroidIndex, type NeighbourIndex } from './assign.ts';
+import { type AssignedColumns, type AssignOptions, type Assignment, type CentroidIndex, type NeighbourIndex } from './assign.ts';
 import { checkRiskThresholds, riskBand, riskThresholdDefaults, type RiskThresholds } from '../contracts/risk.ts';
 import { predictLogistic, readoutFeatures, type LogisticModel } from './readout.ts';
 import { type Vector } from './vectors.ts';
@@ -60,6 +60,11 @@ export class ChurnScorer {
     return this.o.centroids.assign(point, this.o.assign);
   }
 
+  /** assign() for n points stored flat, into typed columns (the scoring core's batch path). */
+  assignInto(points: Float32Array, n: number, out: AssignedColumns): void {
+    this.o.centroids.assignInto(points, n, this.o.assign ?? {}, out);
+  }
+
   get hasNeighbours(): boolean {
     return this.o.neighbours !== undefined;
   }
@@ -76,7 +81,12 @@ export class ChurnScorer {
 
   /** Without a readout: the cluster's rate, blended with the kNN rate when there is one. */
   risk(assignment: Assignment, knnChurnRate: number | null): Pick<ChurnScore, 'churnRisk' | 'riskBand' | 'source'> {
-    const churnRisk = knnChurnRate !== null ? (1 - this.o.knnWeight) * assignment.churnRate + this.o.knnWeight * knnChurnRate : assignment.churnRate;
+    return this.riskOf(assignment.churnRate, knnChurnRate);
+  }
+
+  /** risk() from the assigned centroid's churn rate. */
+  riskOf(clusterChurnRate: number, knnChurnRate: number | null): Pick<ChurnScore, 'churnRisk' | 'riskBand' | 'source'> {
+    const churnRisk = knnChurnRate !== null ? (1 - this.o.knnWeight) * clusterChurnRate + this.o.knnWeight * knnChurnRate : clusterChurnRate;
     return { churnRisk, riskBand: riskBand(churnRisk, this.o.thresholds), source: knnChurnRate !== null ? 'cluster+knn' : 'cluster' };
   }
 

@@ -7,7 +7,7 @@ import { type RiskThresholds, riskBand } from '../contracts/risk.ts';
 import { type ImageSpec } from '../journey/image-spec.ts';
 import { imageSize } from '../journey/rasterize.ts';
 import { type ChurnScorer } from './churn-scorer.ts';
-import { type ClusterSpace, clusterPoints } from './cluster-space.ts';
+import { type ClusterSpace, clusterPointsFlat } from './cluster-space.ts';
 import { type ReadoutInputs } from './readout-row.ts';
 import { type ScoringInput } from './view-batch.ts';
 
@@ -117,17 +117,11 @@ export class ScoringCore {
     lap('encode');
     const embeddingOf = (i: number): Float32Array => flat.subarray(i * this.dim, (i + 1) * this.dim);
 
-    const counts = Array.from({ length: n }, (_, i) => input.eventCount(i));
-    const points = this.clusterSpace ? clusterPoints(this.clusterSpace, images, counts, flat, rows, cols) : undefined;
-    const assignments = Array.from({ length: n }, (_, i) => this.churn.assign(points ? points[i]! : embeddingOf(i)));
-    for (let i = 0; i < n; i++) {
-      const a = assignments[i]!;
-      out.clusterId[i] = a.clusterId;
-      out.centroidId[i] = a.centroidId;
-      out.distance[i] = a.distance;
-      out.novel[i] = a.novel ? 1 : 0;
-      out.clusterChurnRate[i] = a.churnRate;
-    }
+    const counts = new Float64Array(n);
+    for (let i = 0; i < n; i++) counts[i] = input.eventCount(i);
+    // the points the centroids live among: the cluster space's, else the embeddings themselves
+    const points = this.clusterSpace ? clusterPointsFlat(this.clusterSpace, images, counts, flat, rows, cols) : flat;
+    this.churn.assignInto(points, n, { clusterId: out.clusterId, centroidId: out.centroidId, distance: out.distance, novel: out.novel, churnRate: out.clusterChurnRate });
     lap('assign');
     // the readout names the features it uses: without knnChurnRate the lookup is skipped
     const wantKnn = this.churn.hasNeighbours && (options.detailed === true || !this.readout || this.readout.features.includes('knnChurnRate'));
@@ -150,7 +144,7 @@ export class ScoringCore {
         band = riskBand(risk, thresholds);
         source = 'readout';
       } else {
-        const r = this.churn.risk(assignments[i]!, Number.isNaN(knn) ? null : knn);
+        const r = this.churn.riskOf(out.clusterChurnRate[i]!, Number.isNaN(knn) ? null : knn);
         risk = r.churnRisk;
         band = r.riskBand;
         source = r.source;
@@ -162,9 +156,7 @@ export class ScoringCore {
     lap('readout');
     if (options.detailed) {
       out.embeddings = flat;
-      const pointDim = points ? (points[0]?.length ?? 0) : this.dim;
-      out.points = new Float32Array(n * pointDim);
-      for (let i = 0; i < n; i++) out.points.set(points ? points[i]! : embeddingOf(i), i * pointDim);
+      out.points = points === flat ? flat.slice() : points;
     }
     return out;
   }

@@ -6,7 +6,8 @@
 // sessions it never saw), and the held-out sessions are scored by `evaluateBundle` beside the
 // fair baseline fitted on the same training folds. Test sessions are never loaded.
 //
-//   npx tsx tools/encoder-cv.ts --data DIR [--courses 645,1038] [--epochs 20] [--weights 0,0.01,0.1] [--generator 0] [--readout auto]
+//   npx tsx tools/encoder-cv.ts --data DIR [--courses 645,1038] [--epochs 20] [--weights 0,0.01,0.1] [--readout auto]
+//   npx tsx tools/encoder-cv.ts --generator 5000 [--generator-epochs 10] [--weights …]
 //
 // The KDD training sets are each course's whole enrollments (the training sets of the b splits;
 // the a splits train on 70 % of the same). Prints one JSON line per set, weight and fold, then a
@@ -32,6 +33,7 @@ const FOLDS = 3;
 const epochs = Number(arg('--epochs', '20'));
 const weights = arg('--weights', '0,0.01,0.1').split(',').map(Number);
 const generatorSessions = Number(arg('--generator', '0'));
+const generatorEpochs = Number(arg('--generator-epochs', '10'));
 const courses = arg('--courses', '645,1038').split(',');
 const readout = arg('--readout', 'auto') as ReadoutRecipe | 'auto';
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -55,6 +57,15 @@ interface FoldScore {
 function subset(data: TrainingData, idx: readonly number[]): TrainingData {
   const sessions = idx.map((i) => data.sessions[i]!);
   return { ...data, sessions, labelRate: sessions.filter((s) => !Number.isNaN(s.label)).length / Math.max(1, sessions.length) };
+}
+
+if (!process.argv.includes('--data') && !(generatorSessions > 0)) {
+  log('encoder-cv: nothing to compare: give --data DIR (the KDD Cup 2015 files) and/or --generator N (sessions of the generator)');
+  process.exit(2);
+}
+if (weights.some((w) => !(w >= 0))) {
+  log(`encoder-cv: --weights must be numbers ≥ 0, comma-separated (got '${arg('--weights', '')}')`);
+  process.exit(2);
 }
 
 const work = mkdtempSync(join(tmpdir(), 'journeylens-encoder-cv-'));
@@ -81,7 +92,7 @@ try {
         await writeSimulationFiles({ sessions: generatorSessions, seed: 2026, outDir: dir });
         return loadTrainingData({ events: join(dir, 'events.jsonl'), labels: join(dir, 'labels.csv') });
       },
-      epochs: 10,
+      epochs: generatorEpochs,
     });
   }
   for (const set of sets) {

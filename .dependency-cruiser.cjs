@@ -88,6 +88,8 @@ module.exports = {
     exclude: { path: '^src/console/static/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
+    // packages that name their entry only in package.json "exports" (@platformatic/kafka)
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
     reporterOptions: {
       text: { highlightFocused: true },
     },

@@ -3,7 +3,7 @@
 // and the consume-only baselines. Every benchmark stops what it started, broker included.
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { Consumer as PlatformaticConsumer, Producer as PlatformaticProducer, ProduceAcks } from '@platformatic/kafka';
+import { Consumer as PlatformaticConsumer } from '@platformatic/kafka';
 import { type App, startApp } from '../src/processor/app.ts';
 import { resolveConfig, runOptions } from '../src/config.ts';
 import { type JourneySignal } from '../src/contracts/records.ts';
@@ -11,6 +11,7 @@ import { createLogger } from '../src/log.ts';
 import { defaultImageSpec } from '../src/journey/image-spec.ts';
 import { type LocalKafkaHandle, startLocalKafka } from '../src/local-kafka/local-kafka.ts';
 import { KafkaSink, type OutRecord } from '../src/sinks/kafka-sink.ts';
+import { PlatformaticSink } from '../src/sinks/platformatic-sink.ts';
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -219,8 +220,9 @@ export interface Passthrough {
  * processor's fetch and commit settings (KafkajsSource: eachBatch, one partition at a time, no
  * auto-commit, maxWaitTimeInMs 250) that produces one small record per input record (same key,
  * so the same partitions), waits for the broker's ack (acks=all, idempotent, as KafkaSink), then
- * commits the batch. `producer` picks the client that produces: kafkajs (the processor's own
- * KafkaSink) or @platformatic/kafka. `onAcked` sees each acknowledged batch's input records.
+ * commits the batch. `producer` picks the client that produces: kafkajs (KafkaSink, the
+ * processor's producer in exactly-once mode) or @platformatic/kafka (PlatformaticSink, its
+ * producer otherwise). `onAcked` sees each acknowledged batch's input records.
  */
 export async function startPassthrough(
   bootstrap: string,
@@ -237,11 +239,10 @@ export async function startPassthrough(
     send = (records) => sink.send(records);
     close = () => sink.disconnect();
   } else {
-    const producer = new PlatformaticProducer({ clientId: uniqueName('pass-plt'), bootstrapBrokers: [bootstrap], acks: ProduceAcks.ALL, idempotent: true });
-    send = async (records) => {
-      await producer.send({ messages: records.map((r) => ({ topic: r.topic, key: Buffer.from(r.key as string), value: r.value as Buffer })) });
-    };
-    close = () => producer.close();
+    const sink = new PlatformaticSink({ clientId: uniqueName('pass-plt'), bootstrapBrokers: [bootstrap] });
+    await sink.connect();
+    send = (records) => sink.send(records);
+    close = () => sink.disconnect();
   }
   const stats = { consumed: 0, produced: 0, batches: 0 };
   let first = 0;
@@ -299,7 +300,7 @@ export interface ProcessorRun {
 /** The processor with the default bundle, in-process, as `journeylens run` starts it. */
 export async function startProcessor(
   bootstrap: string,
-  options: { input: string; signals: string; group?: string; onSignal?: (s: JourneySignal) => void; extra?: Record<string, string> },
+  options: { input: string; signals: string; group?: string; onSignal?: (s: JourneySignal) => void; extra?: Record<string, string>; producer?: PassthroughProducer },
 ): Promise<ProcessorRun> {
   const flags = {
     brokers: bootstrap,
@@ -320,6 +321,8 @@ export async function startProcessor(
   const app = await startApp(resolveConfig(runOptions, flags, {}), {
     flags,
     log: createLogger({ level: 'error' }),
+    // the kafkajs producer the processor had before @platformatic/kafka's (a baseline in the same run)
+    ...(options.producer === 'kafkajs' ? { sink: () => new KafkaSink(new Kafka({ clientId: uniqueName('jl-kafkajs'), brokers: [bootstrap], logLevel: logLevel.NOTHING })) } : {}),
     onSignal: (s) => {
       if (signals++ === 0) firstSignal = performance.now();
       options.onSignal?.(s);
@@ -343,8 +346,9 @@ export async function processorConsume(
   expected: number,
   timeoutMs: number,
   extra: Record<string, string> = {},
+  producer: PassthroughProducer = 'platformatic',
 ): Promise<RunFigures & { signals: number; late: number; dead: number; activeSessionsAtEnd: number; ticks: number; deliveries: number; mainThreadUtilisation: number }> {
-  const run = await startProcessor(bootstrap, { input: topic, signals: uniqueName('signals'), extra });
+  const run = await startProcessor(bootstrap, { input: topic, signals: uniqueName('signals'), extra, producer });
   try {
     const s = run.app.processor.stats;
     await until(() => s.records > 0, timeoutMs, 'the first record', 2);

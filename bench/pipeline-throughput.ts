@@ -4,8 +4,9 @@
 // @platformatic/kafka, and the passthrough (kafkajs consume → one small record produced per
 // input record, acks=all → commit per batch: the transport limit of any 1:1 processor) with the
 // kafkajs producer and with @platformatic/kafka's. Each reader is a fresh consumer group from
-// the earliest offset. Rates are "steady" (first record to last); the figures with start-up
-// (join, model load) are reported too.
+// the earliest offset. The processor runs with its producer (@platformatic/kafka) and with the
+// kafkajs producer it had before (still its producer under --exactly-once). Rates are "steady"
+// (first record to last); the figures with start-up (join, model load) are reported too.
 //
 //   node --expose-gc --import tsx bench/pipeline-throughput.ts [--quick]
 import { kafkajsConsume, passthroughConsume, createTopic, flowingClicks, log, platformaticConsume, processorConsume, produceAll, uniqueName, withBroker } from './_kafka.ts';
@@ -32,10 +33,12 @@ const result = await withBroker(async (broker, kafka) => {
   const passPlatformatic = await passthroughConsume(broker.bootstrap, topic, events, timeoutMs, 'platformatic');
   log(`pipeline-throughput: platformatic-producer passthrough ${passPlatformatic.eventsPerSecond}/s; processor`);
   const processor = await processorConsume(broker.bootstrap, topic, events, timeoutMs);
-  log(`pipeline-throughput: processor ${processor.eventsPerSecond}/s; with 2 scoring workers`);
+  log(`pipeline-throughput: processor ${processor.eventsPerSecond}/s; with the kafkajs producer`);
+  const kafkajsProducer = await processorConsume(broker.bootstrap, topic, events, timeoutMs, {}, 'kafkajs');
+  log(`pipeline-throughput: processor with the kafkajs producer ${kafkajsProducer.eventsPerSecond}/s; with 2 scoring workers`);
   const twoWorkers = await processorConsume(broker.bootstrap, topic, events, timeoutMs, { scoringWorkers: '2' });
   log(`pipeline-throughput: processor with 2 scoring workers ${twoWorkers.eventsPerSecond}/s`);
-  return { produced, kafkajs, platformatic, passKafkajs, passPlatformatic, processor, twoWorkers };
+  return { produced, kafkajs, platformatic, passKafkajs, passPlatformatic, processor, kafkajsProducer, twoWorkers };
 });
 
 const ratio = (a: number, b: number) => +(a / b).toFixed(3);
@@ -49,6 +52,7 @@ process.stdout.write(
     produce: { eventsPerSecond: Math.round(result.produced.records / result.produced.seconds) },
     processor: result.processor,
     processorTwoScoringWorkers: result.twoWorkers,
+    processorKafkajsProducer: result.kafkajsProducer,
     baselines: {
       kafkajsConsumeOnly: result.kafkajs,
       platformaticConsumeOnly: result.platformatic,
@@ -58,6 +62,9 @@ process.stdout.write(
     ratios: {
       processorToKafkajs: ratio(result.processor.eventsPerSecond, result.kafkajs.eventsPerSecond),
       processorToPassthrough: ratio(result.processor.eventsPerSecond, result.passKafkajs.eventsPerSecond),
+      processorToPlatformaticProducerPassthrough: ratio(result.processor.eventsPerSecond, result.passPlatformatic.eventsPerSecond),
+      processorToKafkajsProducerProcessor: ratio(result.processor.eventsPerSecond, result.kafkajsProducer.eventsPerSecond),
+      kafkajsProducerProcessorToPassthrough: ratio(result.kafkajsProducer.eventsPerSecond, result.passKafkajs.eventsPerSecond),
       twoWorkersToOne: ratio(result.twoWorkers.eventsPerSecond, result.processor.eventsPerSecond),
       passthroughToKafkajs: ratio(result.passKafkajs.eventsPerSecond, result.kafkajs.eventsPerSecond),
       platformaticProducerToKafkajsProducer: ratio(result.passPlatformatic.eventsPerSecond, result.passKafkajs.eventsPerSecond),

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { type Admin, Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import { ErrorCodes, UserError } from '../errors.ts';
+import { type ProducerOptions } from '@platformatic/kafka';
 
 export interface KafkaSecurityOptions {
   ssl?: boolean;
@@ -69,6 +70,28 @@ export function securityConfig(s: KafkaSecurityOptions = {}): Pick<KafkaConfig, 
           : { mechanism: 'scram-sha-512', username, password };
   }
   return out;
+}
+
+/**
+ * The same brokers, timeouts, TLS and SASL settings for @platformatic/kafka (the processor's
+ * producer, sinks/platformatic-sink.ts): node's TLS options as kafkajs takes them, the SASL
+ * mechanism in the protocol's spelling, requests retried with kafkajs's backoff (200 ms doubling
+ * to 5 s, 8 retries) before the delivery retries of a tick take over.
+ */
+export type PlatformaticConnection = Pick<ProducerOptions<Buffer, Buffer, Buffer, Buffer>, 'clientId' | 'bootstrapBrokers' | 'connectTimeout' | 'timeout' | 'retries' | 'retryDelay' | 'tls' | 'sasl'>;
+
+export function platformaticConnection(options: Omit<KafkaClientOptions, 'onLog'>): PlatformaticConnection {
+  const { ssl, sasl } = securityConfig(options.security);
+  return {
+    clientId: options.clientId,
+    bootstrapBrokers: options.brokers,
+    connectTimeout: Math.min(options.connectTimeoutMs, 10_000),
+    timeout: 30_000,
+    retries: 8,
+    retryDelay: (_client, _operation, attempt) => Math.min(5_000, 200 * 2 ** Math.max(0, attempt - 1)),
+    ...(ssl ? { tls: ssl === true ? {} : ssl } : {}),
+    ...(sasl ? { sasl: { mechanism: sasl.mechanism === 'plain' ? 'PLAIN' : sasl.mechanism === 'scram-sha-256' ? 'SCRAM-SHA-256' : 'SCRAM-SHA-512', username: (sasl as { username: string }).username, password: (sasl as { password: string }).password } } : {}),
+  };
 }
 
 export function createKafka(options: KafkaClientOptions): Kafka {

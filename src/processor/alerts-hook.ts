@@ -21,7 +21,7 @@ import { type RiskThresholds } from '../contracts/risk.ts';
 import { quietMs, type SessionView } from '../journey/session-view.ts';
 import { type Metrics } from '../metrics.ts';
 import { AlertPolicy, alertIdFor, type AlertSessionState } from '../sinks/alert-policy.ts';
-import { KafkaSink, type OutRecord } from '../sinks/kafka-sink.ts';
+import { type OutputSink, type OutRecord } from '../sinks/kafka-sink.ts';
 import { WebhookSink } from '../sinks/webhook.ts';
 import { webhookMetrics } from '../sinks/webhook-metrics.ts';
 import { comparePositions, deliveredKey, encodeSession, readAlertState, sessionKey, type UpdatePosition } from './alert-state.ts';
@@ -36,7 +36,9 @@ export interface AlertsHookOptions {
   config: RunConfig;
   kafka: Kafka;
   /** The processor's sink: state records go with the tick's outputs (one transaction in exactly-once mode). */
-  sink: KafkaSink;
+  sink: OutputSink;
+  /** A sink outside the transactions, for the webhook's delivered marks when `sink` is transactional. */
+  plainSink: () => OutputSink;
   stateTopic: string;
   metrics: Metrics;
   registry: Registry;
@@ -80,7 +82,7 @@ export function alertsHook(o: AlertsHookOptions): AlertsHook {
   /** Keys the last read found older than the retention: tombstoned with the next tick's outputs. */
   let expired: string[] = [];
   let loading: Promise<void> = Promise.resolve();
-  let stateSink: KafkaSink | undefined;
+  let stateSink: OutputSink | undefined;
   const marks = new Set<Promise<void>>();
   const markFailures: Error[] = [];
   const stats = { restoredSessions: 0, skippedDeliveries: 0 };
@@ -97,7 +99,7 @@ export function alertsHook(o: AlertsHookOptions): AlertsHook {
     queuedMarks.push(alert);
     if (queuedMarks.length > 1) return;
     // exactly-once mode: the processor's producer only sends inside its transactions
-    stateSink ??= o.sink.transactional ? new KafkaSink(o.kafka) : o.sink;
+    stateSink ??= o.sink.transactional ? o.plainSink() : o.sink;
     const s = stateSink;
     const p = (markChain = markChain.then(async () => {
       const batch = queuedMarks;

@@ -32,7 +32,7 @@ import { EventOutcomes, type Metrics } from '../metrics.ts';
 import { journeySignalType } from '../contracts/schemas.ts';
 import { buildDeadLetter } from '../sinks/dead-letter.ts';
 import { DLQ_REDACTED_HEADER, denyFields, pseudonymousSignal } from '../sinks/privacy.ts';
-import { type KafkaSink, type OutRecord } from '../sinks/kafka-sink.ts';
+import { type OutputSink, type OutRecord } from '../sinks/kafka-sink.ts';
 import { type ClickEnvelope, type SessionOutcome } from '../streams/outcomes.ts';
 import { journeySessions } from '../streams/journey-sessions.ts';
 import { PartitionWatermarks } from '../streams/watermark.ts';
@@ -200,7 +200,7 @@ export class Processor {
 
   constructor(
     private readonly source: RecordSource,
-    private readonly sink: KafkaSink,
+    private readonly sink: OutputSink,
     private readonly options: ProcessorOptions,
   ) {
     this.now = options.now ?? Date.now;

@@ -1,5 +1,6 @@
 // Produces output records (signals, alerts, dead letters) with an idempotent kafkajs producer;
-// send() resolves only when the broker acknowledged every record (acks=all).
+// send() resolves only when the broker acknowledged every record (acks=all). The processor
+// produces through it in exactly-once mode only; at-least-once runs on PlatformaticSink.
 // With a transactional id (--exactly-once), commitWith() puts the outputs of a tick and the
 // input offsets they cover in one Kafka transaction, so a read_committed reader sees each
 // output once even when the processor is killed mid-transaction.
@@ -16,6 +17,17 @@ export interface OutRecord {
 export interface SinkOffsets {
   consumerGroupId: string;
   offsets: { topic: string; partition: number; offset: bigint; metadata?: string }[];
+}
+
+/** What the processor produces through: PlatformaticSink (at-least-once) or KafkaSink (transactions, --exactly-once). */
+export interface OutputSink {
+  readonly transactional: boolean;
+  connect(): Promise<void>;
+  /** At-least-once: resolves when every record is acknowledged (acks=all). */
+  send(records: OutRecord[]): Promise<void>;
+  /** Exactly-once: the records and the consumer offsets commit atomically, or not at all. */
+  commitWith(records: OutRecord[], offsets: SinkOffsets): Promise<void>;
+  disconnect(): Promise<void>;
 }
 
 export interface KafkaSinkOptions {
@@ -72,7 +84,7 @@ function byTopic(records: OutRecord[]): TopicMessages[] {
   }));
 }
 
-export class KafkaSink {
+export class KafkaSink implements OutputSink {
   private readonly producer: Producer;
   private connected = false;
   readonly transactional: boolean;

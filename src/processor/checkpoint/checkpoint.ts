@@ -7,7 +7,7 @@
 // the plan applied and its records released.
 import { type Logger } from 'pino';
 import { type RecordSource } from '../../consumers/source.ts';
-import { type KafkaSink, type OutRecord } from '../../sinks/kafka-sink.ts';
+import { type OutputSink, type OutRecord } from '../../sinks/kafka-sink.ts';
 import { type TopicPartition, tpKey } from './topic-partition.ts';
 import { ClosedSpans } from './closed-spans.ts';
 import { type CommitPlan, CommitPlanner, parseReplayMark } from './commit-planner.ts';
@@ -16,7 +16,7 @@ import { FlowControl } from './flow-control.ts';
 
 export interface CheckpointOptions {
   source: Pick<RecordSource, 'commit' | 'committed' | 'pause' | 'resume'>;
-  sink: Pick<KafkaSink, 'send' | 'commitWith'>;
+  sink: Pick<OutputSink, 'send' | 'commitWith'>;
   group: string;
   exactlyOnce: boolean;
   /** Records in flight above which partitions are paused. */

@@ -6,13 +6,19 @@ import { type Logger } from 'pino';
 /**
  * A broker that is down or a leader that moved is worth waiting for; a protocol error the broker
  * says is final (a record too large, not authorized) is not. kafkajs wraps the broker's error
- * in "retries exceeded" errors, so the cause chain is searched for it.
+ * in "retries exceeded" errors, @platformatic/kafka gathers the errors of its attempts and
+ * partitions in `errors`: the causes and those lists are searched for it.
  */
 export function isRetriable(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 10; depth++) {
-    const k = e as { name?: string; type?: string; retriable?: boolean; cause?: unknown; originalError?: unknown };
+  const pending: unknown[] = [err];
+  for (let seen = 0; pending.length > 0 && seen < 100; seen++) {
+    const k = pending.shift() as { name?: string; code?: string; retriable?: boolean; canRetry?: boolean; cause?: unknown; originalError?: unknown; errors?: unknown };
+    if (!k || typeof k !== 'object') continue;
     if (k.name === 'KafkaJSProtocolError' && k.retriable === false) return false;
-    e = k.cause ?? k.originalError;
+    if (k.code === 'PLT_KFK_PROTOCOL' && k.canRetry === false) return false;
+    if (k.cause) pending.push(k.cause);
+    if (k.originalError) pending.push(k.originalError);
+    if (Array.isArray(k.errors)) pending.push(...k.errors);
   }
   return true;
 }

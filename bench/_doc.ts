@@ -210,6 +210,7 @@ if (ok(tp)) {
   p('|---|---|---|');
   const rows: [string, Json][] = [
     ['processor, 1 scoring worker', tp.processor],
+    ['processor, 1 scoring worker, kafkajs producer (its producer under --exactly-once)', tp.processorKafkajsProducer],
     ['processor, 2 scoring workers', tp.processorTwoScoringWorkers],
     ['kafkajs consume-only', tp.baselines.kafkajsConsumeOnly],
     ['@platformatic/kafka consume-only', tp.baselines.platformaticConsumeOnly],
@@ -218,7 +219,7 @@ if (ok(tp)) {
   ];
   for (const [name, x] of rows) if (x) p(`| ${name} | ${n(x.eventsPerSecond)} | ${n(x.eventsPerSecond / tp.baselines.kafkajsConsumeOnly.eventsPerSecond, 3)} |`);
   p();
-  p(`The processor published ${n(tp.processor.signals)} signals for ${n(tp.events)} events (a backlog tick coalesces a session's events into one scoring) in ${n(tp.processor.deliveries)} deliveries; its main thread was busy ${pct(tp.processor.mainThreadUtilisation)} of the time. A second scoring worker gave ${n(tp.ratios.twoWorkersToOne, 2)}× the rate of one on this 2-core box. Producing is the transport's bottleneck: the passthrough with kafkajs's producer reached ${n(tp.ratios.passthroughToKafkajs, 3)} of consume-only, with @platformatic/kafka's producer ${n(tp.ratios.platformaticProducerToKafkajsProducer, 2)}× that.`);
+  p(`The processor published ${n(tp.processor.signals)} signals for ${n(tp.events)} events (a backlog tick coalesces a session's events into one scoring) in ${n(tp.processor.deliveries)} deliveries; its main thread was busy ${pct(tp.processor.mainThreadUtilisation)} of the time. A second scoring worker gave ${n(tp.ratios.twoWorkersToOne, 2)}× the rate of one on this 2-core box. Producing is the transport's bottleneck: the passthrough with kafkajs's producer reached ${n(tp.ratios.passthroughToKafkajs, 3)} of consume-only, with @platformatic/kafka's producer ${n(tp.ratios.platformaticProducerToKafkajsProducer, 2)}× that.${tp.processorKafkajsProducer ? ` The processor produces with @platformatic/kafka (kafkajs only under \`--exactly-once\`); with the kafkajs producer it ran at ${n(tp.processorKafkajsProducer.eventsPerSecond)} events/s in the same run, so its own producer gave ${n(tp.ratios.processorToKafkajsProducerProcessor, 2)}× that rate.` : ''}`);
   p();
 }
 

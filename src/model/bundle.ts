@@ -300,6 +300,8 @@ export async function loadBundle(dir: string, options: LoadBundleOptions = {}): 
   let backend: BackendName;
   if (options.encoder === 'inline') {
     backend = await initBackend();
+    // this thread scores (a scoring worker, or a tool): the neighbours search is ready before it serves
+    neighbours?.prepare();
     const encoder = new InlineEncoder(await loadEncoder(dir), options.maxBatch ?? 512);
     engine = { core: new ScoringCore(imageSpec, encoder, churn, dim, readoutParts, clusterSpace) };
   } else {

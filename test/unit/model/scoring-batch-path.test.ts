@@ -173,6 +173,7 @@ describe('exact neighbours', () => {
     const churn = rows.map((r) => (r[0]! > 0.5 ? 1 : 0));
     const index = NeighbourIndex.build(rows, churn);
     expect(index.search).toBe('exact');
+    index.prepare();
     const flat = Float32Array.from(rows.flat());
     for (let t = 0; t < 50; t++) {
       const q = rows[t * 7]!;
@@ -182,6 +183,7 @@ describe('exact neighbours', () => {
     }
     index.setSearchEf(200);
     expect(index.search).toBe(200);
+    index.prepare(); // nothing to build for hnswlib
     // an easy, well-separated query: hnswlib finds the same neighbours
     expect(index.churnRate([0.9, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], 10).rate).toBe(1);
     index.setExactSearch();

@@ -272,24 +272,27 @@ if (ok(prof)) {
   (prof.scoringWorkers as Json[]).forEach((w, i) => table(`Scoring worker ${i + 1} (rasterize → encode → assign → neighbours → readout)`, w));
 }
 
-// ---- the scoring core's cost per view, per neighbours search
+// ---- the scoring core's cost per view, per neighbours search and workload
 const sc = r['scoring-core'];
 if (sc && ok(sc)) {
   p(`## 5b. Scoring cost per view — \`bench/scoring-core.ts\`${from('scoring-core')}`);
   p();
-  p(`What a scoring worker does per scored view, without Kafka or threads: the shipped bundle's scoring core on ${n(sc.views)} packed generator views (final and prefix states of ${n(sc.sessions)} sessions) in ticks of ${n(sc.tick)}, ${sc.backend} backend; median of ${n(sc.rounds)} rounds, the variants alternating within each round. Variants differ only in the neighbours search; "differ" counts views whose risk (band) is not the first variant's.`);
+  p(`What a scoring worker does per scored view, without Kafka or threads: the shipped bundle's scoring core on packed views (final and prefix states) in ticks of ${n(sc.tick)}, ${sc.backend} backend; median of ${n(sc.rounds)} rounds, the variants alternating within each round. Workloads: \`generator\` (sessions of the population the bundle was trained on) and \`open-loop\` (the sessions bench/latency.ts sends, away from the training embeddings). Variants differ only in the neighbours search; "differ" counts views whose risk (band) is not the first variant's.`);
   p();
-  p('| neighbours search | rasterize | encode | assign | neighbours | readout | µs per view | views per second | risk differs | band differs |');
-  p('|---|---|---|---|---|---|---|---|---|---|');
-  for (const v of sc.variants as Json[]) {
-    const u = v.usPerView as Json;
-    p(`| ${v.variant} | ${n(u.rasterize, 1)} | ${n(u.encode, 1)} | ${n(u.assign, 1)} | ${n(u.neighbours, 1)} | ${n(u.readout, 1)} | ${n(u.total, 1)} | ${n(1e6 / u.total)} | ${n(v.againstFirst.riskDiffers)} | ${n(v.againstFirst.bandDiffers)} |`);
+  p('| workload | views | neighbours search | rasterize | encode | assign | neighbours | readout | µs per view | views per second | risk differs | band differs |');
+  p('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const w of sc.workloads as Json[]) {
+    for (const v of w.variants as Json[]) {
+      const u = v.usPerView as Json;
+      p(`| ${w.workload} | ${n(w.views)} | ${v.variant} | ${n(u.rasterize, 1)} | ${n(u.encode, 1)} | ${n(u.assign, 1)} | ${n(u.neighbours, 1)} | ${n(u.readout, 1)} | ${n(u.total, 1)} | ${n(1e6 / u.total)} | ${n(v.againstFirst.riskDiffers)} | ${n(v.againstFirst.bandDiffers)} |`);
+    }
   }
   p();
-  const [first, ...others] = sc.variants as Json[];
-  if (first && others.length > 0) {
-    const cheaper = (a: number, b: number): string => (b >= a ? `${n(b / Math.max(1e-9, a), 1)}× cheaper than` : `${n(a / Math.max(1e-9, b), 1)}× dearer than`);
-    p(`The ${first.variant} search is ${others.map((o) => `${cheaper(first.usPerView.neighbours, o.usPerView.neighbours)} ${o.variant} (${n(first.usPerView.neighbours, 1)} against ${n(o.usPerView.neighbours, 1)} µs)`).join(' and ')}; the whole view ${others.map((o) => `${cheaper(first.usPerView.total, o.usPerView.total)} under ${o.variant} (${n(first.usPerView.total, 1)} against ${n(o.usPerView.total, 1)} µs)`).join(' and ')}.`);
+  const cheaper = (a: number, b: number): string => (b >= a ? `${n(b / Math.max(1e-9, a), 1)}× cheaper than` : `${n(a / Math.max(1e-9, b), 1)}× dearer than`);
+  for (const w of sc.workloads as Json[]) {
+    const [first, ...others] = w.variants as Json[];
+    if (!first || others.length === 0) continue;
+    p(`On \`${w.workload}\` the ${first.variant} search is ${others.map((o) => `${cheaper(first.usPerView.neighbours, o.usPerView.neighbours)} ${o.variant} (${n(first.usPerView.neighbours, 1)} against ${n(o.usPerView.neighbours, 1)} µs)`).join(' and ')}; the whole view ${others.map((o) => `${cheaper(first.usPerView.total, o.usPerView.total)} under ${o.variant} (${n(first.usPerView.total, 1)} against ${n(o.usPerView.total, 1)} µs)`).join(' and ')}.`);
     p();
   }
 }

@@ -1,20 +1,25 @@
 // The scoring worker's cost per scored view, stage by stage, without Kafka or threads: the
-// scoring core (src/model/scoring-core.ts, what a scoring worker runs) on packed ticks of
-// generator sessions (final and prefix states of `journeylens simulate` sessions), the shipped
-// bundle loaded inline once per variant. Variants differ in the neighbours search: the exact
+// scoring core (src/model/scoring-core.ts, what a scoring worker runs) on packed ticks, the
+// shipped bundle loaded inline once per variant, for two workloads: generator sessions (final and
+// prefix states of `journeylens simulate` sessions, the population the bundle was trained on) and
+// the open-loop sessions bench/latency.ts sends (bench/_open-loop-producer.mjs: event types in
+// turn, one page pattern, 1 s dwell), which lie away from the training embeddings. Variants differ in the neighbours search: the exact
 // search (the default) and hnswlib at the bundle's ef 64 and at 25. Rounds alternate the
 // variants, so each is measured beside the others under the same load; the figures are the
 // median over rounds of µs per view. It also says how many views score differently than under
 // the first variant (and by how much).
 //
 //   node --expose-gc --import tsx bench/scoring-core.ts [--quick] [--tick N] [--variants exact,64,25]
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBundle } from '../src/model/bundle.ts';
 import { noStageTimes, type ScoredBatch, type ScoringCore, type StageTimes } from '../src/model/scoring-core.ts';
 import { type LoadedBundle } from '../src/model/bundle.ts';
-import { packedInput, packViews } from '../src/model/view-batch.ts';
+import { type PackedViews, packedInput, packViews } from '../src/model/view-batch.ts';
+import { type SessionView } from '../src/journey/session-view.ts';
+import { writeFileSync } from 'node:fs';
+import { defaultImageSpec } from '../src/journey/image-spec.ts';
 import { writeSimulationFiles } from '../src/sim/files.ts';
 import { loadTrainingData } from '../src/training/index.ts';
 
@@ -34,20 +39,23 @@ const variants = (variantsArg >= 0 ? process.argv[variantsArg + 1]! : 'exact,64,
   return { name: `hnsw ef ${ef}`, neighbourEf: ef };
 });
 
-const work = mkdtempSync(join(tmpdir(), 'jl-scoring-core-'));
-try {
-  await writeSimulationFiles({ sessions, seed: 5, outDir: work });
-  const data = await loadTrainingData({ events: join(work, 'events.jsonl'), labels: join(work, 'labels.csv') });
-  const views = data.sessions.flatMap((s) => [s.final, ...s.prefixes]);
-  const loaded: { name: string; bundle: LoadedBundle; core: ScoringCore; perRound: StageTimes[] }[] = [];
-  for (const v of variants) {
-    const bundle = await loadBundle(bundleDir, { encoder: 'inline', ...(v.neighbourEf !== undefined ? { neighbourEf: v.neighbourEf } : {}) });
-    loaded.push({ name: v.name, bundle, core: bundle.scorer.inlineCore(), perRound: [] });
-  }
+async function viewsOf(dir: string): Promise<SessionView[]> {
+  const data = await loadTrainingData({ events: join(dir, 'events.jsonl'), labels: join(dir, 'labels.csv') });
+  return data.sessions.flatMap((s) => [s.final, ...s.prefixes]);
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** Per variant: median µs per view and stage over the rounds, and how its scores differ from the first variant's. */
+async function measure(loaded: { name: string; core: ScoringCore }[], views: SessionView[]) {
   const spec = loaded[0]!.core.spec;
-  // packed once per round and variant: the worker receives the packed arrays and reads them in place
-  const ticks = (): ReturnType<typeof packViews>[] => {
-    const out = [];
+  // packed per round and variant: a worker receives the packed arrays and reads them in place
+  const ticks = (): PackedViews[] => {
+    const out: PackedViews[] = [];
     for (let i = 0; i < views.length; i += tick) out.push(packViews(views.slice(i, i + tick), spec));
     return out;
   };
@@ -56,27 +64,24 @@ try {
     for (const p of ticks()) out.push(await core.score(packedInput(p, spec), { times }));
     return out;
   };
-  // warm-up (JIT, the exact search's tree, the wasm backend's kernels), and each variant's scores
+  // warm-up (JIT, the wasm backend's kernels), and each variant's scores
   const results: ScoredBatch[][] = [];
   for (const v of loaded) results.push(await scoreAll(v.core, noStageTimes()));
+  const perRound: StageTimes[][] = loaded.map(() => []);
   for (let r = 0; r < rounds; r++) {
-    for (const v of r % 2 === 0 ? loaded : [...loaded].reverse()) {
+    const order = loaded.map((_, k) => k);
+    for (const k of r % 2 === 0 ? order : order.reverse()) {
       globalThis.gc?.();
       const times = noStageTimes();
-      await scoreAll(v.core, times);
-      v.perRound.push(times);
+      await scoreAll(loaded[k]!.core, times);
+      perRound[k]!.push(times);
     }
   }
-  const median = (xs: number[]): number => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-  };
   const stages = Object.keys(noStageTimes()) as (keyof StageTimes)[];
-  const round2 = (x: number): number => Math.round(x * 100) / 100;
-  const report = loaded.map((v, k) => {
+  return loaded.map((v, k) => {
     const us: Record<string, number> = {};
-    for (const s of stages) us[s] = round2(median(v.perRound.map((t) => (t[s] * 1000) / views.length)));
-    us.total = round2(median(v.perRound.map((t) => (stages.reduce((a, s) => a + t[s], 0) * 1000) / views.length)));
+    for (const s of stages) us[s] = round2(median(perRound[k]!.map((t) => (t[s] * 1000) / views.length)));
+    us.total = round2(median(perRound[k]!.map((t) => (stages.reduce((a, s) => a + t[s], 0) * 1000) / views.length)));
     // against the first variant: views whose risk differs, and the largest difference
     let differ = 0;
     let maxRiskDiff = 0;
@@ -90,10 +95,41 @@ try {
         if (b.band[i] !== base.band[i]) bandsDiffer++;
       }
     });
-    return { variant: v.name, usPerView: us, againstFirst: { views: views.length, riskDiffers: differ, bandDiffers: bandsDiffer, maxRiskDiff: Number(maxRiskDiff.toPrecision(3)) } };
+    return { variant: v.name, usPerView: us, againstFirst: { riskDiffers: differ, bandDiffers: bandsDiffer, maxRiskDiff: Number(maxRiskDiff.toPrecision(3)) } };
   });
+}
+
+/** The open-loop producer's sessions, as history files: session s's k-th event has type s + k (mod types), page /p/(k mod 40), 1 s dwell; round robin over the sessions. */
+function writeOpenLoopFiles(dir: string, count: number, eventsEach: number): void {
+  mkdirSync(dir, { recursive: true });
+  const types = defaultImageSpec.eventTypes;
+  const lines: string[] = [];
+  const t0 = Date.UTC(2026, 10, 1);
+  for (let k = 0; k < eventsEach; k++) {
+    for (let s = 0; s < count; s++) {
+      const sessionId = `ol-s${s}`;
+      lines.push(JSON.stringify({ eventId: `${sessionId}-e${k}`, sessionId, userId: `u${s}`, timestamp: t0 + (k * count + s) * 3, type: types[(s + k) % types.length], page: `/p/${k % 40}`, durationMs: 1000, value: null, properties: {} }));
+    }
+  }
+  writeFileSync(join(dir, 'events.jsonl'), `${lines.join('\n')}\n`);
+  writeFileSync(join(dir, 'labels.csv'), `userId,churned\n${Array.from({ length: count }, (_, s) => `u${s},${s % 2}`).join('\n')}\n`);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'jl-scoring-core-'));
+try {
+  await writeSimulationFiles({ sessions, seed: 5, outDir: join(work, 'generator') });
+  writeOpenLoopFiles(join(work, 'open-loop'), quick ? 500 : 1500, 12);
+  const workloads: { name: string; views: SessionView[] }[] = [];
+  for (const name of ['generator', 'open-loop']) workloads.push({ name, views: await viewsOf(join(work, name)) });
+  const loaded: { name: string; bundle: LoadedBundle; core: ScoringCore }[] = [];
+  for (const v of variants) {
+    const bundle = await loadBundle(bundleDir, { encoder: 'inline', ...(v.neighbourEf !== undefined ? { neighbourEf: v.neighbourEf } : {}) });
+    loaded.push({ name: v.name, bundle, core: bundle.scorer.inlineCore() });
+  }
+  const report = [];
+  for (const w of workloads) report.push({ workload: w.name, views: w.views.length, variants: await measure(loaded, w.views) });
   for (const v of loaded) await v.bundle.scorer.close();
-  process.stdout.write(`${JSON.stringify({ bench: 'scoring-core', quick, sessions, views: views.length, tick, rounds, backend: loaded[0]!.bundle.backend, variants: report })}\n`);
+  process.stdout.write(`${JSON.stringify({ bench: 'scoring-core', quick, sessions, tick, rounds, backend: loaded[0]!.bundle.backend, workloads: report })}\n`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

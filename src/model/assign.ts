@@ -398,7 +398,8 @@ interface NeighbourSidecar {
  * The labelled training embeddings: the churn rate of an embedding's neighbours. Searched
  * exactly (exact-knn.ts, built from the points the HNSW file holds, so any bundle works) unless
  * setSearchEf asks for the approximate hnswlib search: on the default bundle the exact search is
- * several times cheaper than hnswlib at ef 64 and gives the true neighbours (bench/scoring-core.ts;
+ * cheaper than hnswlib at ef 64 (about 2× on generator sessions, less on sessions far from the
+ * training embeddings) and gives the true neighbours (bench/scoring-core.ts;
  * docs/model.md "Neighbours lookup" has what it changes in quality).
  */
 export class NeighbourIndex {

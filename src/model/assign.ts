@@ -126,34 +126,8 @@ interface CentroidSidecar {
  */
 const EXACT_SCAN_VALUES = 16_384;
 
-/** squaredL2(q, rows[at, at + dim)): the same sum in the same order. */
-function squaredL2At(q: Vector, rows: Float64Array, at: number, dim: number): number {
-  let s = 0;
-  for (let i = 0; i < dim; i++) {
-    const d = q[i]! - rows[at + i]!;
-    s += d * d;
-  }
-  return s;
-}
-
-/** cosineDistance(q, rows[at, at + dim)): the same sums in the same order. */
-function cosineDistanceAt(q: Vector, rows: Float64Array, at: number, dim: number): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < dim; i++) {
-    const a = q[i]!;
-    const b = rows[at + i]!;
-    dot += a * b;
-    na += a * a;
-    nb += b * b;
-  }
-  if (na === 0 || nb === 0) return 1;
-  return 1 - dot / Math.sqrt(na * nb);
-}
-
-/** squaredL2At with the query at an offset of its own array: the same sum in the same order. */
-function squaredL2Between(q: Float32Array, qAt: number, rows: Float64Array, at: number, dim: number): number {
+/** squaredL2(q[qAt, qAt + dim), rows[at, at + dim)): the same sum in the same order. */
+function squaredL2At(q: Vector, qAt: number, rows: Float64Array, at: number, dim: number): number {
   let s = 0;
   for (let i = 0; i < dim; i++) {
     const d = q[qAt + i]! - rows[at + i]!;
@@ -162,8 +136,8 @@ function squaredL2Between(q: Float32Array, qAt: number, rows: Float64Array, at: 
   return s;
 }
 
-/** cosineDistanceAt with the query at an offset of its own array: the same sums in the same order. */
-function cosineDistanceBetween(q: Float32Array, qAt: number, rows: Float64Array, at: number, dim: number): number {
+/** cosineDistance(q[qAt, qAt + dim), rows[at, at + dim)): the same sums in the same order. */
+function cosineDistanceAt(q: Vector, qAt: number, rows: Float64Array, at: number, dim: number): number {
   let dot = 0;
   let na = 0;
   let nb = 0;
@@ -285,7 +259,7 @@ export class CentroidIndex {
     const cos = this.params.space === 'cosine';
     for (let c = 0; c < this.centroids.length; c++) {
       // by offset, not a subarray per centroid: this runs per scored view
-      const d = cos ? cosineDistanceAt(q, flat, c * dim, dim) : squaredL2At(q, flat, c * dim, dim);
+      const d = cos ? cosineDistanceAt(q, 0, flat, c * dim, dim) : squaredL2At(q, 0, flat, c * dim, dim);
       if (ids.length === kk && d >= ds[kk - 1]!) continue;
       // the slot to fill: the next free one, or the farthest one, which drops out
       let at = ids.length === kk ? kk - 1 : ids.length;
@@ -350,7 +324,7 @@ export class CentroidIndex {
       // scan(): insertion into a short sorted list of the kk nearest
       let filled = 0;
       for (let c = 0; c < count; c++) {
-        const d = cos ? cosineDistanceBetween(points, at, flat, c * dim, dim) : squaredL2Between(points, at, flat, c * dim, dim);
+        const d = cos ? cosineDistanceAt(points, at, flat, c * dim, dim) : squaredL2At(points, at, flat, c * dim, dim);
         if (filled === kk && d >= ds[kk - 1]!) continue;
         let slot = filled === kk ? kk - 1 : filled++;
         while (slot > 0 && ds[slot - 1]! > d) {

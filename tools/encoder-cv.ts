@@ -17,12 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBundle } from '../src/model/bundle.ts';
 import { type TrainingData, evaluateBundle, loadTrainingData, trainBundle } from '../src/training/index.ts';
-import { kddDataFiles } from '../src/sim/kdd.ts';
-import { writeSimulationFiles } from '../src/sim/files.ts';
 import { seededPermutation, seededRandom } from '../src/util/prng.ts';
-import { UserError } from '../src/errors.ts';
 import { type ReadoutRecipe } from '../src/training/options.ts';
-import { importCourses } from './kdd-splits.ts';
+import { generatorTrainingData, importCourses, kddFilesOrExit } from './kdd-splits.ts';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(name);
@@ -73,27 +70,13 @@ const results: FoldScore[] = [];
 try {
   const sets: { name: string; load: () => Promise<TrainingData>; epochs: number }[] = [];
   if (process.argv.includes('--data')) {
-    let files: ReturnType<typeof kddDataFiles>;
-    try {
-      files = kddDataFiles(arg('--data', ''), courses);
-    } catch (err) {
-      log(`encoder-cv: ${(err as Error).message}`);
-      process.exit(err instanceof UserError ? err.exitCode : 1);
-    }
+    const files = kddFilesOrExit('encoder-cv', arg('--data', ''), courses);
     for (const c of await importCourses(files, work)) {
       sets.push({ name: `kdd${c.course}`, load: () => loadTrainingData({ events: join(c.dir, 'events.jsonl'), labels: join(c.dir, 'labels.csv') }), epochs });
     }
   }
   if (generatorSessions > 0) {
-    const dir = join(work, 'sim');
-    sets.push({
-      name: `generator${generatorSessions}`,
-      load: async () => {
-        await writeSimulationFiles({ sessions: generatorSessions, seed: 2026, outDir: dir });
-        return loadTrainingData({ events: join(dir, 'events.jsonl'), labels: join(dir, 'labels.csv') });
-      },
-      epochs: generatorEpochs,
-    });
+    sets.push({ name: `generator${generatorSessions}`, load: () => generatorTrainingData(generatorSessions, 2026, join(work, 'sim')), epochs: generatorEpochs });
   }
   for (const set of sets) {
     const data = await set.load();

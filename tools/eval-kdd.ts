@@ -31,15 +31,11 @@ import {
   formatEvalTable,
   formatSigned3,
   kmeans,
-  loadTrainingData,
   shownMargin,
   trainBundle,
 } from '../src/training/index.ts';
-import { UserError } from '../src/errors.ts';
-import { kddDataFiles } from '../src/sim/kdd.ts';
-import { writeSimulationFiles } from '../src/sim/files.ts';
 import { DEFAULT_BUNDLE } from './default-recipe.ts';
-import { importCourses, kddSplits } from './kdd-splits.ts';
+import { generatorTrainingData, importCourses, kddFilesOrExit, kddSplits } from './kdd-splits.ts';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(name);
@@ -48,13 +44,7 @@ const arg = (name: string, fallback: string): string => {
 const root = join(import.meta.dirname, '..');
 const courses = arg('--courses', '645,1038').split(',');
 // The data directory is an argument, never a default: a user points at their own copy.
-let data: ReturnType<typeof kddDataFiles>;
-try {
-  data = kddDataFiles(process.argv.includes('--data') ? arg('--data', '') : undefined, courses);
-} catch (err) {
-  process.stderr.write(`eval:kdd: ${(err as Error).message}\nUsage: npm run eval:kdd -- --data DIR [--courses 645,1038] [--out docs/quality.md]\n`);
-  process.exit(err instanceof UserError ? err.exitCode : 1);
-}
+const data = kddFilesOrExit('eval:kdd', process.argv.includes('--data') ? arg('--data', '') : undefined, courses, 'Usage: npm run eval:kdd -- --data DIR [--courses 645,1038] [--out docs/quality.md]');
 const outFile = arg('--out', join(root, 'docs', 'quality.md'));
 const encoders = arg('--encoders', 'temporal').split(',') as EncoderKind[];
 const epochs = Number(arg('--epochs', '20'));
@@ -158,15 +148,11 @@ try {
   let simSection = '';
   let generator: { r: EvalResult; embAri: number; countAri: number; k: number; model: string; train: number } | undefined;
   if (existsSync(join(defaultBundle, 'manifest.json'))) {
-    const simDir = join(work, 'sim');
-    const trainDir = join(work, 'sim-train');
-    await writeSimulationFiles({ sessions: 5000, seed: 7, outDir: simDir });
-    await writeSimulationFiles({ sessions: DEFAULT_BUNDLE.sessions, seed: DEFAULT_BUNDLE.simSeed, outDir: trainDir });
     const bundle = await loadBundle(defaultBundle, { encoder: 'inline', risk: RISK });
     try {
       log(`generator: scoring with ${defaultBundle} (model ${bundle.modelVersion})`);
-      const sim = await loadTrainingData({ events: join(simDir, 'events.jsonl'), labels: join(simDir, 'labels.csv') });
-      const simTrain = await loadTrainingData({ events: join(trainDir, 'events.jsonl'), labels: join(trainDir, 'labels.csv') });
+      const sim = await generatorTrainingData(5000, 7, join(work, 'sim'));
+      const simTrain = await generatorTrainingData(DEFAULT_BUNDLE.sessions, DEFAULT_BUNDLE.simSeed, join(work, 'sim-train'));
       const r = await evaluateBundle(bundle, sim, { baselineTrain: simTrain, risk: RISK, moreRisks: bundle.readoutRiskQuantiles ? [BUDGET] : [] });
       rows.push({ setting: 'generator (5,000 fresh sessions, seed 7), models/default', split: 'generator', variant: String(bundle.manifest.training.encoder), result: r });
       simSection = formatEvalTable(r, `Generator data: models/default on 5,000 fresh simulated sessions (seed 7), baselines fitted on its ${simTrain.sessions.length} training sessions (seed ${DEFAULT_BUNDLE.simSeed})`);

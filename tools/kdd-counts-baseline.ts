@@ -11,8 +11,7 @@ import { readFileSync } from 'node:fs';
 import { predictLogisticBatch } from '../src/model/readout.ts';
 import { averagePrecision, fitLogistic, rocAuc } from '../src/training/index.ts';
 import { seededPermutation, seededRandom } from '../src/util/prng.ts';
-import { UserError } from '../src/errors.ts';
-import { kddDataFiles } from '../src/sim/kdd.ts';
+import { kddFilesOrExit } from './kdd-splits.ts';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);
@@ -20,13 +19,7 @@ const arg = (name: string, fallback: string) => {
 };
 const seed = Number(arg('--seed', '42'));
 const courses = ['645', '1038'];
-let files: ReturnType<typeof kddDataFiles>;
-try {
-  files = kddDataFiles(process.argv.includes('--data') ? arg('--data', '') : undefined, courses);
-} catch (err) {
-  process.stderr.write(`kdd-counts-baseline: ${(err as Error).message}\n`);
-  process.exit(err instanceof UserError ? err.exitCode : 1);
-}
+const files = kddFilesOrExit('kdd-counts-baseline', process.argv.includes('--data') ? arg('--data', '') : undefined, courses);
 const windows = [7, 14, 21, 30];
 const l2s = [1, 10, 100];
 

@@ -1,11 +1,13 @@
 // The KDD Cup 2015 evaluation splits, one definition for eval:kdd (tools/eval-kdd.ts) and the
-// readout selection by cross-validation on training data (tools/readout-cv.ts):
+// recipe selections by cross-validation on training data (tools/readout-cv.ts, tools/encoder-cv.ts):
 //  (a) within a course: a seeded 70/30 split of its enrollments;
 //  (b) across courses: train on one course, evaluate on the other.
 // Each split gives its training and test sessions, optionally cut at the first `days` days.
 import { join } from 'node:path';
 import { type TrainingData, loadTrainingData, readLabels } from '../src/training/index.ts';
-import { importKddCup2015 } from '../src/sim/kdd.ts';
+import { importKddCup2015, kddDataFiles } from '../src/sim/kdd.ts';
+import { writeSimulationFiles } from '../src/sim/files.ts';
+import { UserError } from '../src/errors.ts';
 import { seededPermutation, seededRandom } from '../src/util/prng.ts';
 
 const DAY = 86_400_000;
@@ -25,6 +27,26 @@ export interface ImportedCourse {
   enrollments: number;
   events: number;
   churnRate: number;
+}
+
+/**
+ * The course and label files in the `--data` directory (an argument, never a default: a user points
+ * at their own copy), or the tool's exit when they are missing: the reason, prefixed with the tool's
+ * name and followed by `usage`, with the error's exit code (2 for a bad or missing --data).
+ */
+export function kddFilesOrExit(tool: string, dir: string | undefined, courses: readonly string[], usage?: string): ReturnType<typeof kddDataFiles> {
+  try {
+    return kddDataFiles(dir, courses);
+  } catch (err) {
+    process.stderr.write(`${tool}: ${(err as Error).message}\n${usage ? `${usage}\n` : ''}`);
+    process.exit(err instanceof UserError ? err.exitCode : 1);
+  }
+}
+
+/** `sessions` generator sessions (seeded) written to `dir` and loaded as training data. */
+export async function generatorTrainingData(sessions: number, seed: number, dir: string): Promise<TrainingData> {
+  await writeSimulationFiles({ sessions, seed, outDir: dir });
+  return loadTrainingData({ events: join(dir, 'events.jsonl'), labels: join(dir, 'labels.csv') });
 }
 
 /** Imports each course file into `workDir`/kdd<course> (events.jsonl, labels.csv, spec.json). */

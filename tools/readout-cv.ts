@@ -24,12 +24,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { predictLogisticBatch } from '../src/model/readout.ts';
 import { readoutFeatureGroup } from '../src/model/readout-row.ts';
-import { type ReadoutRows, type TrainingData, fitReadout, loadTrainingData, readoutGroupMultipliers, rocAuc, trainBundle } from '../src/training/index.ts';
-import { kddDataFiles } from '../src/sim/kdd.ts';
-import { writeSimulationFiles } from '../src/sim/files.ts';
+import { type ReadoutRows, type TrainingData, fitReadout, readoutGroupMultipliers, rocAuc, trainBundle } from '../src/training/index.ts';
 import { seededPermutation, seededRandom } from '../src/util/prng.ts';
-import { UserError } from '../src/errors.ts';
-import { importCourses, kddSplits } from './kdd-splits.ts';
+import { generatorTrainingData, importCourses, kddFilesOrExit, kddSplits } from './kdd-splits.ts';
 import { fitBoostedCv } from './readout-trees.ts';
 
 const arg = (name: string, fallback: string): string => {
@@ -165,25 +162,11 @@ const results: Scored[] = [];
 try {
   const sets: { name: string; load: () => Promise<TrainingData>; epochs: number }[] = [];
   if (process.argv.includes('--data')) {
-    let files: ReturnType<typeof kddDataFiles>;
-    try {
-      files = kddDataFiles(arg('--data', ''), courses);
-    } catch (err) {
-      log(`readout-cv: ${(err as Error).message}`);
-      process.exit(err instanceof UserError ? err.exitCode : 1);
-    }
+    const files = kddFilesOrExit('readout-cv', arg('--data', ''), courses);
     for (const s of kddSplits(await importCourses(files, work), SEED)) sets.push({ name: s.name, load: () => s.trainFor(), epochs });
   }
   if (generatorSessions > 0) {
-    const dir = join(work, 'sim');
-    sets.push({
-      name: `generator${generatorSessions}`,
-      load: async () => {
-        await writeSimulationFiles({ sessions: generatorSessions, seed: 2026, outDir: dir });
-        return loadTrainingData({ events: join(dir, 'events.jsonl'), labels: join(dir, 'labels.csv') });
-      },
-      epochs: 10,
-    });
+    sets.push({ name: `generator${generatorSessions}`, load: () => generatorTrainingData(generatorSessions, 2026, join(work, 'sim')), epochs: 10 });
   }
   for (const set of sets) {
     const data = await set.load();

@@ -225,29 +225,91 @@ function extractor(name: string, spec: ImageSpec): Extractor {
   throw unknown(name, 'is unknown');
 }
 
+/** How a row's cell is filled: the features a scored view needs per update, read in one pass; the rest by their extractor. */
+const Op = { Embedding: 0, Cluster: 1, Knn: 2, Quiet: 3, Age: 4, ImageMean: 5, Other: 6 } as const;
+
 /**
- * Compiles the row builder for a readout's feature names and the bundle's image spec; throws
- * BUNDLE_INVALID for a name it cannot compute. The builder is a pure function of its inputs.
+ * Compiles the row writer for a readout's feature names and the bundle's image spec; throws
+ * BUNDLE_INVALID for a name it cannot compute. The writer fills `out` (one value per name) from
+ * its inputs alone, reusing its scratch between calls, so it allocates nothing per row for the
+ * embedding, rate, time and image-mean features the served readout uses (the scoring worker
+ * calls it once per scored view); a writer is for one thread, one call at a time.
  */
-export function readoutRowBuilder(featureNames: readonly string[], spec: ImageSpec): (x: ReadoutInputs) => Float64Array {
+export function readoutRowWriter(featureNames: readonly string[], spec: ImageSpec): (x: ReadoutInputs, out: Float64Array) => void {
   const extractors = featureNames.map((name) => extractor(name, spec));
+  const p = featureNames.length;
+  const columns = imageColumns(spec);
+  const ops = new Uint8Array(p);
+  const args = new Int32Array(p);
+  featureNames.forEach((name, j) => {
+    if (/^emb\d+$/.test(name)) {
+      ops[j] = Op.Embedding;
+      args[j] = Number(name.slice(3));
+    } else if (name === 'clusterChurnRate') ops[j] = Op.Cluster;
+    else if (name === 'knnChurnRate') ops[j] = Op.Knn;
+    else if (name === QUIET_FEATURE) ops[j] = Op.Quiet;
+    else if (name === AGE_FEATURE) ops[j] = Op.Age;
+    else if (name.startsWith(IMAGE_FEATURE_PREFIX)) {
+      ops[j] = Op.ImageMean;
+      args[j] = columns.indexOf(name.slice(IMAGE_FEATURE_PREFIX.length));
+    } else ops[j] = Op.Other;
+  });
+  const wantsMeans = ops.includes(Op.ImageMean);
   const h = spec.rows;
   const w = imageWidth(spec);
-  return (x) => {
+  const means = new Float64Array(w);
+  const getMeans = () => means;
+  return (x, out) => {
     if (x.image.length < h * w) throw new JourneylensError(ErrorCodes.INPUT_INVALID, `readout row: the image has ${x.image.length} values, the spec needs ${h}×${w}`);
+    if (wantsMeans) {
+      const image = x.image;
+      means.fill(0);
+      for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) means[c]! += image[r * w + c]!;
+      for (let c = 0; c < w; c++) means[c]! /= h;
+    }
     let stats: ImageStats | undefined;
-    let means: Float64Array | undefined;
     const getStats = () => (stats ??= imageStats(spec, x));
-    const getMeans = () => {
-      if (!means) {
-        means = new Float64Array(w);
-        for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) means[c]! += x.image[r * w + c]!;
-        for (let c = 0; c < w; c++) means[c]! /= h;
+    const { embedding, timing } = x;
+    for (let j = 0; j < p; j++) {
+      switch (ops[j]) {
+        case Op.Embedding: {
+          const e = args[j]!;
+          if (e >= embedding.length) extractors[j]!(x, getStats, getMeans); // throws, naming the feature
+          out[j] = embedding[e]!;
+          break;
+        }
+        case Op.Cluster:
+          out[j] = x.clusterChurnRate;
+          break;
+        case Op.Knn:
+          out[j] = x.knnChurnRate;
+          break;
+        case Op.Quiet:
+          out[j] = Math.log1p(Math.max(0, timing.asOf - timing.windowEnd) / 60_000);
+          break;
+        case Op.Age:
+          out[j] = Math.log1p(Math.max(0, timing.asOf - timing.sessionStart) / 60_000);
+          break;
+        case Op.ImageMean:
+          out[j] = means[args[j]!]!;
+          break;
+        default:
+          out[j] = extractors[j]!(x, getStats, getMeans);
       }
-      return means;
-    };
-    const row = new Float64Array(extractors.length);
-    for (let j = 0; j < extractors.length; j++) row[j] = extractors[j]!(x, getStats, getMeans);
+    }
+  };
+}
+
+/**
+ * Compiles the row builder for a readout's feature names and the bundle's image spec; throws
+ * BUNDLE_INVALID for a name it cannot compute. The builder is a pure function of its inputs,
+ * returning a fresh row.
+ */
+export function readoutRowBuilder(featureNames: readonly string[], spec: ImageSpec): (x: ReadoutInputs) => Float64Array {
+  const write = readoutRowWriter(featureNames, spec);
+  return (x) => {
+    const row = new Float64Array(featureNames.length);
+    write(x, row);
     return row;
   };
 }

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { ErrorCodes, UserError } from '../errors.ts';
 import { type ImageSpec } from '../journey/image-spec.ts';
-import { type ReadoutInputs, readoutRowBuilder } from './readout-row.ts';
+import { type ReadoutInputs, readoutRowWriter } from './readout-row.ts';
 import { type Vector } from './vectors.ts';
 
 const modelSchema = z.object({
@@ -144,10 +144,24 @@ export function readoutFeatures(embedding: Vector, extras: ReadoutExtras = {}): 
 
 /**
  * The served prediction as one pure function of typed inputs: the readout's feature row
- * (readout-row.ts) for this bundle's image spec, then the calibrated logistic model. Compiled
- * once per bundle; safe to call from any thread that holds the model JSON and the spec.
+ * (readout-row.ts) for this bundle's image spec, then the calibrated logistic model, computed as
+ * predictLogistic computes it (same operations in the same order, so the same risk to the bit).
+ * Compiled once per bundle; one row is reused across calls, so a predictor is for one thread
+ * (each scoring thread compiles its own when it loads the bundle).
  */
 export function readoutPredictor(model: LogisticModel, spec: ImageSpec): (x: ReadoutInputs) => number {
-  const row = readoutRowBuilder(model.featureNames, spec);
-  return (x) => predictLogistic(model, row(x));
+  const write = readoutRowWriter(model.featureNames, spec);
+  const p = model.weights.length;
+  if (model.featureNames.length !== p) throw new UserError(ErrorCodes.BUNDLE_INVALID, `readout: ${model.featureNames.length} feature names but ${p} weights; retrain or restore the bundle`);
+  const row = new Float64Array(p);
+  const mean = Float64Array.from(model.mean);
+  const scale = Float64Array.from(model.scale);
+  const weights = Float64Array.from(model.weights);
+  const { intercept, calibration } = model;
+  return (x) => {
+    write(x, row);
+    let z = intercept;
+    for (let j = 0; j < p; j++) z += ((row[j]! - mean[j]!) / scale[j]!) * weights[j]!;
+    return calibration ? sigmoid(calibration.a * z + calibration.b) : sigmoid(z);
+  };
 }

@@ -127,31 +127,31 @@ export class ScoringCore {
     const wantKnn = this.churn.hasNeighbours && (options.detailed === true || !this.readout || this.readout.features.includes('knnChurnRate'));
     for (let i = 0; i < n; i++) out.knnChurnRate[i] = wantKnn ? this.churn.knnRate(embeddingOf(i)) : Number.NaN;
     lap('neighbours');
-    for (let i = 0; i < n; i++) {
-      const knn = out.knnChurnRate[i]!;
-      let risk: number;
-      let source: (typeof RISK_SOURCES)[number];
-      let band: (typeof RISK_BANDS)[number];
-      if (this.readout) {
-        const { predict, thresholds, globalChurnRate } = this.readout;
-        risk = predict({
-          embedding: embeddingOf(i),
-          clusterChurnRate: out.clusterChurnRate[i]!,
-          knnChurnRate: Number.isNaN(knn) ? globalChurnRate : knn,
-          image: images.subarray(i * size, (i + 1) * size),
-          timing: input.timing(i),
-        });
-        band = riskBand(risk, thresholds);
-        source = 'readout';
-      } else {
-        const r = this.churn.riskOf(out.clusterChurnRate[i]!, Number.isNaN(knn) ? null : knn);
-        risk = r.churnRisk;
-        band = r.riskBand;
-        source = r.source;
+    if (this.readout) {
+      const { predict, thresholds, globalChurnRate } = this.readout;
+      const readoutSource = RISK_SOURCES.indexOf('readout');
+      // one inputs object, refilled per view: predict reads it synchronously and keeps nothing
+      const x: ReadoutInputs = { embedding: flat, clusterChurnRate: 0, knnChurnRate: 0, image: images, timing: input.timing(0) };
+      for (let i = 0; i < n; i++) {
+        const knn = out.knnChurnRate[i]!;
+        x.embedding = embeddingOf(i);
+        x.clusterChurnRate = out.clusterChurnRate[i]!;
+        x.knnChurnRate = Number.isNaN(knn) ? globalChurnRate : knn;
+        x.image = images.subarray(i * size, (i + 1) * size);
+        x.timing = input.timing(i);
+        const risk = predict(x);
+        out.churnRisk[i] = risk;
+        out.band[i] = RISK_BANDS.indexOf(riskBand(risk, thresholds));
+        out.source[i] = readoutSource;
       }
-      out.churnRisk[i] = risk;
-      out.band[i] = RISK_BANDS.indexOf(band);
-      out.source[i] = RISK_SOURCES.indexOf(source);
+    } else {
+      for (let i = 0; i < n; i++) {
+        const knn = out.knnChurnRate[i]!;
+        const r = this.churn.riskOf(out.clusterChurnRate[i]!, Number.isNaN(knn) ? null : knn);
+        out.churnRisk[i] = r.churnRisk;
+        out.band[i] = RISK_BANDS.indexOf(r.riskBand);
+        out.source[i] = RISK_SOURCES.indexOf(r.source);
+      }
     }
     lap('readout');
     if (options.detailed) {

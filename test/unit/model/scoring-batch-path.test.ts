@@ -1,11 +1,14 @@
 // The scoring core's batch path (points flat, assignment into typed columns, the exact neighbours
-// search) against the per-view definitions it replaces: identical answers, to the last bit.
+// search, the readout row written in one pass) against the per-view definitions it replaces: identical answers, to the last bit.
 import { describe, expect, it } from 'vitest';
 import { type AssignedColumns, CentroidIndex, NeighbourIndex } from '../../../src/model/assign.ts';
 import { type Centroid, type CentroidModel } from '../../../src/model/centroid-model.ts';
 import { type ClusterSpace, clusterPointsFlat, rawClusterFeatures } from '../../../src/model/cluster-space.ts';
 import { ExactKnn } from '../../../src/model/exact-knn.ts';
 import { seededRandom } from '../../../src/util/prng.ts';
+import { defaultImageSpec, type ImageSpec, imageWidth } from '../../../src/journey/image-spec.ts';
+import { buildReadoutRow, imageFeatureNames, type ReadoutInputs, readoutRowWriter } from '../../../src/model/readout-row.ts';
+import { type LogisticModel, predictLogistic, readoutPredictor } from '../../../src/model/readout.ts';
 
 function columns(n: number): AssignedColumns {
   return { clusterId: new Int32Array(n), centroidId: new Int32Array(n), distance: new Float64Array(n), novel: new Uint8Array(n), churnRate: new Float64Array(n) };
@@ -188,5 +191,72 @@ describe('exact neighbours', () => {
     expect(index.churnRate([0.9, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5], 10).rate).toBe(1);
     index.setExactSearch();
     expect(index.search).toBe('exact');
+  });
+});
+
+describe('readout predictor', () => {
+  const spec: ImageSpec = { ...defaultImageSpec, rows: 6 };
+  const w = imageWidth(spec);
+  const dim = 4;
+  const names = [...Array.from({ length: dim }, (_, j) => `emb${j}`), 'clusterChurnRate', 'knnChurnRate', 'quietMinutes', 'ageMinutes', ...imageFeatureNames(spec)];
+
+  /** The definition of each feature, computed the plain way. */
+  function definedRow(x: ReadoutInputs): number[] {
+    const means = Array.from({ length: w }, (_, c) => {
+      let s = 0;
+      for (let r = 0; r < spec.rows; r++) s += x.image[r * w + c]!;
+      return s / spec.rows;
+    });
+    const { asOf, windowEnd, sessionStart } = x.timing;
+    return [...Array.from(x.embedding), x.clusterChurnRate, x.knnChurnRate, Math.log1p(Math.max(0, asOf - windowEnd) / 60_000), Math.log1p(Math.max(0, asOf - sessionStart) / 60_000), ...means];
+  }
+
+  function inputs(random: () => number, i: number): ReadoutInputs {
+    const t0 = 1_700_000_000_000 + i * 1000;
+    return {
+      embedding: Float32Array.from({ length: dim }, () => random() * 6 - 3),
+      clusterChurnRate: random(),
+      knnChurnRate: i % 5 === 0 ? 0.4 : random(),
+      // sparse, as journey images are; every third view empty
+      image: Float32Array.from({ length: spec.rows * w }, () => (i % 3 === 0 || random() < 0.7 ? 0 : random())),
+      // asOf before windowEnd on some views: quiet time clamps at 0
+      timing: { sessionStart: t0, windowStart: t0, windowEnd: t0 + 60_000 * (i % 7), asOf: t0 + 45_000 * (i % 11), eventCount: 1 + (i % 9) },
+    };
+  }
+
+  it('gives the risk of predictLogistic over the defined feature row, to the last bit, call after call', () => {
+    const random = seededRandom(31);
+    const model: LogisticModel = {
+      kind: 'logistic',
+      version: 1,
+      featureNames: names,
+      mean: names.map(() => random() - 0.5),
+      scale: names.map(() => 0.2 + random()),
+      weights: names.map(() => random() * 4 - 2),
+      intercept: -0.3,
+      l2: 1,
+      calibration: { a: 1.3, b: -0.2 },
+      training: { rows: 1, positives: 1, iterations: 1 },
+    };
+    const predict = readoutPredictor(model, spec);
+    const write = readoutRowWriter(names, spec);
+    const row = new Float64Array(names.length);
+    const xs = Array.from({ length: 300 }, (_, i) => inputs(random, i));
+    // twice over, so a value left in the reused scratch by one view would show in another
+    for (const x of [...xs, ...xs.reverse()]) {
+      const want = definedRow(x);
+      write(x, row);
+      expect(Array.from(row)).toEqual(want);
+      expect(Array.from(buildReadoutRow(names, spec, x))).toEqual(want);
+      expect(predict(x)).toBe(predictLogistic(model, want));
+    }
+    expect(readoutPredictor({ ...model, calibration: null }, spec)(xs[0]!)).toBe(predictLogistic({ ...model, calibration: null }, definedRow(xs[0]!)));
+  });
+
+  it('refuses a readout whose names and weights differ in number, and an embedding too short for its names', () => {
+    const model = { kind: 'logistic', version: 1, featureNames: ['emb0', 'emb5'], mean: [0], scale: [1], weights: [1], intercept: 0, l2: 1, calibration: null, training: { rows: 1, positives: 1, iterations: 1 } } as const;
+    expect(() => readoutPredictor({ ...model, featureNames: [...model.featureNames] , mean: [...model.mean], scale: [...model.scale], weights: [...model.weights] }, spec)).toThrow(/2 feature names but 1 weights/);
+    const predict = readoutPredictor({ ...model, featureNames: ['emb5'], mean: [0], scale: [1], weights: [1] }, spec);
+    expect(() => predict(inputs(seededRandom(1), 1))).toThrow(/emb5 needs a 6-d embedding, got 4-d/);
   });
 });

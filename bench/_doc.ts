@@ -82,16 +82,30 @@ function verdict(value: number | null | undefined, target: number, kind: 'atLeas
   return `**missed** by ${n(value - target, 3)}${unit} (${n(value, 3)}${unit} is ${n(value / target, 1)}× the ${n(target, 3)}${unit} limit)`;
 }
 
-// the search stops at its phase limit: the max lies between the highest pass and the lowest fail above it
-const bracket = (x: Json): { lo: number; hi: number | null } => {
+// the search stops at its phase limit: the max lies between the highest pass and the lowest fail
+// above it. A phase the load generator failed (it could not send at the rate: limitedBy
+// 'generator') bounds nothing about the subject: its maximum is then only known from below.
+const bracket = (x: Json): { lo: number; hi: number | null; generatorAt: number | null } => {
   const lo = x.eventsPerSecond as number;
-  const fails = (x.phases as Json[]).filter((ph) => !ph.pass && ph.rate > lo).map((ph) => ph.rate as number);
-  return { lo, hi: fails.length > 0 ? Math.min(...fails) : null };
+  const above = (x.phases as Json[]).filter((ph) => !ph.pass && ph.rate > lo).sort((a, b) => a.rate - b.rate)[0];
+  if (!above) return { lo, hi: null, generatorAt: null };
+  return above.limitedBy === 'generator' ? { lo, hi: null, generatorAt: above.rate as number } : { lo, hi: above.rate as number, generatorAt: null };
 };
 const failedAbove = (x: Json): string => {
   const b = bracket(x);
-  return b.hi === null ? '' : ` (${n(b.hi)} failed)`;
+  return b.hi !== null ? ` (${n(b.hi)} failed)` : b.generatorAt !== null ? ` (at ${n(b.generatorAt)} the load generator could not keep the rate)` : '';
 };
+/** Why a maximum is only a lower bound, or '' when a phase of the subject's own failed above it. */
+const unresolvedBecause = (x: Json): string => {
+  const b = bracket(x);
+  if (b.hi !== null) return '';
+  return b.generatorAt !== null ? `at ${n(b.generatorAt)} events/s the load generator, not the subject, could not keep the rate` : 'no phase above it failed';
+};
+/** The passthrough the max-live ratio is taken against (the one producing with the processor's producer) and the other one, if the run had both. */
+const passthroughs = (live: Json): { ref: Json; refName: string; other?: Json; otherName?: string } =>
+  live.ratioTo === 'platformaticProducerPassthrough'
+    ? { ref: live.platformaticProducerPassthrough, refName: "passthrough with @platformatic/kafka's producer", other: live.kafkajsPassthrough, otherName: "passthrough with kafkajs's producer" }
+    : { ref: live.kafkajsPassthrough, refName: 'kafkajs passthrough' };
 
 const out: string[] = [];
 const p = (s = ''): void => void out.push(s);
@@ -129,11 +143,12 @@ if (ok(lat)) {
   const t = lat.target;
   const live = lat.maxLiveRate;
   const at = (load: number): Json | undefined => lat.phases.find((x: Json) => x.load === load);
-  p(`| Max live rate ≥ ${t.maxLiveToPassthroughAtLeast} of the passthrough's | ${n(live.processor.eventsPerSecond)} events/s${failedAbove(live.processor)}${from('latency')} | kafkajs passthrough ${n(live.kafkajsPassthrough.eventsPerSecond)} events/s${failedAbove(live.kafkajsPassthrough)} | ${bracket(live.kafkajsPassthrough).hi === null && live.ratioToPassthrough >= t.maxLiveToPassthroughAtLeast ? `**not resolved**: ${n(live.ratioToPassthrough, 3)} is an upper bound (no passthrough phase failed, so its maximum is at least ${n(live.kafkajsPassthrough.eventsPerSecond)} events/s)` : verdict(live.ratioToPassthrough, t.maxLiveToPassthroughAtLeast, 'atLeast')} |`);
+  const pt = passthroughs(live);
+  p(`| Max live rate ≥ ${t.maxLiveToPassthroughAtLeast} of the passthrough's | ${n(live.processor.eventsPerSecond)} events/s${failedAbove(live.processor)}${from('latency')} | ${pt.refName} ${n(pt.ref.eventsPerSecond)} events/s${failedAbove(pt.ref)}${pt.other ? `; ${pt.otherName} ${n(pt.other.eventsPerSecond)} events/s${failedAbove(pt.other)}` : ''} | ${bracket(pt.ref).hi === null && live.ratioToPassthrough >= t.maxLiveToPassthroughAtLeast ? `**not resolved**: ${n(live.ratioToPassthrough, 3)} is an upper bound (${unresolvedBecause(pt.ref)}, so the passthrough's maximum is at least ${n(pt.ref.eventsPerSecond)} events/s)` : `${verdict(live.ratioToPassthrough, t.maxLiveToPassthroughAtLeast, 'atLeast')}${bracket(pt.ref).hi === null ? ` — and ${n(live.ratioToPassthrough, 3)} is only an upper bound (${unresolvedBecause(pt.ref)})` : ''}`} |`);
   p(`| Max live rate ≥ ${n(t.maxLiveEventsPerSecondAtLeast)} events/s | ${n(live.processor.eventsPerSecond)} events/s${failedAbove(live.processor)}${from('latency')} | — | ${verdict(live.processor.eventsPerSecond, t.maxLiveEventsPerSecondAtLeast, 'atLeast', ' events/s')} |`);
   const half = at(0.5);
   const quarter = at(0.25);
-  const base = lat.baselines.kafkajsPassthroughAt50;
+  const base = lat.baselines[`${live.ratioTo ?? 'kafkajsPassthrough'}At50`] as Json;
   if (half) {
     p(`| p99 at 50% (${n(half.rate)}/s) ≤ ${t.p99MsAt50AtMost} ms | ${n(half.latency.p99Ms)} ms${half.caughtUp ? '' : ' (never caught up)'}${from('latency')} | passthrough p99 ${n(base.latency.p99Ms)} ms | ${half.caughtUp ? verdict(half.latency.p99Ms, t.p99MsAt50AtMost, 'atMost', ' ms') : '**missed** (lag unbounded)'} |`);
     p(`| p50 at 50% ≤ ${t.p50MsAt50AtMost} ms | ${n(half.latency.p50Ms)} ms${from('latency')} | passthrough p50 ${n(base.latency.p50Ms)} ms | ${half.caughtUp ? verdict(half.latency.p50Ms, t.p50MsAt50AtMost, 'atMost', ' ms') : '**missed** (lag unbounded)'} |`);
@@ -153,30 +168,40 @@ if (ok(lat)) {
   const live = lat.maxLiveRate;
   p(`## 1. Max live rate and latency — \`bench/latency.ts\`${from('latency')}`);
   p();
-  p(`Open-loop load on a fresh topic per phase (3 partitions, ${n(lat.sessions)} sessions in turn, so nearly every event is its own scoring), sent from a worker thread; each event is stamped with the wall-clock time it was handed to the producer. A phase passes when the producer kept ≥ 97% of the rate, the lag (sent − handled${lat.handled === 'delivered' ? ': for the processor, events whose tick was delivered (signal acknowledged), not merely taken in' : ''}) over its second half stayed under 2 s of events, and everything was handled within a grace period after it. ${live.searchPlans ? `A phase that clearly fails is stopped there (lag over 2 s of events in its second half or over 4 s after the warm-up, or the producer 2 s behind), shown as "stopped". The search grows the rate (the passthrough's from ${n(live.searchPlans.kafkajsPassthrough.start)}/s by ${live.searchPlans.kafkajsPassthrough.growth}×, the processor's from ${n(live.searchPlans.processor.start)}/s by ${live.searchPlans.processor.growth}×) until a phase fails, then bisects; the \`--emit change\` search starts at \`--emit every\`'s maximum.` : 'The search grows the rate by half until a phase fails, then bisects.'} Latency = the processor's \`onSignal\` (the signal acknowledged by the broker) − the event's stamp; the first ${lat.warmupSeconds} s of a phase are not counted.`);
+  p(`Open-loop load on a fresh topic per phase (3 partitions, ${n(lat.sessions)} sessions in turn, so nearly every event is its own scoring), sent from a worker thread${lat.loadGenerator ? ` with ${lat.loadGenerator.client === 'platformatic' ? "@platformatic/kafka's" : "kafkajs's"} producer (acks=${lat.loadGenerator.acks})` : ''}; each event is stamped with the wall-clock time it was handed to the producer. A phase passes when the load generator kept ≥ 97% of the rate (and every send it made was acknowledged), the lag (sent − handled${lat.handled === 'delivered' ? ': for the processor, events whose tick was delivered (signal acknowledged), not merely taken in' : ''}) over its second half stayed under 2 s of events, and everything was handled within a grace period after it. ${live.searchPlans ? `A phase that clearly fails is stopped there (lag over 2 s of events in its second half or over 4 s after the warm-up, or the load generator 2 s behind its schedule), shown as "stopped". A phase the load generator failed (behind its schedule, under 97% of the rate, or sends not acknowledged) is marked "fail (generator)": it says nothing about the subject, whose maximum is then known only from below. The search grows the rate (the passthrough's from ${n(live.searchPlans.kafkajsPassthrough.start)}/s by ${live.searchPlans.kafkajsPassthrough.growth}×${live.searchPlans.platformaticProducerPassthrough ? ', with each producer' : ''}, the processor's from ${n(live.searchPlans.processor.start)}/s by ${live.searchPlans.processor.growth}×) until a phase fails, then bisects; the \`--emit change\` search starts at \`--emit every\`'s maximum.` : 'The search grows the rate by half until a phase fails, then bisects.'} Latency = the processor's \`onSignal\` (the signal acknowledged by the broker) − the event's stamp; the first ${lat.warmupSeconds} s of a phase are not counted.`);
   p();
   const searchRows = (name: string, phases: Json[]): void => {
-    for (const ph of phases) p(`| ${name} | ${n(ph.rate)} | ${ph.phaseSeconds} | ${n(ph.achievedRate)} | ${n(ph.maxLagSecondHalf)} | ${ph.stoppedAfterSeconds !== undefined ? `stopped at ${ph.stoppedAfterSeconds} s: ${ph.stoppedBecause}` : ph.caughtUp ? `yes (${ph.catchUpSeconds} s)` : 'no'} | ${ph.pass ? 'pass' : 'fail'} | ${n(ph.latency.p50Ms)} | ${n(ph.latency.p99Ms)} |`);
+    for (const ph of phases) p(`| ${name} | ${n(ph.rate)} | ${ph.phaseSeconds} | ${n(ph.achievedRate)} | ${n(ph.maxLagSecondHalf)} | ${ph.failReason !== undefined ? ph.failReason : ph.stoppedAfterSeconds !== undefined ? `stopped at ${ph.stoppedAfterSeconds} s: ${ph.stoppedBecause}` : ph.caughtUp ? `yes (${ph.catchUpSeconds} s)` : 'no'} | ${ph.pass ? 'pass' : ph.limitedBy === 'generator' ? 'fail (generator)' : 'fail'} | ${n(ph.latency.p50Ms)} | ${n(ph.latency.p99Ms)} |`);
   };
-  p('| Subject | rate /s | s | achieved /s | max lag | caught up | phase | p50 ms | p99 ms |');
+  p('| Subject | rate /s | s | generator kept /s | max lag | caught up (or why it failed) | phase | p50 ms | p99 ms |');
   p('|---|---|---|---|---|---|---|---|---|');
-  searchRows('kafkajs passthrough', live.kafkajsPassthrough.phases);
+  if (live.platformaticProducerPassthrough) searchRows("passthrough, @platformatic/kafka's producer", live.platformaticProducerPassthrough.phases);
+  searchRows(live.platformaticProducerPassthrough ? "passthrough, kafkajs's producer" : 'kafkajs passthrough', live.kafkajsPassthrough.phases);
   searchRows('processor --emit every', live.processor.phases);
   searchRows('processor --emit change', live.processorEmitChange.phases);
   p();
   const bp = bracket(live.processor);
-  const bt = bracket(live.kafkajsPassthrough);
-  const bc = bracket(live.processorEmitChange);
-  const span = (b: { lo: number; hi: number | null }): string => (b.hi === null ? `≥ ${n(b.lo)} (no phase failed)` : `${n(b.lo)} passed, ${n(b.hi)} failed`);
-  p(`The search resolves each maximum only to its last bracket: processor \`--emit every\` ${span(bp)}; \`--emit change\` ${span(bc)}; passthrough ${span(bt)}.${bp.hi !== null && bt.hi !== null && bt.lo > 0 ? ` So the processor-to-passthrough ratio lies between ${n(bp.lo / bt.hi, 2)} and ${n(bp.hi / bt.lo, 2)}; the figure in the summary (${n(live.ratioToPassthrough, 3)}) is the ratio of the two highest passing rates.` : ''}`);
+  const pts = passthroughs(live);
+  const bt = bracket(pts.ref);
+  const span = (x: Json): string => {
+    const b = bracket(x);
+    return b.hi === null ? `≥ ${n(b.lo)} (${unresolvedBecause(x)})` : `${n(b.lo)} passed, ${n(b.hi)} failed`;
+  };
+  p(`The search resolves each maximum only to its last bracket: processor \`--emit every\` ${span(live.processor)}; \`--emit change\` ${span(live.processorEmitChange)}; ${pts.refName} ${span(pts.ref)}${pts.other ? `; ${pts.otherName} ${span(pts.other)}` : ''}.${bp.hi !== null && bt.hi !== null && bt.lo > 0 ? ` So the processor's ratio to the ${pts.refName} lies between ${n(bp.lo / bt.hi, 2)} and ${n(bp.hi / bt.lo, 2)}; the figure in the summary (${n(live.ratioToPassthrough, 3)}) is the ratio of the two highest passing rates.` : ''}`);
   p();
-  p(`Max live rate: processor ${n(live.processor.eventsPerSecond)} events/s with \`--emit every\` (${n(live.ratioToPassthrough, 3)} of the passthrough's ${n(live.kafkajsPassthrough.eventsPerSecond)}), ${n(live.processorEmitChange.eventsPerSecond)} events/s with \`--emit change\` (${n(live.ratioToPassthroughEmitChange, 3)} of it).`);
+  p(`Max live rate: processor ${n(live.processor.eventsPerSecond)} events/s with \`--emit every\` (${n(live.ratioToPassthrough, 3)} of the ${n(pts.ref.eventsPerSecond)} events/s of the ${pts.refName}), ${n(live.processorEmitChange.eventsPerSecond)} events/s with \`--emit change\` (${n(live.ratioToPassthroughEmitChange, 3)} of it).${pts.other ? ` The ratios are taken against the passthrough producing with @platformatic/kafka because the processor produces with it (${lat.processorProducer === 'platformatic' ? 'in at-least-once mode, the default' : lat.processorProducer}): the same transport. The ${pts.otherName} reached ${n(pts.other.eventsPerSecond)} events/s in the same run${pts.other.eventsPerSecond > 0 ? `, so @platformatic/kafka's producer carried ${n(pts.ref.eventsPerSecond / pts.other.eventsPerSecond, 2)}× as much` : ' (no phase passed)'}${bracket(pts.ref).hi === null || bracket(pts.other).hi === null ? ` (${[bracket(pts.ref).hi === null ? `@platformatic/kafka's maximum is a lower bound: ${unresolvedBecause(pts.ref)}` : '', bracket(pts.other).hi === null ? `kafkajs's maximum is a lower bound: ${unresolvedBecause(pts.other)}` : ''].filter((x) => x !== '').join('; ')})` : ''}${pts.other.eventsPerSecond > 0 ? `; against that one the processor's ratio would be ${n(live.processor.eventsPerSecond / pts.other.eventsPerSecond, 3)}` : ''}.` : ''}`);
   p();
-  p('Latency at fractions of the processor\'s max live rate (`--emit every`), and the passthrough at 50%:');
+  p(`Latency at fractions of the processor's max live rate (\`--emit every\`), and the passthrough${lat.baselines.platformaticProducerPassthroughAt50 ? ' with each producer' : ''} at 50% (event → output acknowledged):`);
   p();
   p('| Load | rate /s | sent | caught up | signals | p50 ms | p90 ms | p99 ms | max ms | main thread busy | ticks | deliveries |');
   p('|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const ph of [...lat.phases, { ...lat.emitChangeAt50, label: '50% --emit change' }, { ...lat.baselines.kafkajsPassthroughAt50, label: 'baseline: kafkajs passthrough at 50%' }] as Json[]) {
+  const passRows = lat.baselines.platformaticProducerPassthroughAt50
+    ? [
+        { ...lat.baselines.platformaticProducerPassthroughAt50, label: "baseline: passthrough, @platformatic/kafka's producer, at 50%" },
+        { ...lat.baselines.kafkajsPassthroughAt50, label: "baseline: passthrough, kafkajs's producer, at 50%" },
+      ]
+    : [{ ...lat.baselines.kafkajsPassthroughAt50, label: 'baseline: kafkajs passthrough at 50%' }];
+  for (const ph of [...lat.phases, { ...lat.emitChangeAt50, label: '50% --emit change' }, ...passRows] as Json[]) {
     p(`| ${ph.label ?? pct(ph.load)} | ${n(ph.rate)} | ${n(ph.sent)} | ${ph.caughtUp ? 'yes' : 'no'} | ${n(ph.signals)} | ${n(ph.latency.p50Ms)} | ${n(ph.latency.p90Ms)} | ${n(ph.latency.p99Ms)} | ${n(ph.latency.maxMs)} | ${ph.mainThreadUtilisation !== undefined ? pct(ph.mainThreadUtilisation) : '—'} | ${n(ph.ticks)} | ${n(ph.deliveries)} |`);
   }
   p();

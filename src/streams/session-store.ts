@@ -111,6 +111,11 @@ export class SessionStore {
   readonly #userSessionIds = new Map<number, string>();
   // per-slot columns besides the header and the rows; offsets are int64 (NO_OFFSET: none yet)
   #minOffset = new BigInt64Array(0);
+  /**
+   * Per partition: the smallest #minOffset of its open sessions and the slot holding it (-1:
+   * none), so a tick's commit plan does not scan every open session; absent: scan again.
+   */
+  readonly #low = new Map<number, { min: bigint; holder: number }>();
   // newest offset that changed the session: after a restart, an update whose newest offset was
   // already covered by a committed tick is a replay of something already published
   #maxOffset = new BigInt64Array(0);
@@ -189,13 +194,42 @@ export class SessionStore {
    * rebuilds every open session, while closed sessions are not replayed.
    */
   lowWatermark(partition: number): bigint | undefined {
+    let low = this.#low.get(partition);
+    if (low === undefined) {
+      low = this.#scanLow(partition);
+      this.#low.set(partition, low);
+    }
+    return low.min === NO_OFFSET ? undefined : low.min;
+  }
+
+  /** lowWatermark by its definition: a scan of the partition's open sessions (tests compare the two). */
+  scanLowWatermark(partition: number): bigint | undefined {
+    const { min } = this.#scanLow(partition);
+    return min === NO_OFFSET ? undefined : min;
+  }
+
+  #scanLow(partition: number): { min: bigint; holder: number } {
     const slots = this.#heaps.slots(partition);
     let min = NO_OFFSET;
+    let holder = -1;
     for (let i = 0; i < slots.length; i++) {
       const o = this.#minOffset[slots[i]!]!;
-      if (o < min) min = o;
+      if (o < min) {
+        min = o;
+        holder = slots[i]!;
+      }
     }
-    return min === NO_OFFSET ? undefined : min;
+    return { min, holder };
+  }
+
+  // A session's smallest offset only goes down while it is open: the partition's minimum follows
+  // it, and only the release of the session holding it calls for a new scan.
+  #lowered(slot: number, offset: bigint): void {
+    const low = this.#low.get(this.#partition[slot]!);
+    if (low !== undefined && offset < low.min) {
+      low.min = offset;
+      low.holder = slot;
+    }
   }
 
   /** Partitions with at least one open session. */
@@ -278,7 +312,10 @@ export class SessionStore {
     if (!this.#rows.add(slot, event, ts, fp, type)) return 'duplicate';
     const { eventCount } = this.#header;
     eventCount[slot] = Math.min(eventCount[slot]! + 1, NONE);
-    if (offset < this.#minOffset[slot]!) this.#minOffset[slot] = offset;
+    if (offset < this.#minOffset[slot]!) {
+      this.#minOffset[slot] = offset;
+      this.#lowered(slot, offset);
+    }
     if (offset > this.#maxOffset[slot]!) this.#maxOffset[slot] = offset;
     this.#lastEventIds[slot] = event.eventId;
     if (this.#userIds[slot] === null && event.userId !== null) this.#userIds[slot] = event.userId;
@@ -339,6 +376,7 @@ export class SessionStore {
       n++;
     }
     this.#heaps.delete(partition);
+    this.#low.delete(partition);
     return n;
   }
 
@@ -401,7 +439,16 @@ export class SessionStore {
     this.#rows.merge(from, into);
     const { eventCount } = this.#header;
     eventCount[into] = Math.min(eventCount[into]! + eventCount[from]!, NONE);
-    if (this.#minOffset[from]! < this.#minOffset[into]!) this.#minOffset[into] = this.#minOffset[from]!;
+    if (this.#minOffset[from]! < this.#minOffset[into]!) {
+      this.#minOffset[into] = this.#minOffset[from]!;
+      this.#lowered(into, this.#minOffset[into]!);
+    }
+    // `into` holds what `from` held now: the partitions' minimums stay (or moved to `into` above)
+    const low = this.#low.get(this.#partition[from]!);
+    if (low !== undefined && low.holder === from) {
+      if (this.#partition[into] === this.#partition[from]) low.holder = into;
+      else this.#low.delete(this.#partition[from]!);
+    }
     if (this.#maxOffset[from]! > this.#maxOffset[into]!) this.#maxOffset[into] = this.#maxOffset[from]!;
     if (this.#userIds[into] === null) this.#userIds[into] = this.#userIds[from]!;
     this.#release(from);
@@ -485,6 +532,7 @@ export class SessionStore {
       this.#link[p] = this.#link[slot]!;
     }
     this.#heaps.remove(this.#partition[slot]!, slot);
+    if (this.#low.get(this.#partition[slot]!)?.holder === slot) this.#low.delete(this.#partition[slot]!);
     this.#lruUnlink(slot);
     this.#index.forget(slot);
     this.#userSessionIds.delete(slot);

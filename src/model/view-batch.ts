@@ -76,11 +76,15 @@ export function packViews(views: readonly SessionView[], spec: ImageSpec): Packe
       const o = i * h;
       lens[i] = len;
       facts[i * FACTS + 4] = rows.prevRel;
-      rel.set(rows.rel.subarray(0, len), o);
-      bytes.set(rows.type.subarray(0, len), o);
-      bytes.set(rows.page.subarray(0, len), plane + o);
-      bytes.set(rows.dwell.subarray(0, len), 2 * plane + o);
-      bytes.set(rows.value.subarray(0, len), 3 * plane + o);
+      // element by element: a view's rows are a few dozen steps, too short for subarray + set
+      // (a new typed array per column and view) to pay off
+      for (let j = 0; j < len; j++) {
+        rel[o + j] = rows.rel[j]!;
+        bytes[o + j] = rows.type[j]!;
+        bytes[plane + o + j] = rows.page[j]!;
+        bytes[2 * plane + o + j] = rows.dwell[j]!;
+        bytes[3 * plane + o + j] = rows.value[j]!;
+      }
     }
     return { mode: 'steps', n, facts, lens, rel, bytes };
   }

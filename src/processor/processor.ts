@@ -338,12 +338,16 @@ export class Processor {
     const slot = this.slot(first.topic, first.partition);
     // a batch is one partition: look its replay mark up once, not per record
     const replayUntil = this.checkpoint.replayMark(first.topic, first.partition);
+    // the commit planner's highest offset and the tick's event count: updated once a batch (no
+    // tick is cut while a batch is handed in)
+    let highest = first.offset;
+    let events = 0;
     for (const r of records) {
       this.stats.records++;
       this.recordsSinceTick++;
       const replay = replayUntil !== undefined && r.offset < replayUntil;
       if (replay) this.stats.replayed++;
-      this.checkpoint.receive(r.topic, r.partition, r.offset);
+      if (r.offset > highest) highest = r.offset;
       const res = ingest(r, ingestion);
       if (res.kind === 'tombstone') {
         this.stats.tombstones++;
@@ -364,12 +368,14 @@ export class Processor {
       }
       this.stats.events++;
       this.options.fit?.observeEvent(r.topic, res.event.type);
-      this.eventsSinceTick.set(r.topic, (this.eventsSinceTick.get(r.topic) ?? 0) + 1);
+      events++;
       this.currentOffset = r.offset;
       this.options.onEvent?.(res.event);
       this.input.next({ event: res.event, partition: slot, offset: r.offset, record: r });
       this.currentOffset = NOT_A_RECORD;
     }
+    if (events > 0) this.eventsSinceTick.set(first.topic, (this.eventsSinceTick.get(first.topic) ?? 0) + events);
+    this.checkpoint.receive(first.topic, first.partition, highest);
     this.checkpoint.admit(first.topic, first.partition, records.length);
     this.maybeCut();
     await ctx.heartbeat();

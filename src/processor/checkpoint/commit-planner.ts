@@ -70,7 +70,8 @@ export class CommitPlanner {
   receive(topic: string, partition: number, offset: bigint): void {
     const k = tpKey(topic, partition);
     const cur = this.received.get(k);
-    if (!cur || offset > cur.offset) this.received.set(k, { topic, partition, offset });
+    if (!cur) this.received.set(k, { topic, partition, offset });
+    else if (offset > cur.offset) cur.offset = offset;
   }
 
   /**

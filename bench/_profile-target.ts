@@ -15,11 +15,16 @@ const stats = await withBroker(async (broker, kafka) => {
   const run = await startProcessor(broker.bootstrap, { input: topic, signals: uniqueName('signals') });
   try {
     const worker = new Worker(new URL('./_open-loop-producer.mjs', import.meta.url), {
-      workerData: { brokers: [broker.bootstrap], topic, rate, durationMs: seconds * 1000, sessions: 20_000, runId: uniqueName('ol'), eventTypes: defaultImageSpec.eventTypes },
+      // kafkajs's client, as before: @platformatic/kafka's computes CRC32C in WebAssembly, and
+      // bench/profile.ts tells the scoring workers' profiles by their wasm:// frames
+      workerData: { brokers: [broker.bootstrap], topic, rate, durationMs: seconds * 1000, sessions: 20_000, runId: uniqueName('ol'), eventTypes: defaultImageSpec.eventTypes, client: 'kafkajs' },
     });
     const loadFromUs = Number(process.hrtime.bigint() / 1000n);
+    // the generator says { started } once connected, then its figures when its schedule is done
     const sent = await new Promise<{ sent: number }>((resolve, reject) => {
-      worker.once('message', resolve);
+      worker.on('message', (m: { started: true } | { sent: number }) => {
+        if ('sent' in m) resolve(m);
+      });
       worker.once('error', reject);
     });
     const loadToUs = Number(process.hrtime.bigint() / 1000n);

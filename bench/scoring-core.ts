@@ -6,8 +6,10 @@
 // turn, one page pattern, 1 s dwell), which lie away from the training embeddings. Variants differ in the neighbours search: the exact
 // search (the default) and hnswlib at the bundle's ef 64 and at 25. Rounds alternate the
 // variants, so each is measured beside the others under the same load; the figures are the
-// median over rounds of µs per view. It also says how many views score differently than under
-// the first variant (and by how much).
+// median over rounds of µs per view. Stage times are wall clock, which a loaded box inflates (the
+// thread waits for a core inside a stage); cpuUsPerView is the process's CPU time per view over
+// the same rounds (packing included), which moves much less with the load beside it. It also
+// says how many views score differently than under the first variant (and by how much).
 //
 //   node --expose-gc --import tsx bench/scoring-core.ts [--quick] [--tick N] [--variants exact,64,25]
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -68,13 +70,17 @@ async function measure(loaded: { name: string; core: ScoringCore }[], views: Ses
   const results: ScoredBatch[][] = [];
   for (const v of loaded) results.push(await scoreAll(v.core, noStageTimes()));
   const perRound: StageTimes[][] = loaded.map(() => []);
+  const cpuPerRound: number[][] = loaded.map(() => []);
   for (let r = 0; r < rounds; r++) {
     const order = loaded.map((_, k) => k);
     for (const k of r % 2 === 0 ? order : order.reverse()) {
       globalThis.gc?.();
       const times = noStageTimes();
+      const cpu = process.cpuUsage();
       await scoreAll(loaded[k]!.core, times);
+      const used = process.cpuUsage(cpu);
       perRound[k]!.push(times);
+      cpuPerRound[k]!.push((used.user + used.system) / views.length);
     }
   }
   const stages = Object.keys(noStageTimes()) as (keyof StageTimes)[];
@@ -95,7 +101,7 @@ async function measure(loaded: { name: string; core: ScoringCore }[], views: Ses
         if (b.band[i] !== base.band[i]) bandsDiffer++;
       }
     });
-    return { variant: v.name, usPerView: us, againstFirst: { riskDiffers: differ, bandDiffers: bandsDiffer, maxRiskDiff: Number(maxRiskDiff.toPrecision(3)) } };
+    return { variant: v.name, usPerView: us, cpuUsPerView: round2(median(cpuPerRound[k]!)), againstFirst: { riskDiffers: differ, bandDiffers: bandsDiffer, maxRiskDiff: Number(maxRiskDiff.toPrecision(3)) } };
   });
 }
 

@@ -2,7 +2,9 @@
 // sentence about a figure and every "met / missed by how much" is computed here from the JSON,
 // so the page cannot say more than the run measured.
 //
-//   npm run bench:doc [-- results.json] [--fill-from other-run.json [--replace NAME[,NAME]]]
+//   npm run bench:doc [-- results.json] [--fill-from other-run.json [--replace NAME[,NAME]]] [--out FILE]
+// --out: where the page goes (default docs/benchmarks.md), so a run can be rendered without
+// touching the committed page.
 // --fill-from: benchmarks the run did not reach (cut off) are taken from another run's file,
 // each marked on the page with that run's form, time and load.
 // --replace: these benchmarks are taken from the --fill-from run even though this run has them
@@ -19,7 +21,11 @@ const fillAt = argv.indexOf('--fill-from');
 const fillFile = fillAt >= 0 ? argv[fillAt + 1] : undefined;
 const replaceAt = argv.indexOf('--replace');
 const replace = replaceAt >= 0 ? (argv[replaceAt + 1] ?? '').split(',').filter((x) => x !== '') : [];
-const file = argv.find((a, i) => !a.startsWith('--') && !(fillAt >= 0 && i === fillAt + 1) && !(replaceAt >= 0 && i === replaceAt + 1)) ?? join(root, 'bench', 'results', 'latest.json');
+const outAt = argv.indexOf('--out');
+const outFile = outAt >= 0 ? argv[outAt + 1] : join(root, 'docs', 'benchmarks.md');
+if (outFile === undefined || outFile.startsWith('--')) throw new Error('--out needs a file: where to write the page');
+const optionValue = (i: number): boolean => [fillAt, replaceAt, outAt].some((at) => at >= 0 && i === at + 1);
+const file = argv.find((a, i) => !a.startsWith('--') && !optionValue(i)) ?? join(root, 'bench', 'results', 'latest.json');
 type Run = { at: string; quick: boolean; node?: string; seconds?: number; command?: string; skipped?: string[]; machine?: Json; results: Record<string, Json>; notReached?: string[] };
 const parsed = JSON.parse(readFileSync(file, 'utf8')) as Run & { timings?: Record<string, Json> };
 /**
@@ -350,5 +356,5 @@ if (rest.length > 0) {
   }
 }
 
-writeFileSync(join(root, 'docs', 'benchmarks.md'), `${out.join('\n')}\n`);
-process.stdout.write(`docs/benchmarks.md written from ${file}\n`);
+writeFileSync(outFile, `${out.join('\n')}\n`);
+process.stdout.write(`${outFile === join(root, 'docs', 'benchmarks.md') ? 'docs/benchmarks.md' : outFile} written from ${file}\n`);

@@ -61,7 +61,7 @@ function result(): unknown {
         processorProducer: 'platformatic',
         loadGenerator: { client: 'platformatic', acks: 1, keepsAtLeast: 0.97 },
         maxLiveRate: {
-          searchPlans: { kafkajsPassthrough: plan, platformaticProducerPassthrough: plan, processor: { ...plan, start: 10_000, growth: 1.5 } },
+          searchPlans: { kafkajsPassthrough: plan, platformaticProducerPassthrough: plan, passthroughsInTurn: true, processor: { ...plan, start: 10_000, growth: 1.5 } },
           processor: { eventsPerSecond: 10_000, resolved: true, generatorLimitedAt: null, phases: [phase('processor', 10_000, true), phase('processor', 15_000, false)] },
           processorEmitChange: { eventsPerSecond: 12_000, resolved: true, generatorLimitedAt: null, phases: [phase('processor', 12_000, true), phase('processor', 13_000, false)] },
           // kafkajs's producer: the passthrough itself failed above its maximum
@@ -112,6 +112,7 @@ describe('bench:doc, latency section', () => {
     expect(page).toContain("(0.25 of the 40,000 events/s of the passthrough with @platformatic/kafka's producer)");
     expect(page).toContain("The passthrough with kafkajs's producer reached 20,000 events/s in the same run, so @platformatic/kafka's producer carried 2× as much");
     expect(page).toContain("against that one the processor's ratio would be 0.5.");
+    expect(page).toContain('with each producer, the two searches taking their phases in turn so that both see the same load');
   });
 
   it('marks a phase the load generator failed as such, with its reason, and the passthrough p99 of the same producer', () => {

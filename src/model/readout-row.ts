@@ -225,36 +225,17 @@ function extractor(name: string, spec: ImageSpec): Extractor {
   throw unknown(name, 'is unknown');
 }
 
-/** How a row's cell is filled: the features a scored view needs per update, read in one pass; the rest by their extractor. */
-const Op = { Embedding: 0, Cluster: 1, Knn: 2, Quiet: 3, Age: 4, ImageMean: 5, Other: 6 } as const;
-
 /**
  * Compiles the row writer for a readout's feature names and the bundle's image spec; throws
  * BUNDLE_INVALID for a name it cannot compute. The writer fills `out` (one value per name) from
- * its inputs alone, reusing its scratch between calls, so it allocates nothing per row for the
- * embedding, rate, time and image-mean features the served readout uses (the scoring worker
- * calls it once per scored view); a writer is for one thread, one call at a time.
+ * its inputs alone, reusing its scratch between calls (the image column means are summed once per
+ * row into one buffer, when a feature needs them), so it allocates no row and no means per call
+ * (the scoring worker calls it once per scored view); a writer is for one thread, one call at a time.
  */
 export function readoutRowWriter(featureNames: readonly string[], spec: ImageSpec): (x: ReadoutInputs, out: Float64Array) => void {
   const extractors = featureNames.map((name) => extractor(name, spec));
   const p = featureNames.length;
-  const columns = imageColumns(spec);
-  const ops = new Uint8Array(p);
-  const args = new Int32Array(p);
-  featureNames.forEach((name, j) => {
-    if (/^emb\d+$/.test(name)) {
-      ops[j] = Op.Embedding;
-      args[j] = Number(name.slice(3));
-    } else if (name === 'clusterChurnRate') ops[j] = Op.Cluster;
-    else if (name === 'knnChurnRate') ops[j] = Op.Knn;
-    else if (name === QUIET_FEATURE) ops[j] = Op.Quiet;
-    else if (name === AGE_FEATURE) ops[j] = Op.Age;
-    else if (name.startsWith(IMAGE_FEATURE_PREFIX)) {
-      ops[j] = Op.ImageMean;
-      args[j] = columns.indexOf(name.slice(IMAGE_FEATURE_PREFIX.length));
-    } else ops[j] = Op.Other;
-  });
-  const wantsMeans = ops.includes(Op.ImageMean);
+  const wantsMeans = featureNames.some((name) => name.startsWith(IMAGE_FEATURE_PREFIX));
   const h = spec.rows;
   const w = imageWidth(spec);
   const means = new Float64Array(w);
@@ -269,34 +250,7 @@ export function readoutRowWriter(featureNames: readonly string[], spec: ImageSpe
     }
     let stats: ImageStats | undefined;
     const getStats = () => (stats ??= imageStats(spec, x));
-    const { embedding, timing } = x;
-    for (let j = 0; j < p; j++) {
-      switch (ops[j]) {
-        case Op.Embedding: {
-          const e = args[j]!;
-          if (e >= embedding.length) extractors[j]!(x, getStats, getMeans); // throws, naming the feature
-          out[j] = embedding[e]!;
-          break;
-        }
-        case Op.Cluster:
-          out[j] = x.clusterChurnRate;
-          break;
-        case Op.Knn:
-          out[j] = x.knnChurnRate;
-          break;
-        case Op.Quiet:
-          out[j] = Math.log1p(Math.max(0, timing.asOf - timing.windowEnd) / 60_000);
-          break;
-        case Op.Age:
-          out[j] = Math.log1p(Math.max(0, timing.asOf - timing.sessionStart) / 60_000);
-          break;
-        case Op.ImageMean:
-          out[j] = means[args[j]!]!;
-          break;
-        default:
-          out[j] = extractors[j]!(x, getStats, getMeans);
-      }
-    }
+    for (let j = 0; j < p; j++) out[j] = extractors[j]!(x, getStats, getMeans);
   };
 }
 
